@@ -1,0 +1,59 @@
+# Two commands on a fresh machine:
+#   make build   set up .venv, build the warehouse (dbt build on DuckDB), print a summary
+#   make test    set up .venv, lint, build with every data and unit test, run pytest
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := build
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+UV_VERSION := 0.13.9
+
+export PATH := $(BIN):$(PATH)
+export DBT_PROFILES_DIR := $(CURDIR)
+export DBT_PROJECT_DIR := $(CURDIR)
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+# The warehouse BI tools read; tests build into their own file under target/.
+WAREHOUSE ?= $(CURDIR)/warehouse/pipeline.duckdb
+TEST_WAREHOUSE := $(CURDIR)/target/test_warehouse.duckdb
+
+.PHONY: setup build test lint docs demo-data lock clean
+
+$(VENV)/.installed: requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements.lock
+	touch $@
+
+setup: $(VENV)/.installed
+
+build: setup
+	PIPELINE_DUCKDB_PATH=$(WAREHOUSE) dbt build
+	python scripts/print_summary.py $(WAREHOUSE)
+
+lint: setup
+	ruff check scripts tests/python
+	ruff format --check scripts tests/python
+	sqlfluff lint models tests/singular
+
+docs: setup
+	PIPELINE_DUCKDB_PATH=$(TEST_WAREHOUSE) dbt docs generate
+
+test: lint
+	mkdir -p target
+	rm -f $(TEST_WAREHOUSE)
+	PIPELINE_DUCKDB_PATH=$(TEST_WAREHOUSE) dbt build
+	PIPELINE_DUCKDB_PATH=$(TEST_WAREHOUSE) dbt docs generate
+	python -m pytest
+
+# Regenerate the demo seeds (deterministic: the committed files come out byte-identical).
+demo-data: setup
+	python scripts/generate_demo_data.py --leads 2000 --seed 42 --out seeds/raw \
+		--stages seeds/config/pipeline_stages.csv --quiet
+
+lock: setup
+	uv pip compile requirements.in -o requirements.lock --python-version 3.11 --quiet
+
+clean:
+	rm -rf target logs $(VENV) warehouse/*.duckdb warehouse/*.wal

@@ -1,0 +1,76 @@
+{#
+    The formulas of the metric spec, each in one place. Models call these
+    macros instead of writing the arithmetic themselves.
+#}
+
+{#- Spec section 4: CR = DL / (CQL + OQL), null when nothing completed or is old. -#}
+{% macro conversion_rate(leads_advanced, leads_completed, leads_old) -%}
+    {{ ratio(leads_advanced, '(' ~ leads_completed ~ ' + ' ~ leads_old ~ ')') }}
+{%- endmacro %}
+
+{#- Spec section 6: the share of decided-or-stuck leads that are stuck. -#}
+{% macro old_lead_share(leads_completed, leads_old) -%}
+    {{ ratio(leads_old, '(' ~ leads_completed ~ ' + ' ~ leads_old ~ ')') }}
+{%- endmacro %}
+
+{#-
+    Spec section 3: factor x average days to advance; the stage's
+    default_expected_days when nothing has advanced yet; else null.
+-#}
+{% macro expected_days_to_convert(avg_days_to_advance, default_expected_days) -%}
+    coalesce(
+        {{ expected_days_factor() }} * {{ avg_days_to_advance }},
+        {{ default_expected_days }}
+    )
+{%- endmacro %}
+
+{#- Spec section 4: old is strictly past the threshold; no threshold, never old. -#}
+{% macro is_past_threshold(days_in_stage, expected_days_to_convert) -%}
+    coalesce({{ days_in_stage }} > {{ expected_days_to_convert }}, false)
+{%- endmacro %}
+
+{#-
+    Spec section 5: a count of whole deals or leads needed, ceil(round(x, 9)):
+    rounding to 9 decimals first keeps floating-point noise from adding one.
+-#}
+{% macro whole_units_needed(quantity) -%}
+    cast(ceil(round({{ quantity }}, 9)) as {{ dbt.type_bigint() }})
+{%- endmacro %}
+
+{#-
+    Spec section 6: how a stage's conversion reads against its benchmark,
+    through its old leads. Thresholds are the diagnosis_* vars.
+-#}
+{% macro stage_diagnosis(conversion_rate, benchmark_conversion_rate, old_lead_share) -%}
+    case
+        when {{ conversion_rate }} is null or {{ benchmark_conversion_rate }} is null then null
+        when {{ conversion_rate }} >= {{ benchmark_conversion_rate }} then 'healthy'
+        when {{ old_lead_share }} > {{ pipeline_var_fraction('diagnosis_bandwidth_threshold') }} then 'bandwidth'
+        when {{ old_lead_share }} < {{ pipeline_var_fraction('diagnosis_strict_threshold') }} then 'standards_too_strict'
+        else 'below_benchmark'
+    end
+{%- endmacro %}
+
+{#-
+    product_of(expression): aggregate product over a group of non-negative
+    factors, null when any factor is null (as arithmetic would be).
+-#}
+{% macro product_of(expression) -%}
+    {{ return(adapter.dispatch('product_of', 'sales_pipeline')(expression)) }}
+{%- endmacro %}
+
+{#- Engines without a product aggregate; the factors here are rates, never negative. -#}
+{% macro default__product_of(expression) -%}
+    case
+        when count(*) > count({{ expression }}) then null
+        when min({{ expression }}) = 0 then 0
+        else exp(sum(ln(nullif({{ expression }}, 0))))
+    end
+{%- endmacro %}
+
+{% macro duckdb__product_of(expression) -%}
+    case
+        when count(*) > count({{ expression }}) then null
+        else product({{ expression }})
+    end
+{%- endmacro %}

@@ -1,0 +1,62 @@
+{#
+    Validated access to the contract's vars. A bad value stops the build at
+    compile time with a message naming the var, before any model runs.
+#}
+
+{#- as_of_date as a SQL date literal, or none when the var is empty. -#}
+{% macro as_of_date_literal() -%}
+    {%- set raw_value = var('as_of_date', none) -%}
+    {%- if raw_value is none or raw_value | string | trim == '' -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set text = raw_value | string | trim -%}
+    {%- set match = modules.re.match('^(\\d{4})-(\\d{2})-(\\d{2})$', text) -%}
+    {%- set is_valid = false -%}
+    {%- if match -%}
+        {%- set year = match.group(1) | int -%}
+        {%- set month = match.group(2) | int -%}
+        {%- set day = match.group(3) | int -%}
+        {%- if year >= 1 and 1 <= month <= 12 -%}
+            {#- Days in the month: the day before the first of the next month. -#}
+            {%- set first_of_next = modules.datetime.date(year + month // 12, month % 12 + 1, 1) -%}
+            {%- set month_days = (first_of_next - modules.datetime.timedelta(days=1)).day -%}
+            {%- set is_valid = 1 <= day <= month_days -%}
+        {%- endif -%}
+    {%- endif -%}
+    {%- if not is_valid -%}
+        {{ exceptions.raise_compiler_error(
+            "var as_of_date must be a valid date written YYYY-MM-DD (e.g. 2026-06-30), got '" ~ text ~ "'"
+        ) }}
+    {%- endif -%}
+    {{ return("cast('" ~ text ~ "' as date)") }}
+{%- endmacro %}
+
+{#- A var that must be a number; its name is in the message when it is not. -#}
+{% macro pipeline_var_number(name) -%}
+    {%- set raw_value = var(name) -%}
+    {%- set text = raw_value | string | trim -%}
+    {%- if not modules.re.match('^[+-]?(\\d+(\\.\\d*)?|\\.\\d+)([eE][+-]?\\d+)?$', text) -%}
+        {{ exceptions.raise_compiler_error("var " ~ name ~ " must be a number, got '" ~ text ~ "'") }}
+    {%- endif -%}
+    {{ return(text | float) }}
+{%- endmacro %}
+
+{#- expected_days_factor: a number greater than 0. -#}
+{% macro expected_days_factor() -%}
+    {%- set factor = pipeline_var_number('expected_days_factor') -%}
+    {%- if factor <= 0 -%}
+        {{ exceptions.raise_compiler_error(
+            "var expected_days_factor must be greater than 0, got " ~ var('expected_days_factor')
+        ) }}
+    {%- endif -%}
+    {{ return(factor) }}
+{%- endmacro %}
+
+{#- A diagnosis threshold: a share between 0 and 1. -#}
+{% macro pipeline_var_fraction(name) -%}
+    {%- set value = pipeline_var_number(name) -%}
+    {%- if value < 0 or value > 1 -%}
+        {{ exceptions.raise_compiler_error("var " ~ name ~ " must be between 0 and 1, got " ~ var(name)) }}
+    {%- endif -%}
+    {{ return(value) }}
+{%- endmacro %}

@@ -1,0 +1,35 @@
+-- The one row every metric is computed "as of": as_of_date from the var, or
+-- the date of the latest entered_at in the data (spec section 1), and
+-- as_of_at, the first instant after that day. Events at or after as_of_at do
+-- not exist yet.
+{%- set as_of_date = as_of_date_literal() %}
+
+with
+
+transitions as (
+
+    select entered_at from {{ ref('stg_crm__lead_transitions') }}
+
+),
+
+resolved as (
+
+    {% if as_of_date is none -%}
+        select cast(max(entered_at) as date) as as_of_date
+        from transitions
+    {%- else -%}
+        select {{ as_of_date }} as as_of_date
+    {%- endif %}
+
+),
+
+final as (
+
+    select
+        as_of_date,
+        cast({{ dbt.dateadd('day', 1, 'as_of_date') }} as {{ dbt.type_timestamp() }}) as as_of_at
+    from resolved
+
+)
+
+select * from final

@@ -1,0 +1,123 @@
+-- One row per target month x open stage: working backwards from the
+-- revenue goal to the deals and the leads needed in each stage, and the gap
+-- to the leads there now (spec section 5).
+with
+
+targets as (
+
+    select * from {{ ref('stg_config__revenue_targets') }}
+
+),
+
+conversion as (
+
+    select * from {{ ref('fct_stage_conversion') }}
+
+),
+
+current_visits as (
+
+    select * from {{ ref('int_lead_stage_visits_collapsed') }}
+    where is_current_visit
+
+),
+
+leads as (
+
+    select * from {{ ref('stg_crm__leads') }}
+
+),
+
+observed_deal_size as (
+
+    -- Mean amount of the leads whose current stage is won (empty amounts
+    -- are left out by avg).
+    select avg(leads.deal_amount_usd) as avg_won_deal_usd
+    from current_visits
+    inner join leads
+        on current_visits.lead_id = leads.lead_id
+    where current_visits.stage_type = 'won'
+
+),
+
+leads_in_stage as (
+
+    select
+        stage_key,
+        count(*) as leads_in_stage
+    from current_visits
+    group by stage_key
+
+),
+
+cumulative as (
+
+    -- Product of the conversion rates from a stage down to the won stage.
+    select
+        conversion.stage_key,
+        {{ product_of('downstream.conversion_rate') }} as cumulative_conversion_rate
+    from conversion
+    inner join conversion as downstream
+        on conversion.stage_order <= downstream.stage_order
+    group by conversion.stage_key
+
+),
+
+deals as (
+
+    select
+        targets.target_month,
+        targets.revenue_target_usd,
+        coalesce(targets.avg_deal_size_usd, observed_deal_size.avg_won_deal_usd) as avg_deal_size_usd
+    from targets
+    cross join observed_deal_size
+
+),
+
+planned as (
+
+    select
+        deals.target_month,
+        conversion.stage_key,
+        conversion.stage_order,
+        deals.revenue_target_usd,
+        deals.avg_deal_size_usd,
+        {{ whole_units_needed(ratio('deals.revenue_target_usd', 'deals.avg_deal_size_usd')) }} as deals_needed,
+        cumulative.cumulative_conversion_rate,
+        coalesce(leads_in_stage.leads_in_stage, 0) as leads_in_stage
+    from deals
+    cross join conversion
+    inner join cumulative
+        on conversion.stage_key = cumulative.stage_key
+    left join leads_in_stage
+        on conversion.stage_key = leads_in_stage.stage_key
+
+),
+
+needed as (
+
+    select
+        *,
+        {{ whole_units_needed(ratio('deals_needed', 'cumulative_conversion_rate')) }} as leads_needed
+    from planned
+
+),
+
+final as (
+
+    select
+        target_month,
+        stage_key,
+        stage_order,
+        revenue_target_usd,
+        avg_deal_size_usd,
+        deals_needed,
+        cumulative_conversion_rate,
+        leads_needed,
+        cast(leads_in_stage as {{ dbt.type_bigint() }}) as leads_in_stage,
+        leads_needed - leads_in_stage as lead_gap
+    from needed
+
+)
+
+select * from final

@@ -1,0 +1,99 @@
+-- One row per open stage, as of as_of_date: the stage's cohort split into
+-- advanced, completed, old and in-window leads, its conversion rate
+-- CR = DL / (CQL + OQL), its thresholds and its diagnosis against the
+-- benchmark (spec sections 3, 4 and 6).
+with
+
+as_of as (
+
+    select * from {{ ref('int_pipeline_as_of') }}
+
+),
+
+stages as (
+
+    select * from {{ ref('int_pipeline_stages_ordered') }}
+    where stage_type = 'open'
+
+),
+
+thresholds as (
+
+    select * from {{ ref('int_stage_thresholds_derived') }}
+
+),
+
+cohort_counts as (
+
+    select
+        stage_key,
+        count(*) as leads_entered,
+        sum(case when is_advanced then 1 else 0 end) as leads_advanced,
+        sum(case when is_completed then 1 else 0 end) as leads_completed,
+        sum(case when is_old then 1 else 0 end) as leads_old,
+        sum(case when is_in_window then 1 else 0 end) as leads_in_window
+    from {{ ref('int_stage_cohorts_classified') }}
+    group by stage_key
+
+),
+
+counted as (
+
+    select
+        as_of.as_of_date,
+        stages.stage_key,
+        stages.stage_order,
+        stages.next_stage_key,
+        coalesce(cohort_counts.leads_entered, 0) as leads_entered,
+        coalesce(cohort_counts.leads_advanced, 0) as leads_advanced,
+        coalesce(cohort_counts.leads_completed, 0) as leads_completed,
+        coalesce(cohort_counts.leads_old, 0) as leads_old,
+        coalesce(cohort_counts.leads_in_window, 0) as leads_in_window,
+        thresholds.avg_days_to_advance,
+        thresholds.expected_days_to_convert,
+        stages.benchmark_conversion_rate
+    from stages
+    cross join as_of
+    inner join thresholds
+        on stages.stage_key = thresholds.stage_key
+    left join cohort_counts
+        on stages.stage_key = cohort_counts.stage_key
+    -- With no data and no as_of_date var there is no as-of date to report.
+    where as_of.as_of_date is not null
+
+),
+
+rated as (
+
+    select
+        *,
+        {{ conversion_rate('leads_advanced', 'leads_completed', 'leads_old') }} as conversion_rate,
+        {{ old_lead_share('leads_completed', 'leads_old') }} as old_lead_share
+    from counted
+
+),
+
+final as (
+
+    select
+        as_of_date,
+        stage_key,
+        stage_order,
+        next_stage_key,
+        cast(leads_entered as {{ dbt.type_int() }}) as leads_entered,
+        cast(leads_advanced as {{ dbt.type_int() }}) as leads_advanced,
+        cast(leads_completed as {{ dbt.type_int() }}) as leads_completed,
+        cast(leads_old as {{ dbt.type_int() }}) as leads_old,
+        cast(leads_in_window as {{ dbt.type_int() }}) as leads_in_window,
+        conversion_rate,
+        avg_days_to_advance,
+        expected_days_to_convert,
+        old_lead_share,
+        benchmark_conversion_rate,
+        conversion_rate - benchmark_conversion_rate as benchmark_gap,
+        {{ stage_diagnosis('conversion_rate', 'benchmark_conversion_rate', 'old_lead_share') }} as diagnosis
+    from rated
+
+)
+
+select * from final

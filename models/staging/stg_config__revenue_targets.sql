@@ -1,0 +1,21 @@
+-- Monthly revenue goals, typed. An empty avg_deal_size_usd means "use the
+-- observed average won deal" (spec section 5).
+with
+
+source as (
+
+    select * from {{ ref('revenue_targets') }}
+
+),
+
+final as (
+
+    select
+        {{ dbt.safe_cast(clean_text('target_month'), 'date') }} as target_month,
+        {{ dbt.safe_cast(clean_text('revenue_target_usd'), type_double()) }} as revenue_target_usd,
+        {{ dbt.safe_cast(clean_text('avg_deal_size_usd'), type_double()) }} as avg_deal_size_usd
+    from source
+
+)
+
+select * from final

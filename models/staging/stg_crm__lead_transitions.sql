@@ -1,0 +1,39 @@
+-- One row per distinct stage change: exact duplicate events (same lead,
+-- stage and instant) count once (spec section 2); source_row_count keeps
+-- how many raw rows each stands for, so every raw row is accounted for.
+{%- set raw_columns = ['lead_id', 'stage_key', 'entered_at'] %}
+
+with
+
+source as (
+
+    select * from {{ raw_input('raw_lead_transitions', raw_columns) }}
+
+),
+
+typed as (
+
+    select
+        {{ clean_text('lead_id') }} as lead_id,
+        {{ clean_key('stage_key') }} as stage_key,
+        {{ parse_utc_timestamp(clean_text('entered_at')) }} as entered_at
+    from source
+
+),
+
+final as (
+
+    select
+        lead_id,
+        stage_key,
+        entered_at,
+        count(*) as source_row_count
+    from typed
+    group by
+        lead_id,
+        stage_key,
+        entered_at
+
+)
+
+select * from final

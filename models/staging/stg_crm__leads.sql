@@ -1,0 +1,48 @@
+-- One row per distinct lead row; exact duplicate rows count once
+-- (source_row_count says how many raw rows each stands for). Two rows of
+-- one lead_id with different attributes fail the unique test on lead_id.
+{%- set raw_columns = ['lead_id', 'created_at', 'lead_source', 'segment', 'owner_id', 'deal_amount_usd'] %}
+
+with
+
+source as (
+
+    select * from {{ raw_input('raw_leads', raw_columns) }}
+
+),
+
+typed as (
+
+    select
+        {{ clean_text('lead_id') }} as lead_id,
+        {{ parse_utc_timestamp(clean_text('created_at')) }} as created_at,
+        {{ clean_key('lead_source') }} as lead_source,
+        {{ clean_key('segment') }} as segment,
+        {{ clean_text('owner_id') }} as owner_id,
+        {{ dbt.safe_cast(clean_text('deal_amount_usd'), type_double()) }} as deal_amount_usd
+    from source
+
+),
+
+final as (
+
+    select
+        lead_id,
+        created_at,
+        lead_source,
+        segment,
+        owner_id,
+        deal_amount_usd,
+        count(*) as source_row_count
+    from typed
+    group by
+        lead_id,
+        created_at,
+        lead_source,
+        segment,
+        owner_id,
+        deal_amount_usd
+
+)
+
+select * from final

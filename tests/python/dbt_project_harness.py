@@ -1,0 +1,95 @@
+"""Build a copy of the dbt project on data of a test's choosing.
+
+Each build runs in its own folder under tmp_path with its own DuckDB file, so
+tests never share state with each other or with the developer's warehouse.
+dbt runs as a subprocess: one process per invocation keeps dbt-duckdb's
+process-wide connection state out of the way.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+REPO = Path(__file__).resolve().parents[2]
+DBT = Path(sys.executable).with_name("dbt")
+PROJECT_FILES = ["dbt_project.yml", "profiles.yml"]
+PROJECT_DIRS = ["models", "macros", "seeds", "tests/generic", "tests/singular"]
+
+
+@dataclass
+class DbtProject:
+    """A throw-away copy of the project and the warehouse it builds."""
+
+    root: Path
+    vars: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def database(self) -> Path:
+        return self.root / "warehouse.duckdb"
+
+    @classmethod
+    def copy_of_repo(cls, dest: Path) -> DbtProject:
+        dest.mkdir(parents=True, exist_ok=True)
+        for name in PROJECT_FILES:
+            shutil.copy2(REPO / name, dest / name)
+        for name in PROJECT_DIRS:
+            shutil.copytree(REPO / name, dest / name)
+        return cls(dest)
+
+    def write_seed(self, folder: str, name: str, rows: list[dict[str, str]], columns: list[str]):
+        write_csv(self.root / "seeds" / folder / f"{name}.csv", rows, columns)
+
+    def dbt(self, *args: str, extra_vars: dict[str, object] | None = None, check: bool = True):
+        """Run a dbt command in the copy; returns the completed process."""
+        run_vars = {**self.vars, **(extra_vars or {})}
+        command = [
+            str(DBT),
+            *args,
+            "--project-dir",
+            str(self.root),
+            "--profiles-dir",
+            str(self.root),
+        ]
+        if run_vars:
+            command += ["--vars", json.dumps(run_vars)]
+        env = {
+            **os.environ,
+            "PIPELINE_DUCKDB_PATH": str(self.database),
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        }
+        result = subprocess.run(command, cwd=self.root, env=env, capture_output=True, text=True)
+        if check and result.returncode != 0:
+            raise AssertionError(
+                f"dbt {' '.join(args)} failed:\n{result.stdout[-6000:]}\n{result.stderr[-2000:]}"
+            )
+        return result
+
+    def query(self, sql: str) -> list[dict[str, object]]:
+        with duckdb.connect(str(self.database), read_only=True) as connection:
+            cursor = connection.execute(sql)
+            names = [column[0] for column in cursor.description]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def mart(self, name: str) -> tuple[list[str], list[dict[str, object]]]:
+        """The mart's column names in order, and its rows."""
+        with duckdb.connect(str(self.database), read_only=True) as connection:
+            cursor = connection.execute(f"select * from marts.{name}")
+            names = [column[0] for column in cursor.description]
+            return names, [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def write_csv(path: Path, rows: list[dict[str, str]], columns: list[str]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows({column: row.get(column) or "" for column in columns} for row in rows)

@@ -1,0 +1,739 @@
+"""Independent Python reference implementation of the sales-pipeline metric spec.
+
+Written from the metric specification (shared/docs/metric-spec.md) alone (it shares no code with the
+dbt SQL). pytest compares the dbt marts against what this module computes.
+
+Only the Python 3.11 standard library is used.
+
+Public interface
+----------------
+- ``read_csv_rows(path)``  -> list of dicts (utf-8-sig, '' -> None)
+- ``compute_marts(raw_leads, raw_transitions, pipeline_stages, stage_benchmarks,
+  revenue_targets, as_of_date=None, expected_days_factor=2.0,
+  diagnosis_bandwidth_threshold=0.25, diagnosis_strict_threshold=0.05)``
+  -> {"fct_lead_stage_visits": [...], "fct_stage_conversion": [...],
+      "fct_pipeline_plan": [...], "rpt_old_leads": [...]}
+
+Choices where the spec is silent (see ``AMBIGUITIES`` below for the list).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import math
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+Row = dict[str, str | None]
+
+# Columns of each published mart, in spec §7 order.
+MART_COLUMNS: dict[str, list[str]] = {
+    "fct_lead_stage_visits": [
+        "lead_id",
+        "stage_key",
+        "visit_number",
+        "entered_at",
+        "exited_at",
+        "next_stage_key",
+        "exit_type",
+        "dwell_days",
+        "days_in_stage",
+        "is_old",
+        "owner_id",
+        "lead_source",
+        "segment",
+    ],
+    "fct_stage_conversion": [
+        "as_of_date",
+        "stage_key",
+        "stage_order",
+        "next_stage_key",
+        "leads_entered",
+        "leads_advanced",
+        "leads_completed",
+        "leads_old",
+        "leads_in_window",
+        "conversion_rate",
+        "avg_days_to_advance",
+        "expected_days_to_convert",
+        "old_lead_share",
+        "benchmark_conversion_rate",
+        "benchmark_gap",
+        "diagnosis",
+    ],
+    "fct_pipeline_plan": [
+        "target_month",
+        "stage_key",
+        "stage_order",
+        "revenue_target_usd",
+        "avg_deal_size_usd",
+        "deals_needed",
+        "cumulative_conversion_rate",
+        "leads_needed",
+        "leads_in_stage",
+        "lead_gap",
+    ],
+    "rpt_old_leads": [
+        "as_of_date",
+        "lead_id",
+        "stage_key",
+        "entered_at",
+        "days_in_stage",
+        "expected_days_to_convert",
+        "days_overdue",
+        "owner_id",
+        "lead_source",
+        "segment",
+    ],
+}
+
+AMBIGUITIES = """
+- Event tie order (§2): (entered_at, lost-flag, stage_order with nulls last,
+  stage_key). Stages missing from pipeline_stages (unknown keys) have no
+  order and no type: they sort after every ordered open/won stage and before
+  lost stages.
+- exit_type (§2) is None when the visit has a successor but no rule applies
+  (next stage unknown / without stage_order, or equal stage_order).
+  A lost visit followed by an unknown stage is 'reopened' (unknown != lost).
+- The last visit of a lead always has exit_type 'open' and a days_in_stage,
+  whatever its stage type (won / lost included), as the spec says
+  'open (no exit yet)'.
+- Transition rows with an empty lead_id, stage_key or entered_at are dropped.
+  The default as_of_date uses every row with a non-empty entered_at.
+- Lead rows with an empty lead_id are dropped; if a lead_id appears in several
+  non-identical rows the first one (input order) wins.
+- Fractional seconds beyond 6 digits are truncated to microseconds.
+- fct_stage_conversion.next_stage_key: ties on stage_order broken by stage_key.
+- An open stage with an empty stage_order has no next stage, never 'advances'
+  and has a null cumulative_conversion_rate; it is left out of the products of
+  the other stages.
+- deals_needed is None when revenue_target_usd is empty or avg_deal_size_usd is
+  empty/0. leads_needed is None when deals_needed is None.
+- Benchmark / stage rows with a repeated stage_key: the first one wins.
+- Output rows are sorted: visits by (lead_id, visit_number); conversion by
+  (stage_order, stage_key); plan by (target_month, stage_order, stage_key);
+  old leads by (lead_id, stage_key).
+"""
+
+
+# ---------------------------------------------------------------------------
+# CSV reading and value normalisation
+# ---------------------------------------------------------------------------
+
+
+def read_csv_rows(path: str) -> list[Row]:
+    """Read a CSV file (utf-8-sig) into dicts, turning '' into None."""
+    with open(path, newline="", encoding="utf-8-sig") as handle:
+        return [
+            {key: (value if value != "" else None) for key, value in row.items()}
+            for row in csv.DictReader(handle)
+        ]
+
+
+def norm_text(value: str | None) -> str | None:
+    """Trim; empty after trimming -> None (ids)."""
+    if value is None:
+        return None
+    value = str(value).strip()
+    return value or None
+
+
+def norm_key(value: str | None) -> str | None:
+    """Lower-case and trim; empty -> None (stage_key, lead_source, segment, stage_type)."""
+    value = norm_text(value)
+    return value.lower() if value is not None else None
+
+
+def to_float(value: str | None) -> float | None:
+    value = norm_text(value)
+    return float(value) if value is not None else None
+
+
+def to_int(value: str | None) -> int | None:
+    value = norm_text(value)
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        return int(float(value))
+
+
+_TS_RE = re.compile(
+    r"^(\d{4})-(\d{2})-(\d{2})"
+    r"(?:[ Tt](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?)?"
+    r"\s*([Zz]|[+-]\d{2}(?::?\d{2})?)?$"
+)
+
+
+def parse_timestamp(value: str | None) -> dt.datetime | None:
+    """ISO-8601 text -> naive UTC datetime (offsets converted, none = UTC)."""
+    value = norm_text(value)
+    if value is None:
+        return None
+    match = _TS_RE.match(value)
+    if match is None:
+        raise ValueError(f"unparseable timestamp: {value!r}")
+    year, month, day, hour, minute, second, frac, tz = match.groups()
+    micro = int((frac or "0")[:6].ljust(6, "0"))
+    stamp = dt.datetime(
+        int(year),
+        int(month),
+        int(day),
+        int(hour or 0),
+        int(minute or 0),
+        int(second or 0),
+        micro,
+    )
+    if tz and tz not in ("Z", "z"):
+        sign = 1 if tz[0] == "+" else -1
+        digits = tz[1:].replace(":", "")
+        offset = dt.timedelta(hours=int(digits[:2]), minutes=int(digits[2:4] or 0))
+        stamp -= sign * offset  # local time minus its offset = UTC
+    return stamp
+
+
+def parse_date(value: str | dt.date | None) -> dt.date | None:
+    """'YYYY-MM-DD' (or anything starting with it) -> date."""
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    text = norm_text(value)
+    if text is None:
+        return None
+    return dt.date.fromisoformat(text[:10])
+
+
+def fractional_days(delta: dt.timedelta) -> float:
+    """§2: seconds / 86,400."""
+    return delta.total_seconds() / 86400.0
+
+
+# ---------------------------------------------------------------------------
+# Typed inputs
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Stage:
+    key: str
+    name: str | None
+    order: int | None
+    type: str | None
+    default_expected_days: float | None
+
+
+@dataclass(frozen=True)
+class Lead:
+    lead_id: str
+    created_at: dt.datetime | None
+    lead_source: str | None
+    segment: str | None
+    owner_id: str | None
+    deal_amount_usd: float | None
+
+
+@dataclass(frozen=True)
+class Event:
+    lead_id: str
+    stage_key: str
+    entered_at: dt.datetime
+
+
+@dataclass
+class Visit:
+    lead_id: str
+    stage_key: str
+    visit_number: int
+    entered_at: dt.datetime
+    exited_at: dt.datetime | None = None
+    next_stage_key: str | None = None
+    exit_type: str | None = None
+    dwell_days: float | None = None
+    days_in_stage: float | None = None
+    is_old: bool = False
+
+
+@dataclass
+class StageConversion:
+    stage: Stage
+    leads_entered: int = 0
+    leads_advanced: int = 0
+    leads_completed: int = 0
+    leads_old: int = 0
+    leads_in_window: int = 0
+    avg_days_to_advance: float | None = None
+    expected_days_to_convert: float | None = None
+    old_visits: list[Visit] = field(default_factory=list)
+
+    @property
+    def conversion_rate(self) -> float | None:
+        # §4: CR = DL / (CQL + OQL)
+        denominator = self.leads_completed + self.leads_old
+        return self.leads_advanced / denominator if denominator else None
+
+    @property
+    def old_lead_share(self) -> float | None:
+        # §6: OQL / (CQL + OQL)
+        denominator = self.leads_completed + self.leads_old
+        return self.leads_old / denominator if denominator else None
+
+
+def load_stages(rows: Iterable[Row]) -> dict[str, Stage]:
+    stages: dict[str, Stage] = {}
+    for row in rows:
+        key = norm_key(row.get("stage_key"))
+        if key is None or key in stages:
+            continue
+        stages[key] = Stage(
+            key=key,
+            name=norm_text(row.get("stage_name")),
+            order=to_int(row.get("stage_order")),
+            type=norm_key(row.get("stage_type")),
+            default_expected_days=to_float(row.get("default_expected_days")),
+        )
+    return stages
+
+
+def load_benchmarks(rows: Iterable[Row]) -> dict[str, float | None]:
+    benchmarks: dict[str, float | None] = {}
+    for row in rows:
+        key = norm_key(row.get("stage_key"))
+        if key is not None and key not in benchmarks:
+            benchmarks[key] = to_float(row.get("benchmark_conversion_rate"))
+    return benchmarks
+
+
+def load_leads(rows: Iterable[Row]) -> dict[str, Lead]:
+    """Normalise; exact duplicates collapse; first row per lead_id wins."""
+    leads: dict[str, Lead] = {}
+    for row in rows:
+        lead = Lead(
+            lead_id=norm_text(row.get("lead_id")),  # type: ignore[arg-type]
+            created_at=parse_timestamp(row.get("created_at")),
+            lead_source=norm_key(row.get("lead_source")),
+            segment=norm_key(row.get("segment")),
+            owner_id=norm_text(row.get("owner_id")),
+            deal_amount_usd=to_float(row.get("deal_amount_usd")),
+        )
+        if lead.lead_id is not None and lead.lead_id not in leads:
+            leads[lead.lead_id] = lead
+    return leads
+
+
+def load_events(rows: Iterable[Row]) -> tuple[list[Event], dt.datetime | None]:
+    """Normalised, de-duplicated events, plus the latest entered_at of all rows."""
+    events: set[Event] = set()
+    latest: dt.datetime | None = None
+    for row in rows:
+        entered_at = parse_timestamp(row.get("entered_at"))
+        if entered_at is None:
+            continue
+        latest = entered_at if latest is None else max(latest, entered_at)
+        lead_id = norm_text(row.get("lead_id"))
+        stage_key = norm_key(row.get("stage_key"))
+        if lead_id is None or stage_key is None:
+            continue
+        events.add(Event(lead_id, stage_key, entered_at))  # §2 exact duplicates once
+    return list(events), latest
+
+
+# ---------------------------------------------------------------------------
+# §2 Stage visits
+# ---------------------------------------------------------------------------
+
+
+def stage_rank(stage_key: str, stages: dict[str, Stage]) -> tuple:
+    """Tie order at equal entered_at: by stage_order, lost stages last, then stage_key."""
+    stage = stages.get(stage_key)
+    is_lost = stage is not None and stage.type == "lost"
+    order = stage.order if stage is not None else None
+    return (is_lost, order is None, order if order is not None else 0, stage_key)
+
+
+def exit_type(current: str, nxt: str | None, stages: dict[str, Stage]) -> str | None:
+    """§2: reopened, lost, advanced, regressed, open — the first rule that applies."""
+    if nxt is None:
+        return "open"
+    cur_stage, next_stage = stages.get(current), stages.get(nxt)
+    cur_lost = cur_stage is not None and cur_stage.type == "lost"
+    next_lost = next_stage is not None and next_stage.type == "lost"
+    if cur_lost and not next_lost:
+        return "reopened"
+    if next_lost:
+        return "lost"
+    cur_order = cur_stage.order if cur_stage is not None else None
+    next_order = next_stage.order if next_stage is not None else None
+    if cur_order is None or next_order is None:
+        return None
+    if next_stage.type in ("open", "won") and next_order > cur_order:  # type: ignore[union-attr]
+        return "advanced"
+    if next_order < cur_order:
+        return "regressed"
+    return None
+
+
+def build_visits(
+    events: list[Event], stages: dict[str, Stage], as_of_at: dt.datetime
+) -> dict[str, list[Visit]]:
+    """Group each lead's ordered events into runs of the same stage (visits)."""
+    by_lead: dict[str, list[Event]] = {}
+    for event in events:
+        if event.entered_at < as_of_at:  # §1: only events before as_of_at exist
+            by_lead.setdefault(event.lead_id, []).append(event)
+
+    visits_by_lead: dict[str, list[Visit]] = {}
+    for lead_id, lead_events in by_lead.items():
+        lead_events.sort(key=lambda e: (e.entered_at, stage_rank(e.stage_key, stages)))
+        visits: list[Visit] = []
+        for event in lead_events:
+            if visits and visits[-1].stage_key == event.stage_key:
+                continue  # same-stage re-save: same visit
+            visits.append(Visit(lead_id, event.stage_key, len(visits) + 1, event.entered_at))
+        for current, nxt in zip(visits, [*visits[1:], None], strict=False):
+            current.exit_type = exit_type(current.stage_key, nxt.stage_key if nxt else None, stages)
+            if nxt is not None:
+                current.exited_at = nxt.entered_at
+                current.next_stage_key = nxt.stage_key
+                current.dwell_days = fractional_days(nxt.entered_at - current.entered_at)
+            else:
+                current.days_in_stage = fractional_days(as_of_at - current.entered_at)
+        visits_by_lead[lead_id] = visits
+    return visits_by_lead
+
+
+# ---------------------------------------------------------------------------
+# §3 Expected days and §4 conversion
+# ---------------------------------------------------------------------------
+
+
+def open_stages(stages: dict[str, Stage]) -> list[Stage]:
+    ordered = [s for s in stages.values() if s.type == "open"]
+    return sorted(ordered, key=lambda s: (s.order is None, s.order or 0, s.key))
+
+
+def expected_days(
+    stage: Stage, all_visits: list[Visit], factor: float
+) -> tuple[float | None, float | None]:
+    """§3: (avg_days_to_advance, expected_days_to_convert)."""
+    dwells = [
+        v.dwell_days
+        for v in all_visits
+        if v.stage_key == stage.key and v.exit_type == "advanced" and v.dwell_days is not None
+    ]
+    if dwells:
+        avg = sum(dwells) / len(dwells)
+        return avg, factor * avg
+    return None, stage.default_expected_days
+
+
+def has_advanced(visits: list[Visit], stage: Stage, stages: dict[str, Stage]) -> bool:
+    """§4: after the first visit of S, a visit of an open/won stage with higher order."""
+    if stage.order is None:
+        return False
+    first = next(i for i, v in enumerate(visits) if v.stage_key == stage.key)
+    for later in visits[first + 1 :]:
+        other = stages.get(later.stage_key)
+        if (
+            other is not None
+            and other.type in ("open", "won")
+            and other.order is not None
+            and other.order > stage.order
+        ):
+            return True
+    return False
+
+
+def convert_stage(
+    stage: Stage,
+    visits_by_lead: dict[str, list[Visit]],
+    stages: dict[str, Stage],
+    factor: float,
+) -> StageConversion:
+    all_visits = [v for visits in visits_by_lead.values() for v in visits]
+    result = StageConversion(stage)
+    result.avg_days_to_advance, result.expected_days_to_convert = expected_days(
+        stage, all_visits, factor
+    )
+    for visits in visits_by_lead.values():
+        if not any(v.stage_key == stage.key for v in visits):
+            continue  # not in the cohort
+        result.leads_entered += 1
+        advanced = has_advanced(visits, stage, stages)
+        current = visits[-1]  # latest visit = current stage
+        completed = advanced or current.stage_key != stage.key
+        old = (
+            not completed
+            and result.expected_days_to_convert is not None
+            and current.days_in_stage is not None
+            and current.days_in_stage > result.expected_days_to_convert  # strictly
+        )
+        result.leads_advanced += advanced
+        result.leads_completed += completed
+        result.leads_old += old
+        result.leads_in_window += not completed and not old
+        if old:
+            result.old_visits.append(current)
+    return result
+
+
+def diagnose(
+    conversion_rate: float | None,
+    benchmark: float | None,
+    old_lead_share: float | None,
+    bandwidth_threshold: float,
+    strict_threshold: float,
+) -> str | None:
+    """§6."""
+    if conversion_rate is None or benchmark is None:
+        return None
+    if conversion_rate >= benchmark:
+        return "healthy"
+    if old_lead_share is not None and old_lead_share > bandwidth_threshold:
+        return "bandwidth"
+    if old_lead_share is not None and old_lead_share < strict_threshold:
+        return "standards_too_strict"
+    return "below_benchmark"
+
+
+def next_stage_of(stage: Stage, stages: dict[str, Stage]) -> str | None:
+    """The open-or-won stage with the smallest stage_order greater than this one's."""
+    if stage.order is None:
+        return None
+    later = [
+        s
+        for s in stages.values()
+        if s.type in ("open", "won") and s.order is not None and s.order > stage.order
+    ]
+    if not later:
+        return None
+    return min(later, key=lambda s: (s.order, s.key)).key
+
+
+# ---------------------------------------------------------------------------
+# §5 Working backwards from revenue
+# ---------------------------------------------------------------------------
+
+
+def ceil_rounded(value: float) -> int:
+    """ceil(round(x, 9)) — rounding first drops floating-point noise."""
+    return math.ceil(round(value, 9))
+
+
+def cumulative_rate(stage: Stage, conversions: dict[str, StageConversion]) -> float | None:
+    """Product of conversion_rate(k) over open stages k with order >= order(S)."""
+    if stage.order is None:
+        return None
+    product = 1.0
+    for conv in conversions.values():
+        k = conv.stage
+        if k.order is not None and k.order >= stage.order:
+            rate = conv.conversion_rate
+            if rate is None:
+                return None
+            product *= rate
+    return product
+
+
+def observed_avg_deal(
+    visits_by_lead: dict[str, list[Visit]],
+    leads: dict[str, Lead],
+    stages: dict[str, Stage],
+) -> float | None:
+    """Mean deal_amount_usd of leads whose current stage is won (non-empty amounts)."""
+    amounts = []
+    for lead_id, visits in visits_by_lead.items():
+        stage = stages.get(visits[-1].stage_key)
+        lead = leads.get(lead_id)
+        if stage is not None and stage.type == "won" and lead and lead.deal_amount_usd is not None:
+            amounts.append(lead.deal_amount_usd)
+    return sum(amounts) / len(amounts) if amounts else None
+
+
+# ---------------------------------------------------------------------------
+# Marts
+# ---------------------------------------------------------------------------
+
+
+def _lead_attrs(lead: Lead | None) -> dict:
+    return {
+        "owner_id": lead.owner_id if lead else None,
+        "lead_source": lead.lead_source if lead else None,
+        "segment": lead.segment if lead else None,
+    }
+
+
+def compute_marts(
+    raw_leads: list[Row],
+    raw_transitions: list[Row],
+    pipeline_stages: list[Row],
+    stage_benchmarks: list[Row],
+    revenue_targets: list[Row],
+    as_of_date: str | None = None,
+    expected_days_factor: float = 2.0,
+    diagnosis_bandwidth_threshold: float = 0.25,
+    diagnosis_strict_threshold: float = 0.05,
+) -> dict[str, list[dict]]:
+    """Compute the four published marts of spec §7."""
+    stages = load_stages(pipeline_stages)
+    benchmarks = load_benchmarks(stage_benchmarks)
+    leads = load_leads(raw_leads)
+    events, latest = load_events(raw_transitions)
+
+    # §1 as_of_date: default = UTC date of the latest entered_at.
+    as_of = parse_date(as_of_date)
+    if as_of is None:
+        if latest is None:
+            return {name: [] for name in MART_COLUMNS}
+        as_of = latest.date()
+    as_of_at = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time())
+
+    visits_by_lead = build_visits(events, stages, as_of_at)
+
+    # §3/§4 per open stage
+    conversions: dict[str, StageConversion] = {
+        s.key: convert_stage(s, visits_by_lead, stages, expected_days_factor)
+        for s in open_stages(stages)
+    }
+    for conv in conversions.values():
+        for visit in conv.old_visits:
+            visit.is_old = True
+
+    # fct_lead_stage_visits
+    visit_rows = []
+    for lead_id in sorted(visits_by_lead):
+        attrs = _lead_attrs(leads.get(lead_id))
+        for v in visits_by_lead[lead_id]:
+            visit_rows.append(
+                {
+                    "lead_id": v.lead_id,
+                    "stage_key": v.stage_key,
+                    "visit_number": v.visit_number,
+                    "entered_at": v.entered_at,
+                    "exited_at": v.exited_at,
+                    "next_stage_key": v.next_stage_key,
+                    "exit_type": v.exit_type,
+                    "dwell_days": v.dwell_days,
+                    "days_in_stage": v.days_in_stage,
+                    "is_old": v.is_old,
+                    **attrs,
+                }
+            )
+
+    # fct_stage_conversion (§4, §6)
+    conversion_rows = []
+    for conv in conversions.values():
+        stage = conv.stage
+        rate = conv.conversion_rate
+        benchmark = benchmarks.get(stage.key)
+        conversion_rows.append(
+            {
+                "as_of_date": as_of,
+                "stage_key": stage.key,
+                "stage_order": stage.order,
+                "next_stage_key": next_stage_of(stage, stages),
+                "leads_entered": conv.leads_entered,
+                "leads_advanced": conv.leads_advanced,
+                "leads_completed": conv.leads_completed,
+                "leads_old": conv.leads_old,
+                "leads_in_window": conv.leads_in_window,
+                "conversion_rate": rate,
+                "avg_days_to_advance": conv.avg_days_to_advance,
+                "expected_days_to_convert": conv.expected_days_to_convert,
+                "old_lead_share": conv.old_lead_share,
+                "benchmark_conversion_rate": benchmark,
+                "benchmark_gap": rate - benchmark
+                if rate is not None and benchmark is not None
+                else None,
+                "diagnosis": diagnose(
+                    rate,
+                    benchmark,
+                    conv.old_lead_share,
+                    diagnosis_bandwidth_threshold,
+                    diagnosis_strict_threshold,
+                ),
+            }
+        )
+
+    # fct_pipeline_plan (§5)
+    current_counts: dict[str, int] = {}
+    for visits in visits_by_lead.values():
+        key = visits[-1].stage_key
+        current_counts[key] = current_counts.get(key, 0) + 1
+    observed_avg = observed_avg_deal(visits_by_lead, leads, stages)
+
+    plan_rows = []
+    for target in revenue_targets:
+        month = parse_date(target.get("target_month"))
+        revenue = to_float(target.get("revenue_target_usd"))
+        avg_deal = to_float(target.get("avg_deal_size_usd"))
+        if avg_deal is None:
+            avg_deal = observed_avg
+        deals = (
+            ceil_rounded(revenue / avg_deal)
+            if revenue is not None and avg_deal not in (None, 0)
+            else None
+        )
+        for conv in conversions.values():
+            stage = conv.stage
+            cumulative = cumulative_rate(stage, conversions)
+            leads_needed = (
+                ceil_rounded(deals / cumulative)
+                if deals is not None and cumulative not in (None, 0)
+                else None
+            )
+            in_stage = current_counts.get(stage.key, 0)
+            plan_rows.append(
+                {
+                    "target_month": month,
+                    "stage_key": stage.key,
+                    "stage_order": stage.order,
+                    "revenue_target_usd": revenue,
+                    "avg_deal_size_usd": avg_deal,
+                    "deals_needed": deals,
+                    "cumulative_conversion_rate": cumulative,
+                    "leads_needed": leads_needed,
+                    "leads_in_stage": in_stage,
+                    "lead_gap": leads_needed - in_stage if leads_needed is not None else None,
+                }
+            )
+
+    # rpt_old_leads (§4)
+    old_rows = []
+    for conv in conversions.values():
+        expected = conv.expected_days_to_convert
+        for v in conv.old_visits:
+            old_rows.append(
+                {
+                    "as_of_date": as_of,
+                    "lead_id": v.lead_id,
+                    "stage_key": v.stage_key,
+                    "entered_at": v.entered_at,
+                    "days_in_stage": v.days_in_stage,
+                    "expected_days_to_convert": expected,
+                    "days_overdue": v.days_in_stage - expected,  # type: ignore[operator]
+                    **_lead_attrs(leads.get(v.lead_id)),
+                }
+            )
+
+    def order_key(row: dict) -> tuple:
+        order = row["stage_order"]
+        return (order is None, order or 0, row["stage_key"])
+
+    conversion_rows.sort(key=order_key)
+    plan_rows.sort(
+        key=lambda r: (r["target_month"] is None, r["target_month"] or dt.date.min, *order_key(r))
+    )
+    old_rows.sort(key=lambda r: (r["lead_id"], r["stage_key"]))
+
+    return {
+        "fct_lead_stage_visits": visit_rows,
+        "fct_stage_conversion": conversion_rows,
+        "fct_pipeline_plan": plan_rows,
+        "rpt_old_leads": old_rows,
+    }

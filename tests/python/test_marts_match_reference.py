@@ -1,0 +1,323 @@
+"""The whole warehouse against the independent reference implementation.
+
+Each scenario generates CRM data full of edge cases, builds a copy of the
+dbt project on it (seeds, or the team's own files through the raw_path var),
+and compares every published column of the four marts with what
+reference.compute_marts computes from the same raw text, at two as-of dates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from pathlib import Path
+
+import duckdb
+import pytest
+from dbt_project_harness import REPO, DbtProject, write_csv
+from generate_demo_data import generate, read_stages
+from reference import MART_COLUMNS, compute_marts, read_csv_rows
+
+LEAD_COLUMNS = ["lead_id", "created_at", "lead_source", "segment", "owner_id", "deal_amount_usd"]
+TRANSITION_COLUMNS = ["lead_id", "stage_key", "entered_at"]
+STAGE_COLUMNS = ["stage_key", "stage_name", "stage_order", "stage_type", "default_expected_days"]
+BENCHMARK_COLUMNS = ["stage_key", "benchmark_conversion_rate", "benchmark_source"]
+TARGET_COLUMNS = ["target_month", "revenue_target_usd", "avg_deal_size_usd"]
+
+MART_KEYS = {
+    "fct_lead_stage_visits": ("lead_id", "visit_number"),
+    "fct_stage_conversion": ("as_of_date", "stage_key"),
+    "fct_pipeline_plan": ("target_month", "stage_key"),
+    "rpt_old_leads": ("lead_id",),
+}
+
+# A second configuration with other keys, four open stages (orders not
+# 1..n) and two lost stages; one stage without a benchmark or a default.
+OTHER_STAGES = [
+    {
+        "stage_key": "new",
+        "stage_name": "New",
+        "stage_order": "10",
+        "stage_type": "open",
+        "default_expected_days": "5",
+    },
+    {
+        "stage_key": "contacted",
+        "stage_name": "Contacted",
+        "stage_order": "20",
+        "stage_type": "open",
+        "default_expected_days": "",
+    },
+    {
+        "stage_key": "demo",
+        "stage_name": "Demo",
+        "stage_order": "30",
+        "stage_type": "open",
+        "default_expected_days": "10",
+    },
+    {
+        "stage_key": "negotiation",
+        "stage_name": "Negotiation",
+        "stage_order": "40",
+        "stage_type": "open",
+        "default_expected_days": "",
+    },
+    {
+        "stage_key": "signed",
+        "stage_name": "Signed",
+        "stage_order": "50",
+        "stage_type": "won",
+        "default_expected_days": "",
+    },
+    {
+        "stage_key": "disqualified",
+        "stage_name": "Disqualified",
+        "stage_order": "",
+        "stage_type": "lost",
+        "default_expected_days": "",
+    },
+    {
+        "stage_key": "no_decision",
+        "stage_name": "No decision",
+        "stage_order": "",
+        "stage_type": "lost",
+        "default_expected_days": "",
+    },
+]
+OTHER_BENCHMARKS = [
+    {"stage_key": "new", "benchmark_conversion_rate": "0.5", "benchmark_source": "test"},
+    {"stage_key": "demo", "benchmark_conversion_rate": "0.9", "benchmark_source": "test"},
+    {"stage_key": "negotiation", "benchmark_conversion_rate": "0.2", "benchmark_source": "test"},
+]
+OTHER_TARGETS = [
+    {"target_month": "2025-10-01", "revenue_target_usd": "120000", "avg_deal_size_usd": ""},
+    {"target_month": "2025-11-01", "revenue_target_usd": "0.07", "avg_deal_size_usd": "0.01"},
+]
+
+
+def hand_written_edge_rows() -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+    """Rows a generator does not write: a transition of a lead missing from
+    raw_leads, a lead without transitions, an exact duplicate lead row, and
+    keys with stray spaces and capitals."""
+    leads = [
+        {
+            "lead_id": "X-NO-EVENTS",
+            "created_at": "2025-02-01T00:00:00Z",
+            "lead_source": "Inbound",
+            "segment": "SMB",
+            "owner_id": "rep_01",
+            "deal_amount_usd": "100",
+        },
+        {
+            "lead_id": " X-SPACES ",
+            "created_at": "2025-02-01 08:00:00",
+            "lead_source": " event",
+            "segment": "smb",
+            "owner_id": " rep_02",
+            "deal_amount_usd": "",
+        },
+    ]
+    leads.append(dict(leads[0]))
+    return leads, []
+
+
+def transitions_for_edge_leads(first_stage: str, second_stage: str) -> list[dict[str, str]]:
+    return [
+        {
+            "lead_id": "X-ORPHAN",
+            "stage_key": first_stage,
+            "entered_at": "2025-03-01T10:00:00+02:00",
+        },
+        {"lead_id": "X-ORPHAN", "stage_key": second_stage, "entered_at": "2025-03-04T10:00:00Z"},
+        {
+            "lead_id": "X-SPACES",
+            "stage_key": f" {first_stage.upper()} ",
+            "entered_at": "2025-02-01T08:00:00Z",
+        },
+    ]
+
+
+def assert_marts_match(project: DbtProject, expected: dict[str, list[dict]]) -> None:
+    for mart, columns in MART_COLUMNS.items():
+        names, rows = project.mart(mart)
+        assert names == columns, f"{mart} publishes {names}, the spec says {columns}"
+        key = MART_KEYS[mart]
+        actual_by_key = {tuple(row[k] for k in key): row for row in rows}
+        expected_by_key = {tuple(row[k] for k in key): row for row in expected[mart]}
+        assert len(actual_by_key) == len(rows), f"{mart}: duplicate keys"
+        missing = sorted(set(expected_by_key) - set(actual_by_key), key=str)[:5]
+        extra = sorted(set(actual_by_key) - set(expected_by_key), key=str)[:5]
+        assert not missing and not extra, f"{mart}: rows missing {missing}, unexpected {extra}"
+        for row_key, want in expected_by_key.items():
+            got = actual_by_key[row_key]
+            for column in columns:
+                assert values_equal(got[column], want[column]), (
+                    f"{mart} {row_key} {column}: "
+                    f"warehouse {got[column]!r}, reference {want[column]!r}"
+                )
+
+
+def values_equal(got: object, want: object) -> bool:
+    if got is None or want is None:
+        return got is None and want is None
+    if isinstance(want, float) or isinstance(got, float):
+        return math.isclose(float(got), float(want), rel_tol=1e-9, abs_tol=1e-9)
+    if isinstance(want, dt.datetime) or isinstance(got, dt.datetime):
+        return got == want
+    return got == want and type(got) is type(want)
+
+
+def check_scenario(
+    project: DbtProject,
+    raw_leads,
+    raw_transitions,
+    stages,
+    benchmarks,
+    targets,
+    as_of_dates,
+    **spec_vars,
+):
+    """Build at each as-of date (None = the default) and compare the marts."""
+    for as_of_date in as_of_dates:
+        run_vars = {"as_of_date": as_of_date, **spec_vars}
+        project.dbt("build", extra_vars=run_vars)
+        expected = compute_marts(
+            raw_leads,
+            raw_transitions,
+            stages,
+            benchmarks,
+            targets,
+            as_of_date=as_of_date,
+            expected_days_factor=spec_vars.get("expected_days_factor", 2.0),
+            diagnosis_bandwidth_threshold=spec_vars.get("diagnosis_bandwidth_threshold", 0.25),
+            diagnosis_strict_threshold=spec_vars.get("diagnosis_strict_threshold", 0.05),
+        )
+        assert expected["fct_stage_conversion"], "the scenario must produce conversion rows"
+        assert expected["rpt_old_leads"], "the scenario must contain old leads"
+        assert_marts_match(project, expected)
+
+
+def as_text(rows: list[dict[str, str]]) -> list[dict[str, str | None]]:
+    """Rows as the reference reads them from a CSV: '' is missing."""
+    return [{k: (v if v != "" else None) for k, v in row.items()} for row in rows]
+
+
+def test_demo_config_from_seeds(tmp_path: Path):
+    """Replaced seed files, default vars, many edge cases, two as-of dates."""
+    project = DbtProject.copy_of_repo(tmp_path / "project")
+    stages = read_stages(REPO / "seeds/config/pipeline_stages.csv")
+    leads, transitions = generate(
+        400, seed=7, stages=stages, start=dt.date(2025, 1, 1), months=10, edge_case_rate=3
+    )
+    extra_leads, _ = hand_written_edge_rows()
+    leads += extra_leads
+    transitions += transitions_for_edge_leads("qualification", "discovery")
+    project.write_seed("raw", "raw_leads", leads, LEAD_COLUMNS)
+    project.write_seed("raw", "raw_lead_transitions", transitions, TRANSITION_COLUMNS)
+    config = {
+        name: read_csv_rows(str(REPO / f"seeds/config/{name}.csv"))
+        for name in ("pipeline_stages", "stage_benchmarks", "revenue_targets")
+    }
+    check_scenario(
+        project,
+        as_text(leads),
+        as_text(transitions),
+        config["pipeline_stages"],
+        config["stage_benchmarks"],
+        config["revenue_targets"],
+        as_of_dates=[None, "2025-06-15"],
+    )
+
+
+def test_daily_timestamps_from_csv_files_with_other_vars(tmp_path: Path):
+    """The team's own CSV files (split in two, found by pattern) under
+    raw_path; day-granular timestamps make ties everywhere; every var set."""
+    project = DbtProject.copy_of_repo(tmp_path / "project")
+    raw_path = tmp_path / "exports"
+    stages = read_stages(REPO / "seeds/config/pipeline_stages.csv")
+    leads, transitions = generate(
+        300,
+        seed=11,
+        stages=stages,
+        start=dt.date(2025, 1, 1),
+        months=8,
+        edge_case_rate=5,
+        timestamp_granularity="day",
+    )
+    write_csv(raw_path / "raw_leads.csv", leads, LEAD_COLUMNS)
+    half = len(transitions) // 2
+    write_csv(raw_path / "raw_lead_transitions_2025a.csv", transitions[:half], TRANSITION_COLUMNS)
+    write_csv(raw_path / "raw_lead_transitions_2025b.csv", transitions[half:], TRANSITION_COLUMNS)
+    project.vars = {"raw_path": str(raw_path)}
+    config = {
+        name: read_csv_rows(str(REPO / f"seeds/config/{name}.csv"))
+        for name in ("pipeline_stages", "stage_benchmarks", "revenue_targets")
+    }
+    check_scenario(
+        project,
+        as_text(leads),
+        as_text(transitions),
+        config["pipeline_stages"],
+        config["stage_benchmarks"],
+        config["revenue_targets"],
+        as_of_dates=[None, "2025-05-31"],
+        expected_days_factor=1.5,
+        diagnosis_bandwidth_threshold=0.1,
+        diagnosis_strict_threshold=0.08,
+    )
+
+
+def test_other_stage_configuration_from_parquet(tmp_path: Path):
+    """Other stage keys, four open stages and two lost ones, benchmarks for
+    some stages only, read from Parquet files under raw_path."""
+    project = DbtProject.copy_of_repo(tmp_path / "project")
+    project.write_seed("config", "pipeline_stages", OTHER_STAGES, STAGE_COLUMNS)
+    project.write_seed("config", "stage_benchmarks", OTHER_BENCHMARKS, BENCHMARK_COLUMNS)
+    project.write_seed("config", "revenue_targets", OTHER_TARGETS, TARGET_COLUMNS)
+    leads, transitions = generate(
+        350,
+        seed=23,
+        stages=OTHER_STAGES,
+        start=dt.date(2025, 1, 1),
+        months=9,
+        edge_case_rate=4,
+        timestamp_granularity="minute",
+    )
+    extra_leads, _ = hand_written_edge_rows()
+    leads += extra_leads
+    transitions += transitions_for_edge_leads("new", "demo")
+    raw_path = tmp_path / "exports"
+    write_parquet(raw_path / "raw_leads.parquet", leads, LEAD_COLUMNS)
+    write_parquet(raw_path / "raw_lead_transitions.parquet", transitions, TRANSITION_COLUMNS)
+    project.vars = {"raw_path": str(raw_path), "raw_format": "parquet"}
+    check_scenario(
+        project,
+        as_text(leads),
+        as_text(transitions),
+        OTHER_STAGES,
+        OTHER_BENCHMARKS,
+        OTHER_TARGETS,
+        as_of_dates=[None, "2025-07-20"],
+    )
+
+
+def write_parquet(path: Path, rows: list[dict[str, str]], columns: list[str]) -> None:
+    csv_path = path.with_suffix(".staging.csv")
+    write_csv(csv_path, rows, columns)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect() as connection:
+        connection.execute(
+            f"copy (select * from read_csv('{csv_path}', header = true, all_varchar = true)) "
+            f"to '{path}' (format parquet)"
+        )
+    csv_path.unlink()
+
+
+@pytest.mark.parametrize("name", sorted(MART_COLUMNS))
+def test_reference_columns_are_the_published_contract(name: str):
+    """The reference's columns are the ones the marts' YAML publishes."""
+    import yaml
+
+    marts = yaml.safe_load((REPO / "models/marts/_marts.yml").read_text())["models"]
+    published = next(model for model in marts if model["name"] == name)
+    assert [column["name"] for column in published["columns"]] == MART_COLUMNS[name]

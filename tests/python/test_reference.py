@@ -1,0 +1,501 @@
+"""Self-checks of the Python reference implementation (tests/python/reference.py).
+
+Expected values are worked out by hand from /work/shared/docs/metric-spec.md.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from reference import MART_COLUMNS, compute_marts, parse_timestamp, read_csv_rows
+
+D = dt.datetime
+
+STAGES = [
+    {
+        "stage_key": "qualification",
+        "stage_name": "Qualification",
+        "stage_order": "1",
+        "stage_type": "open",
+        "default_expected_days": "10",
+    },
+    {
+        "stage_key": "discovery",
+        "stage_name": "Discovery",
+        "stage_order": "2",
+        "stage_type": "open",
+        "default_expected_days": "20",
+    },
+    {
+        "stage_key": "meeting",
+        "stage_name": "Meeting",
+        "stage_order": "3",
+        "stage_type": "open",
+        "default_expected_days": "",
+    },
+    {
+        "stage_key": "proposal",
+        "stage_name": "Proposal",
+        "stage_order": "4",
+        "stage_type": "open",
+        "default_expected_days": None,
+    },
+    {
+        "stage_key": "closed_won",
+        "stage_name": "Closed won",
+        "stage_order": "5",
+        "stage_type": "won",
+        "default_expected_days": None,
+    },
+    {
+        "stage_key": "closed_lost",
+        "stage_name": "Closed lost",
+        "stage_order": "",
+        "stage_type": "lost",
+        "default_expected_days": None,
+    },
+]
+
+
+def ev(lead: str, stage: str, at: str) -> dict:
+    return {"lead_id": lead, "stage_key": stage, "entered_at": at}
+
+
+def lead(lead_id: str, amount: str | None = None, owner: str = "u1") -> dict:
+    return {
+        "lead_id": lead_id,
+        "created_at": "2024-01-01",
+        "lead_source": "inbound",
+        "segment": "smb",
+        "owner_id": owner,
+        "deal_amount_usd": amount,
+    }
+
+
+def run(events, leads=None, benchmarks=(), targets=(), as_of="2024-06-30", **kw):
+    return compute_marts(
+        list(leads or []),
+        list(events),
+        STAGES,
+        list(benchmarks),
+        list(targets),
+        as_of_date=as_of,
+        **kw,
+    )
+
+
+def conv(marts, stage):
+    return next(r for r in marts["fct_stage_conversion"] if r["stage_key"] == stage)
+
+
+def visits(marts, lead_id):
+    return [r for r in marts["fct_lead_stage_visits"] if r["lead_id"] == lead_id]
+
+
+# ---------------------------------------------------------------------------
+# The guide's worked example (spec table)
+# ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def guide():
+    # as_of 2024-06-30 -> as_of_at 2024-07-01 00:00
+    events = []
+    for i in range(50):  # advance after exactly 30 days in qualification
+        events += [
+            ev(f"a{i}", "qualification", "2024-01-01"),
+            ev(f"a{i}", "discovery", "2024-01-31"),
+        ]
+    for i in range(20):  # completed without advancing (lost)
+        events += [
+            ev(f"l{i}", "qualification", "2024-01-01"),
+            ev(f"l{i}", "closed_lost", "2024-01-15"),
+        ]
+    for i in range(30):  # old: 61 days in stage > 60 expected
+        events += [ev(f"o{i}", "qualification", "2024-05-01")]
+    for i in range(5):  # in window: 10 days
+        events += [ev(f"w{i}", "qualification", "2024-06-21")]
+    benchmarks = [
+        {
+            "stage_key": "qualification",
+            "benchmark_conversion_rate": "0.6",
+            "benchmark_source": "guide",
+        },
+        {
+            "stage_key": "discovery",
+            "benchmark_conversion_rate": "0.0",
+            "benchmark_source": "x",
+        },
+    ]
+    return run(events, benchmarks=benchmarks)
+
+
+def test_guide_expected_days_and_conversion(guide):
+    q = conv(guide, "qualification")
+    assert q["avg_days_to_advance"] == pytest.approx(30.0)
+    assert q["expected_days_to_convert"] == pytest.approx(60.0)  # 2 x 30
+    assert (
+        q["leads_entered"],
+        q["leads_advanced"],
+        q["leads_completed"],
+        q["leads_old"],
+        q["leads_in_window"],
+    ) == (105, 50, 70, 30, 5)
+    assert q["conversion_rate"] == pytest.approx(0.5)  # 50 / (70 + 30)
+    assert q["old_lead_share"] == pytest.approx(0.3)
+    assert q["benchmark_conversion_rate"] == pytest.approx(0.6)
+    assert q["benchmark_gap"] == pytest.approx(-0.1)
+    assert q["diagnosis"] == "bandwidth"  # 0.3 > 0.25
+    assert q["as_of_date"] == dt.date(2024, 6, 30)
+    assert q["next_stage_key"] == "discovery" and q["stage_order"] == 1
+
+
+def test_guide_default_expected_days_fallback(guide):
+    d = conv(guide, "discovery")
+    # no advanced discovery visit -> default 20 days (no factor); 50 leads sit 152 days
+    assert d["avg_days_to_advance"] is None
+    assert d["expected_days_to_convert"] == 20.0
+    assert (
+        d["leads_entered"],
+        d["leads_advanced"],
+        d["leads_completed"],
+        d["leads_old"],
+    ) == (50, 0, 0, 50)
+    assert d["conversion_rate"] == 0.0
+    assert d["diagnosis"] == "healthy"  # 0.0 >= 0.0
+    m = conv(guide, "meeting")  # no history, no default -> null expected, empty cohort
+    assert m["expected_days_to_convert"] is None and m["leads_entered"] == 0
+    assert m["conversion_rate"] is None and m["old_lead_share"] is None and m["diagnosis"] is None
+
+
+def test_guide_old_leads_report(guide):
+    old = guide["rpt_old_leads"]
+    q_old = [r for r in old if r["stage_key"] == "qualification"]
+    d_old = [r for r in old if r["stage_key"] == "discovery"]
+    assert len(q_old) == 30 and len(d_old) == 50
+    r = next(r for r in q_old if r["lead_id"] == "o0")
+    assert r["entered_at"] == D(2024, 5, 1)
+    assert r["days_in_stage"] == pytest.approx(61.0)
+    assert r["days_overdue"] == pytest.approx(1.0)
+    assert r["owner_id"] is None  # lead not in raw_leads
+    r = next(r for r in d_old if r["lead_id"] == "a0")
+    assert r["days_in_stage"] == pytest.approx(152.0)  # Jan 31 -> Jul 1
+    assert r["days_overdue"] == pytest.approx(132.0)
+    old_visits = [v for v in guide["fct_lead_stage_visits"] if v["is_old"]]
+    assert len(old_visits) == 80
+
+
+def test_columns_exact(guide):
+    for mart, cols in MART_COLUMNS.items():
+        for row in guide[mart]:
+            assert list(row) == cols
+
+
+# ---------------------------------------------------------------------------
+# Working backwards from revenue (§5)
+# ---------------------------------------------------------------------------
+
+
+def funnel_events():
+    """Every open stage converts at 50 %: 16 -> 8 -> 4 -> 2 -> 1 won."""
+    stages = ["qualification", "discovery", "meeting", "proposal", "closed_won"]
+    events, n, idx = [], 16, 0
+    for depth in range(len(stages) - 1):
+        for _i in range(n // 2):  # half lost at this stage
+            lid = f"f{idx}"
+            idx += 1
+            for k in range(depth + 1):
+                events.append(ev(lid, stages[k], f"2024-01-{k + 1:02d}"))
+            events.append(ev(lid, "closed_lost", f"2024-01-{depth + 2:02d}"))
+        n //= 2
+    lid = "won1"
+    for k, stage in enumerate(stages):
+        events.append(ev(lid, stage, f"2024-01-{k + 1:02d}"))
+    return events
+
+
+def test_leads_needed_guide():
+    leads = [lead("won1", "25000"), lead("f0", "99999")]  # lost lead's amount ignored
+    targets = [
+        {
+            "target_month": "2024-07-01",
+            "revenue_target_usd": "100000",
+            "avg_deal_size_usd": "20000",
+        },
+        {
+            "target_month": "2024-08-01",
+            "revenue_target_usd": "100000",
+            "avg_deal_size_usd": "",
+        },
+    ]
+    m = run(funnel_events(), leads=leads, targets=targets)
+    for s in ("qualification", "discovery", "meeting", "proposal"):
+        assert conv(m, s)["conversion_rate"] == pytest.approx(0.5)
+    july = {
+        r["stage_key"]: r
+        for r in m["fct_pipeline_plan"]
+        if r["target_month"] == dt.date(2024, 7, 1)
+    }
+    assert {k: r["deals_needed"] for k, r in july.items()} == dict.fromkeys(july, 5)
+    assert {k: r["leads_needed"] for k, r in july.items()} == {
+        "proposal": 10,
+        "meeting": 20,
+        "discovery": 40,
+        "qualification": 80,
+    }
+    assert july["qualification"]["cumulative_conversion_rate"] == pytest.approx(0.0625)
+    assert july["proposal"]["leads_in_stage"] == 0 and july["proposal"]["lead_gap"] == 10
+    aug = [r for r in m["fct_pipeline_plan"] if r["target_month"] == dt.date(2024, 8, 1)]
+    assert all(r["avg_deal_size_usd"] == 25000.0 and r["deals_needed"] == 4 for r in aug)
+    assert [r["stage_key"] for r in aug] == [
+        "qualification",
+        "discovery",
+        "meeting",
+        "proposal",
+    ]
+
+
+def test_deals_needed_rounding_and_nulls():
+    targets = [
+        {
+            "target_month": "2024-07-01",
+            "revenue_target_usd": "0.3",
+            "avg_deal_size_usd": "0.1",
+        }
+    ]
+    events = [
+        ev("x", "qualification", "2024-06-01"),
+        ev("x", "discovery", "2024-06-02"),
+        ev("y", "meeting", "2024-06-01"),
+    ]
+    m = run(events, targets=targets)
+    rows = {r["stage_key"]: r for r in m["fct_pipeline_plan"]}
+    assert rows["qualification"]["deals_needed"] == 3  # 2.9999999999999996 -> 3, not 4
+    # proposal has no cohort -> conversion null -> every cumulative product null
+    assert all(
+        r["cumulative_conversion_rate"] is None
+        and r["leads_needed"] is None
+        and r["lead_gap"] is None
+        for r in rows.values()
+    )
+    assert rows["discovery"]["leads_in_stage"] == 1 and rows["meeting"]["leads_in_stage"] == 1
+    assert rows["qualification"]["leads_in_stage"] == 0
+    # no won lead and no avg given -> avg null -> deals null
+    m = run(
+        events,
+        targets=[
+            {
+                "target_month": "2024-07-01",
+                "revenue_target_usd": "1",
+                "avg_deal_size_usd": None,
+            }
+        ],
+    )
+    assert all(
+        r["avg_deal_size_usd"] is None and r["deals_needed"] is None for r in m["fct_pipeline_plan"]
+    )
+
+
+# ---------------------------------------------------------------------------
+# §2 / §4 edge rules
+# ---------------------------------------------------------------------------
+
+
+def test_skip_counts_as_advancing():
+    m = run([ev("s", "qualification", "2024-06-01"), ev("s", "meeting", "2024-06-03")])
+    assert visits(m, "s")[0]["exit_type"] == "advanced"
+    q = conv(m, "qualification")
+    assert (q["leads_entered"], q["leads_advanced"], q["leads_completed"]) == (1, 1, 1)
+    assert q["avg_days_to_advance"] == pytest.approx(2.0)
+    assert conv(m, "discovery")["leads_entered"] == 0
+
+
+def test_regression_completes_without_advancing():
+    m = run(
+        [
+            ev("r", "qualification", "2024-06-01"),
+            ev("r", "discovery", "2024-06-02"),
+            ev("r", "qualification", "2024-06-05"),
+        ]
+    )
+    v = visits(m, "r")
+    assert [x["exit_type"] for x in v] == ["advanced", "regressed", "open"]
+    d = conv(m, "discovery")
+    assert (
+        d["leads_entered"],
+        d["leads_advanced"],
+        d["leads_completed"],
+        d["leads_old"],
+    ) == (1, 0, 1, 0)
+    assert d["conversion_rate"] == 0.0
+    q = conv(m, "qualification")  # advanced after its first qualification visit
+    assert (q["leads_advanced"], q["leads_completed"]) == (1, 1)
+
+
+def test_old_is_strictly_greater():
+    # no advanced qualification visit -> default 10 days; as_of_at = 2024-07-01 00:00
+    m = run(
+        [
+            ev("eq", "qualification", "2024-06-21T00:00:00"),
+            ev("gt", "qualification", "2024-06-20T23:59:59"),
+        ]
+    )
+    q = conv(m, "qualification")
+    assert (q["leads_old"], q["leads_in_window"], q["leads_completed"]) == (1, 1, 0)
+    assert q["conversion_rate"] == 0.0  # 0 / (0 + 1)
+    assert [r["lead_id"] for r in m["rpt_old_leads"]] == ["gt"]
+    assert visits(m, "eq")[0]["is_old"] is False and visits(m, "gt")[0]["is_old"] is True
+    assert visits(m, "eq")[0]["days_in_stage"] == 10.0
+
+
+def test_exact_duplicates_counted_once():
+    leads = [lead("d1", "100"), lead(" d1 ", "100.0")]  # identical after normalisation
+    events = [
+        ev("d1", "qualification", "2024-06-01"),
+        ev("d1", " Qualification ", "2024-06-01T00:00:00Z"),
+        ev("d1", "discovery", "2024-06-02"),
+    ]
+    m = run(events, leads=leads)
+    v = visits(m, "d1")
+    assert len(v) == 2 and v[0]["entered_at"] == D(2024, 6, 1)
+    assert conv(m, "qualification")["leads_entered"] == 1
+
+
+def test_same_stage_resaves_are_one_visit():
+    m = run(
+        [
+            ev("x", "qualification", "2024-06-01"),
+            ev("x", "qualification", "2024-06-03"),
+            ev("x", "discovery", "2024-06-05"),
+            ev("x", "discovery", "2024-06-06"),
+        ]
+    )
+    v = visits(m, "x")
+    assert [(r["stage_key"], r["visit_number"]) for r in v] == [
+        ("qualification", 1),
+        ("discovery", 2),
+    ]
+    assert v[0]["entered_at"] == D(2024, 6, 1) and v[0]["exited_at"] == D(2024, 6, 5)
+    assert v[0]["dwell_days"] == pytest.approx(4.0) and v[0]["days_in_stage"] is None
+    assert v[1]["entered_at"] == D(2024, 6, 5) and v[1]["exited_at"] is None
+    assert v[1]["days_in_stage"] == pytest.approx(26.0) and v[1]["dwell_days"] is None
+
+
+def test_tie_order_stage_order_then_lost_last():
+    t = "2024-06-10 12:00:00"
+    m = run(
+        [
+            ev("t", "closed_lost", t),
+            ev("t", "discovery", t),
+            ev("t", "qualification", t),
+        ]
+    )
+    v = visits(m, "t")
+    assert [r["stage_key"] for r in v] == ["qualification", "discovery", "closed_lost"]
+    assert [r["exit_type"] for r in v] == ["advanced", "lost", "open"]
+    assert v[0]["dwell_days"] == 0.0 and v[1]["next_stage_key"] == "closed_lost"
+
+
+def test_reopened_lead():
+    m = run(
+        [
+            ev("z", "qualification", "2024-06-01"),
+            ev("z", "closed_lost", "2024-06-02"),
+            ev("z", "qualification", "2024-06-29"),
+        ]
+    )
+    v = visits(m, "z")
+    assert [r["exit_type"] for r in v] == ["lost", "reopened", "open"]
+    assert [r["visit_number"] for r in v] == [1, 2, 3]
+    q = conv(m, "qualification")  # current stage is qualification again: undecided
+    assert (q["leads_completed"], q["leads_old"], q["leads_in_window"]) == (0, 0, 1)
+    assert v[2]["days_in_stage"] == pytest.approx(2.0)
+
+
+def test_as_of_cutoff_and_default():
+    events = [
+        ev("c", "qualification", "2024-06-01"),
+        ev("c", "discovery", "2024-06-15T23:30:00-01:00"),
+    ]
+    # default as_of = UTC date of latest event = 2024-06-16 (23:30 -01:00 = 00:30Z next day)
+    m = run(events, as_of=None)
+    assert conv(m, "qualification")["as_of_date"] == dt.date(2024, 6, 16)
+    assert len(visits(m, "c")) == 2
+    # explicit as_of 2024-06-15 drops the 2024-06-16 00:30Z event
+    m = run(events, as_of="2024-06-15")
+    v = visits(m, "c")
+    assert (
+        len(v) == 1 and v[0]["exit_type"] == "open" and v[0]["days_in_stage"] == pytest.approx(15.0)
+    )
+
+
+def test_no_transitions_all_empty():
+    m = run(
+        [],
+        as_of=None,
+        targets=[
+            {
+                "target_month": "2024-07-01",
+                "revenue_target_usd": "1",
+                "avg_deal_size_usd": "1",
+            }
+        ],
+    )
+    assert m == {k: [] for k in MART_COLUMNS}
+
+
+def test_lead_attributes_normalised():
+    leads = [
+        {
+            "lead_id": " L1 ",
+            "created_at": "2024-01-01T00:00:00Z",
+            "lead_source": " Inbound ",
+            "segment": "SMB",
+            "owner_id": " u7 ",
+            "deal_amount_usd": "",
+        }
+    ]
+    m = run([ev("L1", "QUALIFICATION", "2024-06-01")], leads=leads)
+    v = visits(m, "L1")[0]
+    assert (v["stage_key"], v["owner_id"], v["lead_source"], v["segment"]) == (
+        "qualification",
+        "u7",
+        "inbound",
+        "smb",
+    )
+
+
+def test_timestamp_parsing():
+    assert parse_timestamp("2024-01-01T02:00:00+02:00") == D(2024, 1, 1)
+    assert parse_timestamp("2024-01-01 00:00:00Z") == D(2024, 1, 1)
+    assert parse_timestamp("2023-12-31T19:00:00-0500") == D(2024, 1, 1)
+    assert parse_timestamp("2024-01-01T00:00:00.25") == D(2024, 1, 1, 0, 0, 0, 250000)
+    assert parse_timestamp("2024-01-01") == D(2024, 1, 1)
+    assert parse_timestamp("  ") is None
+
+
+def test_read_csv_rows(tmp_path):
+    path = tmp_path / "x.csv"
+    path.write_bytes("\ufefflead_id,stage_key\nA,\n".encode("utf-8"))
+    assert read_csv_rows(str(path)) == [{"lead_id": "A", "stage_key": None}]
+
+
+def test_diagnosis_thresholds():
+    # qualification: default expected 10 days. 1 lost (completed), old share varies.
+    bench = [
+        {
+            "stage_key": "qualification",
+            "benchmark_conversion_rate": "0.9",
+            "benchmark_source": "",
+        }
+    ]
+    base = [ev(f"l{i}", "qualification", "2024-06-01") for i in range(19)]
+    base += [ev(f"l{i}", "closed_lost", "2024-06-02") for i in range(19)]
+    # 0 old of 19 -> share 0 < 0.05
+    assert conv(run(base, benchmarks=bench), "qualification")["diagnosis"] == "standards_too_strict"
+    # 1 old of 20 -> share 0.05: neither < 0.05 nor > 0.25
+    one_old = [*base, ev("o", "qualification", "2024-06-01")]
+    assert conv(run(one_old, benchmarks=bench), "qualification")["diagnosis"] == "below_benchmark"
+    many_old = base + [ev(f"o{i}", "qualification", "2024-06-01") for i in range(7)]  # 7/26 > 0.25
+    assert conv(run(many_old, benchmarks=bench), "qualification")["diagnosis"] == "bandwidth"
