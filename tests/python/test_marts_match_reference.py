@@ -95,10 +95,9 @@ OTHER_TARGETS = [
 ]
 
 
-def hand_written_edge_rows() -> tuple[list[dict[str, str]], list[dict[str, str]]]:
-    """Rows a generator does not write: a transition of a lead missing from
-    raw_leads, a lead without transitions, an exact duplicate lead row, and
-    keys with stray spaces and capitals."""
+def hand_written_edge_leads() -> list[dict[str, str]]:
+    """Lead rows a generator does not write: a lead without transitions, an
+    exact duplicate lead row, and text with stray spaces and capitals."""
     leads = [
         {
             "lead_id": "X-NO-EVENTS",
@@ -118,10 +117,12 @@ def hand_written_edge_rows() -> tuple[list[dict[str, str]], list[dict[str, str]]
         },
     ]
     leads.append(dict(leads[0]))
-    return leads, []
+    return leads
 
 
 def transitions_for_edge_leads(first_stage: str, second_stage: str) -> list[dict[str, str]]:
+    """A lead missing from raw_leads (with an offset timestamp) and a lead
+    whose id and stage key carry stray spaces and capitals."""
     return [
         {
             "lead_id": "X-ORPHAN",
@@ -197,6 +198,14 @@ def check_scenario(
         assert_marts_match(project, expected)
 
 
+def demo_config() -> dict[str, list[dict[str, str | None]]]:
+    """The committed configuration seeds, as the reference reads them."""
+    return {
+        name: read_csv_rows(str(REPO / f"seeds/config/{name}.csv"))
+        for name in ("pipeline_stages", "stage_benchmarks", "revenue_targets")
+    }
+
+
 def as_text(rows: list[dict[str, str]]) -> list[dict[str, str | None]]:
     """Rows as the reference reads them from a CSV: '' is missing."""
     return [{k: (v if v != "" else None) for k, v in row.items()} for row in rows]
@@ -209,15 +218,11 @@ def test_demo_config_from_seeds(tmp_path: Path):
     leads, transitions = generate(
         400, seed=7, stages=stages, start=dt.date(2025, 1, 1), months=10, edge_case_rate=3
     )
-    extra_leads, _ = hand_written_edge_rows()
-    leads += extra_leads
+    leads += hand_written_edge_leads()
     transitions += transitions_for_edge_leads("qualification", "discovery")
     project.write_seed("raw", "raw_leads", leads, LEAD_COLUMNS)
     project.write_seed("raw", "raw_lead_transitions", transitions, TRANSITION_COLUMNS)
-    config = {
-        name: read_csv_rows(str(REPO / f"seeds/config/{name}.csv"))
-        for name in ("pipeline_stages", "stage_benchmarks", "revenue_targets")
-    }
+    config = demo_config()
     check_scenario(
         project,
         as_text(leads),
@@ -249,10 +254,7 @@ def test_daily_timestamps_from_csv_files_with_other_vars(tmp_path: Path):
     write_csv(raw_path / "raw_lead_transitions_2025a.csv", transitions[:half], TRANSITION_COLUMNS)
     write_csv(raw_path / "raw_lead_transitions_2025b.csv", transitions[half:], TRANSITION_COLUMNS)
     project.vars = {"raw_path": str(raw_path)}
-    config = {
-        name: read_csv_rows(str(REPO / f"seeds/config/{name}.csv"))
-        for name in ("pipeline_stages", "stage_benchmarks", "revenue_targets")
-    }
+    config = demo_config()
     check_scenario(
         project,
         as_text(leads),
@@ -283,8 +285,7 @@ def test_other_stage_configuration_from_parquet(tmp_path: Path):
         edge_case_rate=4,
         timestamp_granularity="minute",
     )
-    extra_leads, _ = hand_written_edge_rows()
-    leads += extra_leads
+    leads += hand_written_edge_leads()
     transitions += transitions_for_edge_leads("new", "demo")
     raw_path = tmp_path / "exports"
     write_parquet(raw_path / "raw_leads.parquet", leads, LEAD_COLUMNS)
