@@ -18,7 +18,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 WAREHOUSE ?= $(CURDIR)/warehouse/pipeline.duckdb
 TEST_WAREHOUSE := $(CURDIR)/target/test_warehouse.duckdb
 
-.PHONY: setup build test lint docs demo-data lock clean
+.PHONY: setup build test lint docs demo-data lock clean manifest dagster
 
 $(VENV)/.installed: requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -33,8 +33,8 @@ build: setup
 	python scripts/print_summary.py $(WAREHOUSE)
 
 lint: setup
-	ruff check scripts tests/python
-	ruff format --check scripts tests/python
+	ruff check scripts tests/python orchestration
+	ruff format --check scripts tests/python orchestration
 	sqlfluff lint models tests/singular
 
 docs: setup
@@ -57,3 +57,16 @@ lock: setup
 
 clean:
 	rm -rf target logs $(VENV) warehouse/*.duckdb warehouse/*.wal
+
+# Dagster UI and daemon on http://127.0.0.1:3000 (DAGSTER_PORT to change),
+# with the instance in .dagster_home/ (ignored) and telemetry off.
+DAGSTER_HOME_DIR := $(CURDIR)/.dagster_home
+DAGSTER_PORT ?= 3000
+
+manifest: setup
+	dbt parse --quiet
+
+dagster: manifest
+	mkdir -p $(DAGSTER_HOME_DIR)
+	cp orchestration/dagster.yaml $(DAGSTER_HOME_DIR)/dagster.yaml
+	DAGSTER_HOME=$(DAGSTER_HOME_DIR) dagster dev -m orchestration.definitions -h 127.0.0.1 -p $(DAGSTER_PORT)

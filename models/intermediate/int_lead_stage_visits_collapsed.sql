@@ -104,7 +104,7 @@ with_next as (
 
 ),
 
-final as (
+classified as (
 
     select
         with_next.lead_id,
@@ -122,14 +122,11 @@ final as (
             when next_stage.stage_order > current_stage.stage_order then 'advanced'
             else 'regressed'
         end as exit_type,
-        case
-            when with_next.exited_at is not null
-                then {{ days_between('with_next.entered_at', 'with_next.exited_at') }}
-        end as dwell_days,
+        {{ microseconds_between('with_next.entered_at', 'with_next.exited_at') }} as dwell_microseconds,
         case
             when with_next.exited_at is null
-                then {{ days_between('with_next.entered_at', 'as_of.as_of_at') }}
-        end as days_in_stage,
+                then {{ microseconds_between('with_next.entered_at', 'as_of.as_of_at') }}
+        end as microseconds_in_stage,
         with_next.visit_number = with_next.last_visit_number as is_current_visit,
         with_next.max_later_stage_order
     from with_next
@@ -138,6 +135,27 @@ final as (
         on with_next.stage_key = current_stage.stage_key
     left join stages as next_stage
         on with_next.next_stage_key = next_stage.stage_key
+
+),
+
+final as (
+
+    select
+        lead_id,
+        visit_number,
+        stage_key,
+        stage_type,
+        stage_order,
+        entered_at,
+        exited_at,
+        next_stage_key,
+        exit_type,
+        dwell_microseconds,
+        {{ microseconds_to_days('dwell_microseconds') }} as dwell_days,
+        {{ microseconds_to_days('microseconds_in_stage') }} as days_in_stage,
+        is_current_visit,
+        max_later_stage_order
+    from classified
 
 )
 

@@ -13,18 +13,21 @@ advanced_visits as (
 
     select
         stage_key,
-        dwell_days
+        dwell_microseconds
     from {{ ref('int_lead_stage_visits_collapsed') }}
     where exit_type = 'advanced'
 
 ),
 
-averaged as (
+summed as (
 
     select
         stages.stage_key,
         stages.default_expected_days,
-        avg(advanced_visits.dwell_days) as avg_days_to_advance
+        -- Whole microseconds summed exactly, so the mean does not depend on
+        -- the order the engine adds them in.
+        sum(advanced_visits.dwell_microseconds) as advanced_microseconds,
+        count(advanced_visits.dwell_microseconds) as advanced_visit_count
     from stages
     left join advanced_visits
         on stages.stage_key = advanced_visits.stage_key
@@ -34,13 +37,23 @@ averaged as (
 
 ),
 
+averaged_days as (
+
+    select
+        stage_key,
+        default_expected_days,
+        {{ microseconds_to_days(ratio('advanced_microseconds', 'advanced_visit_count')) }} as avg_days_to_advance
+    from summed
+
+),
+
 final as (
 
     select
         stage_key,
         avg_days_to_advance,
         {{ expected_days_to_convert('avg_days_to_advance', 'default_expected_days') }} as expected_days_to_convert
-    from averaged
+    from averaged_days
 
 )
 

@@ -19,7 +19,7 @@ typed as (
         {{ clean_key('lead_source') }} as lead_source,
         {{ clean_key('segment') }} as segment,
         {{ clean_text('owner_id') }} as owner_id,
-        {{ dbt.safe_cast(clean_text('deal_amount_usd'), type_double()) }} as deal_amount_usd
+        {{ dbt.safe_cast(clean_text('deal_amount_usd'), dbt.type_numeric()) }} as deal_amount_usd
     from source
 
 ),

@@ -2,6 +2,9 @@
 -- leads with a stage change before as_of_at are exactly the leads with a
 -- visit, and every configured open stage has a conversion row. A row
 -- returned is a count that differs.
+-- Reported in Dagster as an asset check on fct_lead_stage_visits.
+{{ config(meta={'dagster': {'ref': {'name': 'fct_lead_stage_visits'}}}) }}
+
 with
 
 as_of as (

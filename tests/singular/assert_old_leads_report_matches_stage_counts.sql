@@ -2,6 +2,9 @@
 -- per stage, its rows add up to leads_old, and fct_lead_stage_visits flags
 -- the same number of current visits as is_old. A row returned is a stage
 -- where a rep's list and the dashboard disagree.
+-- Reported in Dagster as an asset check on rpt_old_leads.
+{{ config(meta={'dagster': {'ref': {'name': 'rpt_old_leads'}}}) }}
+
 with
 
 conversion as (

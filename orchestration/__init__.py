@@ -1,0 +1,1 @@
+"""Dagster code location that refreshes the sales pipeline warehouse."""

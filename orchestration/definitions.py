@@ -1,0 +1,19 @@
+"""The Dagster code location: `dagster dev -m orchestration.definitions`."""
+
+from __future__ import annotations
+
+from dagster import Definitions
+from dagster_dbt import DbtCliResource
+
+from orchestration.assets import pipeline_warehouse, stage_conversion_history
+from orchestration.project import DBT_EXECUTABLE, pipeline_project
+from orchestration.schedules import daily_history, daily_refresh, history_job, refresh_job
+from orchestration.sensors import raw_exports_sensor
+
+defs = Definitions(
+    assets=[pipeline_warehouse, stage_conversion_history],
+    jobs=[refresh_job, history_job],
+    schedules=[daily_refresh, daily_history],
+    sensors=[raw_exports_sensor],
+    resources={"dbt": DbtCliResource(project_dir=pipeline_project, dbt_executable=DBT_EXECUTABLE)},
+)

@@ -1,0 +1,207 @@
+"""The Dagster code location: definitions, in-process materialization with
+every asset check, the schedules, the history backfill and the sensor."""
+
+import json
+import os
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from dagster import (
+    DagsterInstance,
+    RunRequest,
+    SkipReason,
+    build_schedule_context,
+    build_sensor_context,
+    materialize,
+)
+from dbt_project_harness import DBT, REPO, DbtProject
+
+HISTORY_DAYS = ["2026-06-28", "2026-06-29", "2026-06-30"]
+
+
+@pytest.fixture(scope="module")
+def manifest() -> dict:
+    """The dbt manifest the code location reads, made fresh from the code."""
+    import subprocess
+
+    subprocess.run(
+        [str(DBT), "parse", "--quiet", "--project-dir", str(REPO), "--profiles-dir", str(REPO)],
+        check=True,
+        cwd=REPO,
+    )
+    return json.loads((REPO / "target/manifest.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def defs(manifest):
+    from orchestration.definitions import defs
+
+    return defs
+
+
+def test_dbt_arguments_carry_the_date_and_the_team_folder():
+    from orchestration.dbt_args import dbt_vars, history_day_args, refresh_args
+
+    assert dbt_vars(None, None) == {}
+    assert dbt_vars("2026-11-28", "/data", "parquet") == {
+        "as_of_date": "2026-11-28",
+        "raw_path": "/data",
+        "raw_format": "parquet",
+    }
+    assert refresh_args("2026-11-28", None) == ["build", "--vars", '{"as_of_date": "2026-11-28"}']
+    compute, record = history_day_args("2026-06-30", None)
+    assert compute[:3] == ["run", "--exclude", "tag:history"]
+    for args in (compute, record):
+        assert json.loads(args[-1]) == {"as_of_date": "2026-06-30", "history_as_of_build": True}
+    assert record[0] == "build"
+
+
+def test_every_dbt_model_and_seed_is_an_asset_with_its_tests_as_checks(defs, manifest):
+    graph = defs.get_repository_def().asset_graph
+    asset_names = {key.path[-1] for key in graph.get_all_asset_keys()}
+    dbt_nodes = {
+        node["name"]
+        for node in manifest["nodes"].values()
+        if node["resource_type"] in ("model", "seed")
+    }
+    assert asset_names == dbt_nodes
+    groups = {graph.get(key).group_name for key in graph.get_all_asset_keys()}
+    assert groups == {"raw", "config", "staging", "intermediate", "marts"}
+    checks = {(key.asset_key.path[-1], key.name) for key in graph.asset_check_keys}
+    attached_tests = {
+        (manifest["nodes"][node["attached_node"]]["name"], node["name"])
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "test"
+        and (node.get("attached_node") or "").startswith("model.")
+    }
+    singular_tests = {
+        node["name"]
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "test" and not node.get("attached_node")
+    }
+    assert singular_tests <= {name for _, name in checks}
+    assert attached_tests, "the project has data tests on its models"
+    assert attached_tests <= checks
+
+
+def test_daily_refresh_tick_carries_its_own_date(defs):
+    schedule = defs.get_schedule_def("daily_refresh")
+    tick = datetime(2026, 11, 28, 5, 0, tzinfo=UTC)
+    with build_schedule_context(scheduled_execution_time=tick) as context:
+        requests = schedule.evaluate_tick(context).run_requests
+    assert len(requests) == 1
+    config = requests[0].run_config["ops"]["pipeline_warehouse"]["config"]
+    assert config == {"as_of_date": "2026-11-28"}
+
+
+def test_daily_history_tick_records_the_day_that_just_ended(defs):
+    schedule = defs.get_schedule_def("daily_history")
+    tick = datetime(2026, 11, 28, 0, 30, tzinfo=UTC)
+    with build_schedule_context(scheduled_execution_time=tick) as context:
+        requests = schedule.evaluate_tick(context).run_requests
+    assert [request.partition_key for request in requests] == ["2026-11-27"]
+
+
+def test_sensor_requests_a_refresh_for_new_or_changed_files_only(tmp_path, monkeypatch, defs):
+    from orchestration.sensors import raw_exports_sensor
+
+    monkeypatch.setenv("PIPELINE_RAW_PATH", str(tmp_path))
+    (tmp_path / "raw_leads.csv").write_text("lead_id\nL1\n")
+    (tmp_path / "notes.txt").write_text("not an export")
+
+    def evaluate(cursor):
+        with build_sensor_context(cursor=cursor, definitions=defs) as context:
+            result = raw_exports_sensor(context)
+            return result, context.cursor
+
+    first, cursor = evaluate(None)
+    assert isinstance(first, RunRequest)
+    assert first.run_config["ops"]["pipeline_warehouse"]["config"]["as_of_date"]
+    unchanged, same_cursor = evaluate(cursor)
+    assert isinstance(unchanged, SkipReason) and same_cursor == cursor
+
+    (tmp_path / "notes.txt").write_text("still not an export")
+    assert isinstance(evaluate(cursor)[0], SkipReason), "other files do not count"
+
+    (tmp_path / "raw_lead_transitions_2026_11.csv").write_text("lead_id,stage_key,entered_at\n")
+    new_file, cursor_after_new = evaluate(cursor)
+    assert isinstance(new_file, RunRequest) and new_file.run_key != first.run_key
+
+    with (tmp_path / "raw_leads.csv").open("a") as handle:
+        handle.write("L2\n")
+    changed, _ = evaluate(cursor_after_new)
+    assert isinstance(changed, RunRequest)
+
+
+@pytest.fixture(scope="module")
+def materialized(defs, tmp_path_factory):
+    """Every non-history asset materialized in-process into a DuckDB file."""
+    from dagster_dbt import DbtCliResource
+
+    from orchestration.assets import pipeline_warehouse
+    from orchestration.project import DBT_EXECUTABLE
+
+    database = tmp_path_factory.mktemp("dagster") / "warehouse.duckdb"
+    previous = os.environ.get("PIPELINE_DUCKDB_PATH")
+    os.environ["PIPELINE_DUCKDB_PATH"] = str(database)
+    resources = {"dbt": DbtCliResource(project_dir=str(REPO), dbt_executable=DBT_EXECUTABLE)}
+    instance = DagsterInstance.ephemeral()
+    result = materialize([pipeline_warehouse], resources=resources, instance=instance)
+    yield result, database, resources, instance
+    if previous is None:
+        os.environ.pop("PIPELINE_DUCKDB_PATH", None)
+    else:
+        os.environ["PIPELINE_DUCKDB_PATH"] = previous
+
+
+def test_all_assets_materialize_and_every_check_passes(materialized, defs):
+    result, _, _, _ = materialized
+    assert result.success
+    graph = defs.get_repository_def().asset_graph
+    materialized_keys = {m.asset_key for m in result.get_asset_materialization_events()}
+    expected_keys = {
+        key for key in graph.get_all_asset_keys() if key.path[-1] != "fct_stage_conversion_daily"
+    }
+    assert materialized_keys == expected_keys
+    evaluations = result.get_asset_check_evaluations()
+    expected_checks = {key for key in graph.asset_check_keys if key.asset_key in expected_keys}
+    assert {evaluation.asset_check_key for evaluation in evaluations} == expected_checks
+    assert all(evaluation.passed for evaluation in evaluations)
+
+
+def test_backfilled_days_equal_separate_builds_and_leave_the_marts_alone(materialized, tmp_path):
+    from orchestration.assets import stage_conversion_history
+
+    _, database, resources, instance = materialized
+    before = query(database, "select * from marts.fct_stage_conversion order by stage_key")
+    for day in HISTORY_DAYS:
+        result = materialize(
+            [stage_conversion_history], partition_key=day, resources=resources, instance=instance
+        )
+        assert result.success
+        assert all(evaluation.passed for evaluation in result.get_asset_check_evaluations())
+
+    assert query(database, "select * from marts.fct_stage_conversion order by stage_key") == before
+    assert {row["as_of_date"] for row in before} == {date(2026, 8, 31)}
+
+    history = query(
+        database, "select * from marts.fct_stage_conversion_daily order by as_of_date, stage_key"
+    )
+    assert sorted({row["as_of_date"].isoformat() for row in history}) == HISTORY_DAYS
+
+    separate = DbtProject.copy_of_repo(tmp_path / "project")
+    expected = []
+    for day in HISTORY_DAYS:
+        separate.dbt("build", extra_vars={"as_of_date": day})
+        expected += separate.query("select * from marts.fct_stage_conversion order by stage_key")
+    assert history == expected
+
+
+def query(database: Path, sql: str) -> list[dict]:
+    import duckdb
+
+    with duckdb.connect(str(database), read_only=True) as connection:
+        cursor = connection.execute(sql)
+        names = [column[0] for column in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
