@@ -12,6 +12,7 @@ import duckdb
 
 MARTS = [
     "fct_stage_conversion",
+    "fct_stage_conversion_daily",
     "fct_pipeline_plan",
     "fct_lead_stage_visits",
     "rpt_old_leads",
@@ -32,7 +33,7 @@ def main(database: Path) -> None:
         print(f"\nWarehouse: {database.resolve()}  (schema 'marts')")
         for mart in MARTS:
             count = connection.execute(f"select count(*) from marts.{mart}").fetchone()[0]
-            print(f"  marts.{mart:<24} {count:>8} rows")
+            print(f"  marts.{mart:<28} {count:>8} rows")
         cursor = connection.execute(
             """
             select
