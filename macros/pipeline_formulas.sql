@@ -52,25 +52,29 @@
 {%- endmacro %}
 
 {#-
-    product_of(expression): aggregate product over a group of non-negative
-    factors, null when any factor is null (as arithmetic would be).
+    cumulative_product(expression, order_by): running product of a column of
+    non-negative factors in the given order (a window function), null as soon
+    as a factor is null. The fixed order makes the floating-point result the
+    same on every rebuild.
 -#}
-{% macro product_of(expression) -%}
-    {{ return(adapter.dispatch('product_of', 'sales_pipeline')(expression)) }}
+{% macro cumulative_product(expression, order_by) -%}
+    {{ return(adapter.dispatch('cumulative_product', 'sales_pipeline')(expression, order_by)) }}
 {%- endmacro %}
 
-{#- Engines without a product aggregate; the factors here are rates, never negative. -#}
-{% macro default__product_of(expression) -%}
+{#- Engines without a product aggregate: exp(sum(ln(x))) over the positive factors. -#}
+{% macro default__cumulative_product(expression, order_by) -%}
+    {%- set running = 'over (order by ' ~ order_by ~ ' rows between unbounded preceding and current row)' -%}
     case
-        when count(*) > count({{ expression }}) then null
-        when min({{ expression }}) = 0 then 0
-        else exp(sum(ln(nullif({{ expression }}, 0))))
+        when count(*) {{ running }} > count({{ expression }}) {{ running }} then null
+        when min({{ expression }}) {{ running }} = 0 then 0
+        else exp(sum(ln(nullif({{ expression }}, 0))) {{ running }})
     end
 {%- endmacro %}
 
-{% macro duckdb__product_of(expression) -%}
+{% macro duckdb__cumulative_product(expression, order_by) -%}
+    {%- set running = 'over (order by ' ~ order_by ~ ' rows between unbounded preceding and current row)' -%}
     case
-        when count(*) > count({{ expression }}) then null
-        else product({{ expression }})
+        when count(*) {{ running }} > count({{ expression }}) {{ running }} then null
+        else product({{ expression }}) {{ running }}
     end
 {%- endmacro %}

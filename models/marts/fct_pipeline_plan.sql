@@ -54,12 +54,9 @@ cumulative as (
 
     -- Product of the conversion rates from a stage down to the won stage.
     select
-        conversion.stage_key,
-        {{ product_of('downstream.conversion_rate') }} as cumulative_conversion_rate
+        stage_key,
+        {{ cumulative_product('conversion_rate', 'stage_order desc') }} as cumulative_conversion_rate
     from conversion
-    inner join conversion as downstream
-        on conversion.stage_order <= downstream.stage_order
-    group by conversion.stage_key
 
 ),
 

@@ -14,9 +14,9 @@ final as (
     select
         {{ clean_key('stage_key') }} as stage_key,
         {{ clean_text('stage_name') }} as stage_name,
-        {{ dbt.safe_cast(clean_text('stage_order'), dbt.type_int()) }} as stage_order,
+        {{ try_cast(clean_text('stage_order'), dbt.type_int()) }} as stage_order,
         {{ clean_key('stage_type') }} as stage_type,
-        {{ dbt.safe_cast(clean_text('default_expected_days'), type_double()) }} as default_expected_days
+        {{ try_cast(clean_text('default_expected_days'), type_double()) }} as default_expected_days
     from source
 
 )

@@ -11,9 +11,9 @@ source as (
 final as (
 
     select
-        {{ dbt.safe_cast(clean_text('target_month'), 'date') }} as target_month,
-        {{ dbt.safe_cast(clean_text('revenue_target_usd'), type_double()) }} as revenue_target_usd,
-        {{ dbt.safe_cast(clean_text('avg_deal_size_usd'), type_double()) }} as avg_deal_size_usd
+        {{ try_cast(clean_text('target_month'), 'date') }} as target_month,
+        {{ try_cast(clean_text('revenue_target_usd'), type_double()) }} as revenue_target_usd,
+        {{ try_cast(clean_text('avg_deal_size_usd'), type_double()) }} as avg_deal_size_usd
     from source
 
 )

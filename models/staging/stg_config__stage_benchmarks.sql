@@ -11,7 +11,7 @@ final as (
 
     select
         {{ clean_key('stage_key') }} as stage_key,
-        {{ dbt.safe_cast(clean_text('benchmark_conversion_rate'), type_double()) }} as benchmark_conversion_rate,
+        {{ try_cast(clean_text('benchmark_conversion_rate'), type_double()) }} as benchmark_conversion_rate,
         {{ clean_text('benchmark_source') }} as benchmark_source
     from source
 

@@ -19,7 +19,8 @@ typed as (
         {{ clean_key('lead_source') }} as lead_source,
         {{ clean_key('segment') }} as segment,
         {{ clean_text('owner_id') }} as owner_id,
-        {{ dbt.safe_cast(clean_text('deal_amount_usd'), dbt.type_numeric()) }} as deal_amount_usd
+        {{ try_cast(clean_text('deal_amount_usd'), dbt.type_numeric()) }} as deal_amount_usd,
+        {{ clean_text('deal_amount_usd') }} as deal_amount_text
     from source
 
 ),
@@ -33,6 +34,8 @@ final as (
         segment,
         owner_id,
         deal_amount_usd,
+        -- Texts of one amount may differ ("1000", "1000.00"); any one will do.
+        max(deal_amount_text) as deal_amount_text,
         count(*) as source_row_count
     from typed
     group by

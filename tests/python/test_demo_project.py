@@ -90,6 +90,30 @@ def test_one_rep_has_a_visible_bandwidth_problem(demo: DbtProject):
     assert old_by_rep[0]["old_leads"] >= 2 * old_by_rep[1]["old_leads"]
 
 
+PUBLISHED_MARTS = [
+    "dim_stages",
+    "fct_lead_stage_visits",
+    "fct_stage_conversion",
+    "fct_pipeline_plan",
+    "rpt_old_leads",
+]
+
+
+def test_building_twice_gives_identical_marts(demo: DbtProject):
+    """To the last bit: durations are summed as integers, so no average
+    depends on the order the engine adds rows in."""
+
+    def snapshot() -> dict[str, list[tuple]]:
+        return {
+            mart: sorted(tuple(row.values()) for row in demo.query(f"select * from marts.{mart}"))
+            for mart in PUBLISHED_MARTS
+        }
+
+    first = snapshot()
+    demo.dbt("build", "--exclude", "resource_type:test", "resource_type:unit_test")
+    assert snapshot() == first
+
+
 def test_every_raw_row_is_accounted_for(demo: DbtProject):
     for raw, staged in [
         ("raw_leads", "stg_crm__leads"),
@@ -163,3 +187,55 @@ def test_bad_vars_stop_the_build_with_a_clear_message(tmp_path: Path, bad_vars: 
     assert not project.database.exists() or not project.query(
         "select * from information_schema.tables where table_schema = 'marts'"
     ), "nothing may be built"
+
+
+def test_exports_with_bom_crlf_and_quoted_commas_build(tmp_path: Path):
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    bom = "\ufeff"
+    (exports / "raw_leads.csv").write_text(
+        f"{bom}lead_id,created_at,lead_source,segment,owner_id,deal_amount_usd\r\n"
+        'L1,2025-01-01T00:00:00Z,"web, inbound",smb,rep_01,"1000.50"\r\n',
+        encoding="utf-8",
+        newline="",
+    )
+    (exports / "raw_lead_transitions.csv").write_text(
+        f"{bom}lead_id,stage_key,entered_at\r\n"
+        "L1,qualification,2025-01-01T00:00:00Z\r\n"
+        "L1,discovery,2025-01-03T12:00:00+02:00\r\n",
+        encoding="utf-8",
+        newline="",
+    )
+    project = DbtProject.copy_of_repo(tmp_path / "project")
+    project.vars = {"raw_path": str(exports)}
+    project.dbt("build")
+    visits = project.query(
+        "select stage_key, dwell_days, lead_source from marts.fct_lead_stage_visits "
+        "order by visit_number"
+    )
+    assert visits == [
+        {
+            "stage_key": "qualification",
+            "dwell_days": 2.4166666666666665,
+            "lead_source": "web, inbound",
+        },
+        {"stage_key": "discovery", "dwell_days": None, "lead_source": "web, inbound"},
+    ]
+
+
+def test_an_amount_that_is_not_a_number_stops_the_build(tmp_path: Path):
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    (exports / "raw_leads.csv").write_text(
+        "lead_id,created_at,lead_source,segment,owner_id,deal_amount_usd\n"
+        'L1,2025-01-01T00:00:00Z,web,smb,rep_01,"1,000"\n'
+    )
+    (exports / "raw_lead_transitions.csv").write_text(
+        "lead_id,stage_key,entered_at\nL1,qualification,2025-01-01T00:00:00Z\n"
+    )
+    project = DbtProject.copy_of_repo(tmp_path / "project")
+    project.vars = {"raw_path": str(exports)}
+    result = project.dbt("build", check=False)
+    assert result.returncode != 0
+    assert "FAIL 1 expression_is_true_stg_crm__leads_deal_amount_text" in result.stdout
+    assert "SKIP relation marts.fct_pipeline_plan" in result.stdout
