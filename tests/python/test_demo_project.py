@@ -239,3 +239,59 @@ def test_an_amount_that_is_not_a_number_stops_the_build(tmp_path: Path):
     assert result.returncode != 0
     assert "FAIL 1 expression_is_true_stg_crm__leads_deal_amount_text" in result.stdout
     assert "SKIP relation marts.fct_pipeline_plan" in result.stdout
+
+
+def test_empty_export_files_build_empty_marts(tmp_path: Path):
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    (exports / "raw_leads.csv").write_text(
+        "lead_id,created_at,lead_source,segment,owner_id,deal_amount_usd\n"
+    )
+    (exports / "raw_lead_transitions.csv").write_text("lead_id,stage_key,entered_at\n")
+    project = DbtProject.copy_of_repo(tmp_path / "project")
+    project.vars = {"raw_path": str(exports)}
+    project.dbt("build")
+    for mart in PUBLISHED_MARTS:
+        rows = one(project, f"select count(*) from marts.{mart}")
+        assert rows == (6 if mart == "dim_stages" else 0), mart
+
+
+@pytest.mark.parametrize(
+    ("stages_csv", "failing_test"),
+    [
+        (
+            "qualification,Qualification,1,open,\ndiscovery,Discovery,1,open,\n"
+            "won,Won,3,won,\nlost,Lost,,lost,\n",
+            "unique_stg_config__pipeline_stages_stage_order",
+        ),
+        (
+            "qualification,Qualification,1,open,\ndiscovery,Discovery,2,open,\nlost,Lost,,lost,\n",
+            "assert_exactly_one_won_stage_after_every_open_stage",
+        ),
+        (
+            "qualification,Qualification,1,open,\ndiscovery,Discovery,2,pending,\n"
+            "won,Won,3,won,\nlost,Lost,,lost,\n",
+            "accepted_values_stg_config__pipeline_stages_stage_type",
+        ),
+        (
+            "qualification,Qualification,one,open,\nwon,Won,3,won,\nlost,Lost,,lost,\n",
+            "converts_to_pipeline_stages_stage_order",
+        ),
+    ],
+)
+def test_a_broken_stage_configuration_stops_the_build_before_the_marts(
+    tmp_path: Path, stages_csv: str, failing_test: str
+):
+    project = DbtProject.copy_of_repo(tmp_path / "project")
+    header = "stage_key,stage_name,stage_order,stage_type,default_expected_days\n"
+    (project.root / "seeds/config/pipeline_stages.csv").write_text(header + stages_csv)
+    (project.root / "seeds/config/stage_benchmarks.csv").write_text(
+        "stage_key,benchmark_conversion_rate,benchmark_source\n"
+    )
+    result = project.dbt("build", check=False)
+    assert result.returncode != 0
+    assert f"FAIL 1 {failing_test}" in result.stdout
+    assert not project.query(
+        "select * from information_schema.tables where table_schema = 'marts' "
+        "and table_name = 'fct_stage_conversion'"
+    )
