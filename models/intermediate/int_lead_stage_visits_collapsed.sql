@@ -17,16 +17,16 @@ stages as (
 
 events as (
 
+    -- Accepted stage changes that exist as of the as-of date.
     select
         transitions.lead_id,
         transitions.stage_key,
         transitions.entered_at,
-        stages.event_tiebreak_rank
-    from {{ ref('stg_crm__lead_transitions') }} as transitions
+        transitions.event_tiebreak_rank
+    from {{ ref('int_lead_transitions_checked') }} as transitions
     inner join as_of
         on transitions.entered_at < as_of.as_of_at
-    inner join stages
-        on transitions.stage_key = stages.stage_key
+    where transitions.rejection_reason is null
 
 ),
 

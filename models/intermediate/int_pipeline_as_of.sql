@@ -8,7 +8,8 @@ with
 
 transitions as (
 
-    select entered_at from {{ ref('stg_crm__lead_transitions') }}
+    select entered_at from {{ ref('int_lead_transitions_checked') }}
+    where rejection_reason is null
 
 ),
 

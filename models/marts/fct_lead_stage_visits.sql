@@ -20,7 +20,8 @@ old_cohorts as (
 
 leads as (
 
-    select * from {{ ref('stg_crm__leads') }}
+    select * from {{ ref('int_leads_checked') }}
+    where rejection_reason is null
 
 ),
 

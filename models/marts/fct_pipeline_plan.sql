@@ -24,7 +24,8 @@ current_visits as (
 
 leads as (
 
-    select * from {{ ref('stg_crm__leads') }}
+    select * from {{ ref('int_leads_checked') }}
+    where rejection_reason is null
 
 ),
 

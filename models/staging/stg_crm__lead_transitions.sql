@@ -1,6 +1,7 @@
 -- One row per distinct stage change: exact duplicate events (same lead,
 -- stage and instant) count once (spec section 2); source_row_count keeps
 -- how many raw rows each stands for, so every raw row is accounted for.
+-- Rows that cannot be used are kept here and quarantined downstream.
 {%- set raw_columns = ['lead_id', 'stage_key', 'entered_at'] %}
 
 with
@@ -16,7 +17,8 @@ typed as (
     select
         {{ clean_text('lead_id') }} as lead_id,
         {{ clean_key('stage_key') }} as stage_key,
-        {{ parse_utc_timestamp(clean_text('entered_at')) }} as entered_at
+        {{ parse_utc_timestamp(clean_text('entered_at')) }} as entered_at,
+        {{ clean_text('entered_at') }} as entered_at_text
     from source
 
 ),
@@ -27,12 +29,15 @@ final as (
         lead_id,
         stage_key,
         entered_at,
+        -- The text only matters when it could not be parsed.
+        case when entered_at is null then entered_at_text end as unparsed_entered_at,
         count(*) as source_row_count
     from typed
     group by
         lead_id,
         stage_key,
-        entered_at
+        entered_at,
+        case when entered_at is null then entered_at_text end
 
 )
 

@@ -100,10 +100,11 @@ AMBIGUITIES = """
 - The last visit of a lead always has exit_type 'open' and a days_in_stage,
   whatever its stage type (won / lost included), as the spec says
   'open (no exit yet)'.
-- Transition rows with an empty lead_id, stage_key or entered_at are dropped.
-  The default as_of_date uses every row with a non-empty entered_at.
-- Lead rows with an empty lead_id are dropped; if a lead_id appears in several
-  non-identical rows the first one (input order) wins.
+- Quarantine (as the warehouse's rejected_* tables): transition rows with an
+  empty lead_id, an unparseable entered_at or an unknown stage_key are left
+  out, and the default as_of_date uses the accepted rows only. Lead rows with
+  an empty lead_id, an amount that is not a number or is negative are left
+  out, and so is every row of a lead_id whose rows differ.
 - Fractional seconds beyond 6 digits are truncated to microseconds.
 - fct_stage_conversion.next_stage_key: ties on stage_order broken by stage_key.
 - An open stage with an empty stage_order has no next stage, never 'advances'
@@ -310,35 +311,52 @@ def load_benchmarks(rows: Iterable[Row]) -> dict[str, float | None]:
 
 
 def load_leads(rows: Iterable[Row]) -> dict[str, Lead]:
-    """Normalise; exact duplicates collapse; first row per lead_id wins."""
-    leads: dict[str, Lead] = {}
+    """Normalise; exact duplicates collapse. Quarantined (left out): rows
+    without lead_id, every row of a lead_id whose rows differ, amounts that
+    are not numbers or are negative."""
+    by_id: dict[str, set[Lead]] = {}
     for row in rows:
+        lead_id = norm_text(row.get("lead_id"))
+        try:
+            amount = to_float(row.get("deal_amount_usd"))
+        except ValueError:
+            continue  # unparseable_deal_amount
+        if lead_id is None or (amount is not None and amount < 0):
+            continue  # missing_lead_id, negative_deal_amount
+        try:
+            created_at = parse_timestamp(row.get("created_at"))
+        except ValueError:
+            created_at = None  # not used by any metric
         lead = Lead(
-            lead_id=norm_text(row.get("lead_id")),  # type: ignore[arg-type]
-            created_at=parse_timestamp(row.get("created_at")),
+            lead_id=lead_id,
+            created_at=created_at,
             lead_source=norm_key(row.get("lead_source")),
             segment=norm_key(row.get("segment")),
             owner_id=norm_text(row.get("owner_id")),
-            deal_amount_usd=to_float(row.get("deal_amount_usd")),
+            deal_amount_usd=amount,
         )
-        if lead.lead_id is not None and lead.lead_id not in leads:
-            leads[lead.lead_id] = lead
-    return leads
+        by_id.setdefault(lead_id, set()).add(lead)
+    # conflicting_lead_rows: a lead_id with different rows is left out whole.
+    return {lead_id: next(iter(rows_)) for lead_id, rows_ in by_id.items() if len(rows_) == 1}
 
 
-def load_events(rows: Iterable[Row]) -> tuple[list[Event], dt.datetime | None]:
-    """Normalised, de-duplicated events, plus the latest entered_at of all rows."""
+def load_events(
+    rows: Iterable[Row], stage_keys: set[str]
+) -> tuple[list[Event], dt.datetime | None]:
+    """Normalised, de-duplicated accepted events, plus their latest entered_at.
+    Quarantined (left out): no lead_id, an unparseable timestamp, an unknown stage."""
     events: set[Event] = set()
     latest: dt.datetime | None = None
     for row in rows:
-        entered_at = parse_timestamp(row.get("entered_at"))
-        if entered_at is None:
+        try:
+            entered_at = parse_timestamp(row.get("entered_at"))
+        except ValueError:
             continue
-        latest = entered_at if latest is None else max(latest, entered_at)
         lead_id = norm_text(row.get("lead_id"))
         stage_key = norm_key(row.get("stage_key"))
-        if lead_id is None or stage_key is None:
+        if entered_at is None or lead_id is None or stage_key not in stage_keys:
             continue
+        latest = entered_at if latest is None else max(latest, entered_at)
         events.add(Event(lead_id, stage_key, entered_at))  # §2 exact duplicates once
     return list(events), latest
 
@@ -583,7 +601,7 @@ def compute_marts(
     stages = load_stages(pipeline_stages)
     benchmarks = load_benchmarks(stage_benchmarks)
     leads = load_leads(raw_leads)
-    events, latest = load_events(raw_transitions)
+    events, latest = load_events(raw_transitions, set(stages))
 
     # §1 as_of_date: default = UTC date of the latest entered_at.
     as_of = parse_date(as_of_date)

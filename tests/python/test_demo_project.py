@@ -223,22 +223,134 @@ def test_exports_with_bom_crlf_and_quoted_commas_build(tmp_path: Path):
     ]
 
 
-def test_an_amount_that_is_not_a_number_stops_the_build(tmp_path: Path):
+BAD_LEADS = (
+    "lead_id,created_at,lead_source,segment,owner_id,deal_amount_usd\n"
+    "L1,2025-01-01T00:00:00Z,web,smb,rep_01,1000\n"
+    "L1,2025-01-01T00:00:00Z,web,smb,rep_01,1000\n"
+    "  ,2025-01-01T00:00:00Z,web,smb,rep_01,10\n"
+    "L2,2025-01-01T00:00:00Z,web,smb,rep_01,10\n"
+    "L2,2025-01-01T00:00:00Z,web,smb,rep_02,10\n"
+    'L3,2025-01-01T00:00:00Z,web,smb,rep_01,"1,000"\n'
+    "L4,2025-01-01T00:00:00Z,web,smb,rep_01,-5\n"
+)
+BAD_TRANSITIONS = (
+    "lead_id,stage_key,entered_at\n"
+    "L1,qualification,2025-01-01T00:00:00Z\n"
+    "L1,qualification,2025-01-01T00:00:00Z\n"
+    "L1,discovery,2025-01-03T00:00:00Z\n"
+    ",qualification,2025-01-01T00:00:00Z\n"
+    "L1,meeting,03/01/2025\n"
+    "L1,demo_call,2025-01-04T00:00:00Z\n"
+    "X9,qualification,2025-01-02T00:00:00Z\n"
+)
+
+
+def bad_exports(tmp_path: Path) -> DbtProject:
     exports = tmp_path / "exports"
     exports.mkdir()
-    (exports / "raw_leads.csv").write_text(
-        "lead_id,created_at,lead_source,segment,owner_id,deal_amount_usd\n"
-        'L1,2025-01-01T00:00:00Z,web,smb,rep_01,"1,000"\n'
-    )
-    (exports / "raw_lead_transitions.csv").write_text(
-        "lead_id,stage_key,entered_at\nL1,qualification,2025-01-01T00:00:00Z\n"
-    )
+    (exports / "raw_leads.csv").write_text(BAD_LEADS)
+    (exports / "raw_lead_transitions.csv").write_text(BAD_TRANSITIONS)
     project = DbtProject.copy_of_repo(tmp_path / "project")
     project.vars = {"raw_path": str(exports)}
-    result = project.dbt("build", check=False)
+    return project
+
+
+def test_bad_rows_are_quarantined_with_a_reason_and_accounted_for(tmp_path: Path):
+    project = bad_exports(tmp_path)
+    project.dbt("build", extra_vars={"max_rejected_share": 1})
+    rejected_leads = project.query(
+        "select lead_id, owner_id, rejection_reason, source_row_count "
+        "from marts.rejected_leads order by rejection_reason, owner_id"
+    )
+    assert rejected_leads == [
+        {
+            "lead_id": "L2",
+            "owner_id": "rep_01",
+            "rejection_reason": "conflicting_lead_rows",
+            "source_row_count": 1,
+        },
+        {
+            "lead_id": "L2",
+            "owner_id": "rep_02",
+            "rejection_reason": "conflicting_lead_rows",
+            "source_row_count": 1,
+        },
+        {
+            "lead_id": None,
+            "owner_id": "rep_01",
+            "rejection_reason": "missing_lead_id",
+            "source_row_count": 1,
+        },
+        {
+            "lead_id": "L4",
+            "owner_id": "rep_01",
+            "rejection_reason": "negative_deal_amount",
+            "source_row_count": 1,
+        },
+        {
+            "lead_id": "L3",
+            "owner_id": "rep_01",
+            "rejection_reason": "unparseable_deal_amount",
+            "source_row_count": 1,
+        },
+    ]
+    rejected_transitions = project.query(
+        "select lead_id, stage_key, unparsed_entered_at, rejection_reason "
+        "from marts.rejected_lead_transitions order by rejection_reason"
+    )
+    assert rejected_transitions == [
+        {
+            "lead_id": None,
+            "stage_key": "qualification",
+            "unparsed_entered_at": None,
+            "rejection_reason": "missing_lead_id",
+        },
+        {
+            "lead_id": "L1",
+            "stage_key": "demo_call",
+            "unparsed_entered_at": None,
+            "rejection_reason": "unknown_stage_key",
+        },
+        {
+            "lead_id": "L1",
+            "stage_key": "meeting",
+            "unparsed_entered_at": "03/01/2025",
+            "rejection_reason": "unparseable_entered_at",
+        },
+    ]
+    quality = {
+        (row["table_name"], row["outcome"], row["reason"]): row["row_count"]
+        for row in project.query("select * from marts.rpt_data_quality")
+    }
+    assert quality == {
+        ("raw_leads", "accepted", None): 1,
+        ("raw_leads", "duplicate", None): 1,
+        ("raw_leads", "rejected", "conflicting_lead_rows"): 2,
+        ("raw_leads", "rejected", "missing_lead_id"): 1,
+        ("raw_leads", "rejected", "unparseable_deal_amount"): 1,
+        ("raw_leads", "rejected", "negative_deal_amount"): 1,
+        ("raw_lead_transitions", "accepted", None): 3,
+        ("raw_lead_transitions", "duplicate", None): 1,
+        ("raw_lead_transitions", "rejected", "missing_lead_id"): 1,
+        ("raw_lead_transitions", "rejected", "unparseable_entered_at"): 1,
+        ("raw_lead_transitions", "rejected", "unknown_stage_key"): 1,
+    }
+    assert sum(v for (table, _, _), v in quality.items() if table == "raw_leads") == 7
+    assert sum(v for (table, _, _), v in quality.items() if table == "raw_lead_transitions") == 7
+    visits = project.query(
+        "select lead_id, stage_key, owner_id from marts.fct_lead_stage_visits order by 1, 2"
+    )
+    assert visits == [
+        {"lead_id": "L1", "stage_key": "discovery", "owner_id": "rep_01"},
+        {"lead_id": "L1", "stage_key": "qualification", "owner_id": "rep_01"},
+        {"lead_id": "X9", "stage_key": "qualification", "owner_id": None},
+    ]
+
+
+def test_too_many_rejected_rows_fail_the_build(tmp_path: Path):
+    result = bad_exports(tmp_path).dbt("build", check=False)
     assert result.returncode != 0
-    assert "FAIL 1 expression_is_true_stg_crm__leads_deal_amount_text" in result.stdout
-    assert "SKIP relation marts.fct_pipeline_plan" in result.stdout
+    assert "FAIL 2 assert_rejected_share_within_limit" in result.stdout
 
 
 def test_empty_export_files_build_empty_marts(tmp_path: Path):

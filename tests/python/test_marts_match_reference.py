@@ -117,12 +117,17 @@ def hand_written_edge_leads() -> list[dict[str, str]]:
         },
     ]
     leads.append(dict(leads[0]))
+    # Quarantined: one lead_id with two different rows, a non-numeric amount.
+    conflict = {**leads[0], "lead_id": "X-CONFLICT"}
+    leads += [conflict, {**conflict, "owner_id": "rep_03"}]
+    leads.append({**leads[0], "lead_id": "X-BAD-AMOUNT", "deal_amount_usd": "12k"})
     return leads
 
 
 def transitions_for_edge_leads(first_stage: str, second_stage: str) -> list[dict[str, str]]:
-    """A lead missing from raw_leads (with an offset timestamp) and a lead
-    whose id and stage key carry stray spaces and capitals."""
+    """A lead missing from raw_leads (with an offset timestamp), a lead
+    whose id and stage key carry stray spaces and capitals, and rows the
+    warehouse must quarantine."""
     return [
         {
             "lead_id": "X-ORPHAN",
@@ -135,6 +140,11 @@ def transitions_for_edge_leads(first_stage: str, second_stage: str) -> list[dict
             "stage_key": f" {first_stage.upper()} ",
             "entered_at": "2025-02-01T08:00:00Z",
         },
+        # The lead is quarantined; its stage change still counts.
+        {"lead_id": "X-CONFLICT", "stage_key": first_stage, "entered_at": "2025-02-02T00:00:00Z"},
+        # Quarantined: an unknown stage and a date that is not ISO-8601.
+        {"lead_id": "X-SPACES", "stage_key": "not_a_stage", "entered_at": "2025-02-03T00:00:00Z"},
+        {"lead_id": "X-SPACES", "stage_key": second_stage, "entered_at": "03/02/2025"},
     ]
 
 

@@ -1,5 +1,5 @@
 -- No lead is lost or invented between the transitions and the visits: the
--- leads with a stage change before as_of_at are exactly the leads with a
+-- leads with an accepted stage change before as_of_at are exactly the leads with a
 -- visit, and every configured open stage has a conversion row. A row
 -- returned is a count that differs.
 -- Reported in Dagster as an asset check on fct_lead_stage_visits.
@@ -16,9 +16,10 @@ as_of as (
 leads_with_events as (
 
     select count(distinct transitions.lead_id) as lead_count
-    from {{ ref('stg_crm__lead_transitions') }} as transitions
+    from {{ ref('int_lead_transitions_checked') }} as transitions
     inner join as_of
         on transitions.entered_at < as_of.as_of_at
+    where transitions.rejection_reason is null
 
 ),
 
