@@ -182,22 +182,21 @@ def check_scenario(
     project: DbtProject,
     raw_leads,
     raw_transitions,
-    stages,
-    benchmarks,
-    targets,
+    config: dict[str, list[dict]],
     as_of_dates,
     **spec_vars,
 ):
-    """Build at each as-of date (None = the default) and compare the marts."""
+    """Build at each as-of date (None = the default) and compare the marts.
+    config holds the rows of pipeline_stages, stage_benchmarks and revenue_targets."""
     for as_of_date in as_of_dates:
         run_vars = {"as_of_date": as_of_date, **spec_vars}
         project.dbt("build", extra_vars=run_vars)
         expected = compute_marts(
             raw_leads,
             raw_transitions,
-            stages,
-            benchmarks,
-            targets,
+            config["pipeline_stages"],
+            config["stage_benchmarks"],
+            config["revenue_targets"],
             as_of_date=as_of_date,
             expected_days_factor=spec_vars.get("expected_days_factor", 2.0),
             diagnosis_bandwidth_threshold=spec_vars.get("diagnosis_bandwidth_threshold", 0.25),
@@ -232,14 +231,11 @@ def test_demo_config_from_seeds(tmp_path: Path):
     transitions += transitions_for_edge_leads("qualification", "discovery")
     project.write_seed("raw", "raw_leads", leads, LEAD_COLUMNS)
     project.write_seed("raw", "raw_lead_transitions", transitions, TRANSITION_COLUMNS)
-    config = demo_config()
     check_scenario(
         project,
         as_text(leads),
         as_text(transitions),
-        config["pipeline_stages"],
-        config["stage_benchmarks"],
-        config["revenue_targets"],
+        demo_config(),
         as_of_dates=[None, "2025-06-15"],
     )
 
@@ -264,14 +260,11 @@ def test_daily_timestamps_from_csv_files_with_other_vars(tmp_path: Path):
     write_csv(raw_path / "raw_lead_transitions_2025a.csv", transitions[:half], TRANSITION_COLUMNS)
     write_csv(raw_path / "raw_lead_transitions_2025b.csv", transitions[half:], TRANSITION_COLUMNS)
     project.vars = {"raw_path": str(raw_path)}
-    config = demo_config()
     check_scenario(
         project,
         as_text(leads),
         as_text(transitions),
-        config["pipeline_stages"],
-        config["stage_benchmarks"],
-        config["revenue_targets"],
+        demo_config(),
         as_of_dates=[None, "2025-05-31"],
         expected_days_factor=1.5,
         diagnosis_bandwidth_threshold=0.1,
@@ -305,9 +298,11 @@ def test_other_stage_configuration_from_parquet(tmp_path: Path):
         project,
         as_text(leads),
         as_text(transitions),
-        OTHER_STAGES,
-        OTHER_BENCHMARKS,
-        OTHER_TARGETS,
+        {
+            "pipeline_stages": OTHER_STAGES,
+            "stage_benchmarks": OTHER_BENCHMARKS,
+            "revenue_targets": OTHER_TARGETS,
+        },
         as_of_dates=[None, "2025-07-20"],
     )
 
