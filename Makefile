@@ -28,8 +28,10 @@ $(VENV)/.installed: requirements.lock
 
 setup: $(VENV)/.installed
 
+# Builds a copy of the warehouse and swaps it in only when every model and
+# test passed: BI readers never see a half-built or failed build.
 build: setup
-	PIPELINE_DUCKDB_PATH=$(WAREHOUSE) dbt build
+	python -m orchestration.publish --warehouse $(WAREHOUSE) -- dbt build
 	python scripts/print_summary.py $(WAREHOUSE)
 
 lint: setup

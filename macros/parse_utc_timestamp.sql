@@ -6,7 +6,48 @@
     parsed, so that engines that accept other shapes agree.
 #}
 {% macro parse_utc_timestamp(text_column) -%}
-    {{ return(adapter.dispatch('parse_utc_timestamp', 'sales_pipeline')(text_column)) }}
+    {%- set input_format = input_timestamp_format() -%}
+    {%- if input_format is none -%}
+        {{ return(adapter.dispatch('parse_utc_timestamp', 'sales_pipeline')(text_column)) }}
+    {%- else -%}
+        {{ return(adapter.dispatch('parse_formatted_utc_timestamp', 'sales_pipeline')(text_column, input_format)) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#-
+    Exports that write dates another way (e.g. dd/mm/yyyy): the var
+    input_timestamp_format holds a strptime format ('%d/%m/%Y'); a text that
+    does not match it is unparseable. With %z the offset is converted to UTC.
+-#}
+{% macro input_timestamp_format() -%}
+    {%- set raw_value = var('input_timestamp_format', none) -%}
+    {%- if raw_value is none or raw_value | string | trim == '' -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set text = raw_value | string | trim -%}
+    {%- if '%' not in text or "'" in text -%}
+        {{ exceptions.raise_compiler_error(
+            "var input_timestamp_format must be a strptime format such as '%d/%m/%Y %H:%M' "
+            ~ "(empty: ISO-8601), got '" ~ text ~ "'"
+        ) }}
+    {%- endif -%}
+    {{ return(text) }}
+{%- endmacro %}
+
+{% macro default__parse_formatted_utc_timestamp(text_column, input_format) -%}
+    {{ exceptions.raise_compiler_error(
+        "var input_timestamp_format is implemented for DuckDB only; on " ~ target.type
+        ~ " write the exports' timestamps as ISO-8601 or add a "
+        ~ target.type ~ "__parse_formatted_utc_timestamp macro"
+    ) }}
+{%- endmacro %}
+
+{% macro duckdb__parse_formatted_utc_timestamp(text_column, input_format) -%}
+    {%- if '%z' in input_format or '%Z' in input_format -%}
+        (try_strptime({{ text_column }}, '{{ input_format }}') at time zone 'UTC')
+    {%- else -%}
+        cast(try_strptime({{ text_column }}, '{{ input_format }}') as timestamp)
+    {%- endif -%}
 {%- endmacro %}
 
 {#- PostgreSQL flavour; other engines add their own <adapter>__ version. -#}

@@ -23,6 +23,7 @@ final as (
     select
         lead_id,
         created_at,
+        unparsed_created_at,
         lead_source,
         segment,
         owner_id,
@@ -32,6 +33,7 @@ final as (
         case
             when lead_id is null then 'missing_lead_id'
             when rows_of_lead > 1 then 'conflicting_lead_rows'
+            when unparsed_created_at is not null then 'unparseable_created_at'
             when deal_amount_text is not null and deal_amount_usd is null then 'unparseable_deal_amount'
             when deal_amount_usd < 0 then 'negative_deal_amount'
         end as rejection_reason

@@ -6,6 +6,7 @@ final as (
     select
         lead_id,
         created_at,
+        unparsed_created_at,
         lead_source,
         segment,
         owner_id,

@@ -1,13 +1,22 @@
 -- Where every raw row went, per raw table: accepted (one row per distinct
 -- row), duplicate (the extra copies of an accepted row, collapsed), or
--- rejected with a reason (every raw copy of a quarantined row).
+-- rejected with a reason (every raw copy of a quarantined row). Accepted
+-- stage changes dated after the as-of date are counted apart (reason
+-- after_as_of_date): they are valid but do not exist yet for these metrics.
 with
+
+as_of as (
+
+    select * from {{ ref('int_pipeline_as_of') }}
+
+),
 
 leads as (
 
     select
         'raw_leads' as table_name,
         rejection_reason,
+        cast(null as {{ dbt.type_string() }}) as accepted_note,
         source_row_count
     from {{ ref('int_leads_checked') }}
 
@@ -17,9 +26,14 @@ transitions as (
 
     select
         'raw_lead_transitions' as table_name,
-        rejection_reason,
-        source_row_count
-    from {{ ref('int_lead_transitions_checked') }}
+        transitions.rejection_reason,
+        case
+            when transitions.rejection_reason is null and transitions.entered_at >= as_of.as_of_at
+                then 'after_as_of_date'
+        end as accepted_note,
+        transitions.source_row_count
+    from {{ ref('int_lead_transitions_checked') }} as transitions
+    cross join as_of
 
 ),
 
@@ -36,11 +50,13 @@ outcomes as (
     select
         table_name,
         'accepted' as outcome,
-        cast(null as {{ dbt.type_string() }}) as reason,
+        accepted_note as reason,
         count(*) as row_count
     from checked
     where rejection_reason is null
-    group by table_name
+    group by
+        table_name,
+        accepted_note
 
     union all
 

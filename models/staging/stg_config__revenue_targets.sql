@@ -1,20 +1,34 @@
 -- Monthly revenue goals, typed. An empty avg_deal_size_usd means "use the
--- observed average won deal" (spec section 5).
+-- observed average won deal" (spec section 5). A month that is not the
+-- first of a month, or an amount that is not above 0, stops the build here
+-- with a message naming the row (macros/config_checks.sql).
+{%- set typed_sql %}
+    select
+        {{ try_cast(clean_text('target_month'), 'date') }} as target_month,
+        {{ try_cast(clean_text('revenue_target_usd'), type_double()) }} as revenue_target_usd,
+        {{ try_cast(clean_text('avg_deal_size_usd'), type_double()) }} as avg_deal_size_usd,
+        {{ clean_text('target_month') }} as target_month_text,
+        {{ clean_text('revenue_target_usd') }} as revenue_target_usd_text,
+        {{ clean_text('avg_deal_size_usd') }} as avg_deal_size_usd_text
+    from {{ ref('revenue_targets') }}
+{%- endset %}
+{{ stop_on_config_errors('revenue_targets', revenue_targets_config_problems(typed_sql)) }}
+
 with
 
-source as (
+typed as (
 
-    select * from {{ ref('revenue_targets') }}
+    {{ typed_sql }}
 
 ),
 
 final as (
 
     select
-        {{ try_cast(clean_text('target_month'), 'date') }} as target_month,
-        {{ try_cast(clean_text('revenue_target_usd'), type_double()) }} as revenue_target_usd,
-        {{ try_cast(clean_text('avg_deal_size_usd'), type_double()) }} as avg_deal_size_usd
-    from source
+        target_month,
+        revenue_target_usd,
+        avg_deal_size_usd
+    from typed
 
 )
 

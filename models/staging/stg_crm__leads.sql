@@ -16,6 +16,7 @@ typed as (
     select
         {{ clean_text('lead_id') }} as lead_id,
         {{ parse_utc_timestamp(clean_text('created_at')) }} as created_at,
+        {{ clean_text('created_at') }} as created_at_text,
         {{ clean_key('lead_source') }} as lead_source,
         {{ clean_key('segment') }} as segment,
         {{ clean_text('owner_id') }} as owner_id,
@@ -30,6 +31,8 @@ final as (
     select
         lead_id,
         created_at,
+        -- The text only matters when it could not be parsed.
+        case when created_at is null then created_at_text end as unparsed_created_at,
         lead_source,
         segment,
         owner_id,
@@ -41,6 +44,7 @@ final as (
     group by
         lead_id,
         created_at,
+        case when created_at is null then created_at_text end,
         lead_source,
         segment,
         owner_id,

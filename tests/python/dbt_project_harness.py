@@ -49,7 +49,24 @@ class DbtProject:
         write_csv(self.root / "seeds" / folder / f"{name}.csv", rows, columns)
 
     def dbt(self, *args: str, extra_vars: dict[str, object] | None = None, check: bool = True):
-        """Run a dbt command in the copy; returns the completed process."""
+        """Run a dbt command in the copy on its warehouse; returns the completed process."""
+        return self._run(self._dbt_command(args, extra_vars), args, check)
+
+    def publish(self, *args: str, extra_vars: dict[str, object] | None = None, check: bool = True):
+        """Run a dbt command through orchestration.publish: it builds a copy of
+        the warehouse and swaps it in only when dbt succeeds."""
+        command = [
+            sys.executable,
+            "-m",
+            "orchestration.publish",
+            "--warehouse",
+            str(self.database),
+            "--",
+            *self._dbt_command(args, extra_vars),
+        ]
+        return self._run(command, args, check, PYTHONPATH=str(REPO))
+
+    def _dbt_command(self, args, extra_vars) -> list[str]:
         run_vars = {**self.vars, **(extra_vars or {})}
         command = [
             str(DBT),
@@ -61,10 +78,14 @@ class DbtProject:
         ]
         if run_vars:
             command += ["--vars", json.dumps(run_vars)]
+        return command
+
+    def _run(self, command: list[str], args, check: bool, **extra_env: str):
         env = {
             **os.environ,
             "PIPELINE_DUCKDB_PATH": str(self.database),
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+            **extra_env,
         }
         result = subprocess.run(command, cwd=self.root, env=env, capture_output=True, text=True)
         if check and result.returncode != 0:

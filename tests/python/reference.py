@@ -10,7 +10,8 @@ Public interface
 - ``read_csv_rows(path)``  -> list of dicts (utf-8-sig, '' -> None)
 - ``compute_marts(raw_leads, raw_transitions, pipeline_stages, stage_benchmarks,
   revenue_targets, as_of_date=None, expected_days_factor=2.0,
-  diagnosis_bandwidth_threshold=0.25, diagnosis_strict_threshold=0.05)``
+  diagnosis_bandwidth_threshold=0.25, diagnosis_strict_threshold=0.05,
+  input_timestamp_format=None)``
   -> {"fct_lead_stage_visits": [...], "fct_stage_conversion": [...],
       "fct_pipeline_plan": [...], "rpt_old_leads": [...]}
 
@@ -101,10 +102,12 @@ AMBIGUITIES = """
   whatever its stage type (won / lost included), as the spec says
   'open (no exit yet)'.
 - Quarantine (as the warehouse's rejected_* tables): transition rows with an
-  empty lead_id, an unparseable entered_at or an unknown stage_key are left
-  out, and the default as_of_date uses the accepted rows only. Lead rows with
-  an empty lead_id, an amount that is not a number or is negative are left
-  out, and so is every row of a lead_id whose rows differ.
+  empty lead_id, an unparseable entered_at, an unknown stage_key, a lead_id
+  that is not an accepted lead, or dated before the lead's created_at are
+  left out, and the default as_of_date uses the accepted rows only. Lead
+  rows with an empty lead_id, an unparseable created_at, an amount that is
+  not a number or is negative are left out, and so is every row of a
+  lead_id whose rows differ.
 - Fractional seconds beyond 6 digits are truncated to microseconds.
 - fct_stage_conversion.next_stage_key: ties on stage_order broken by stage_key.
 - An open stage with an empty stage_order has no next stage, never 'advances'
@@ -148,8 +151,15 @@ def norm_key(value: str | None) -> str | None:
 
 
 def to_float(value: str | None) -> float | None:
+    """A number, or ValueError. Amounts are decimals of 28 digits, 6 after
+    the point: no NaN or infinity, under 10**22."""
     value = norm_text(value)
-    return float(value) if value is not None else None
+    if value is None:
+        return None
+    number = float(value)
+    if not math.isfinite(number) or abs(number) >= 1e22:
+        raise ValueError(f"not an amount: {value!r}")
+    return number
 
 
 def to_int(value: str | None) -> int | None:
@@ -169,11 +179,18 @@ _TS_RE = re.compile(
 )
 
 
-def parse_timestamp(value: str | None) -> dt.datetime | None:
-    """ISO-8601 text -> naive UTC datetime (offsets converted, none = UTC)."""
+def parse_timestamp(value: str | None, input_format: str | None = None) -> dt.datetime | None:
+    """ISO-8601 text -> naive UTC datetime (offsets converted, none = UTC).
+    With input_format (a strptime format, the var input_timestamp_format)
+    the text must match that format instead."""
     value = norm_text(value)
     if value is None:
         return None
+    if input_format is not None:
+        stamp = dt.datetime.strptime(value, input_format)
+        if stamp.tzinfo is not None:
+            stamp = stamp.astimezone(dt.UTC).replace(tzinfo=None)
+        return stamp
     match = _TS_RE.match(value)
     if match is None:
         raise ValueError(f"unparseable timestamp: {value!r}")
@@ -310,23 +327,28 @@ def load_benchmarks(rows: Iterable[Row]) -> dict[str, float | None]:
     return benchmarks
 
 
-def load_leads(rows: Iterable[Row]) -> dict[str, Lead]:
-    """Normalise; exact duplicates collapse. Quarantined (left out): rows
-    without lead_id, every row of a lead_id whose rows differ, amounts that
-    are not numbers or are negative."""
-    by_id: dict[str, set[Lead]] = {}
+def load_leads(rows: Iterable[Row], input_format: str | None = None) -> dict[str, Lead]:
+    """Normalise; rows equal once typed collapse. Quarantined (left out):
+    rows without lead_id, every row of a lead_id whose rows differ, a
+    created_at that is not a timestamp, amounts that are not numbers or are
+    negative."""
+    by_id: dict[str, set[tuple[Lead, bool]]] = {}
     for row in rows:
         lead_id = norm_text(row.get("lead_id"))
+        if lead_id is None:
+            continue  # missing_lead_id
+        usable = True
         try:
             amount = to_float(row.get("deal_amount_usd"))
         except ValueError:
-            continue  # unparseable_deal_amount
-        if lead_id is None or (amount is not None and amount < 0):
-            continue  # missing_lead_id, negative_deal_amount
+            amount, usable = None, False  # unparseable_deal_amount
         try:
-            created_at = parse_timestamp(row.get("created_at"))
+            created_at = parse_timestamp(row.get("created_at"), input_format)
+            created_key: object = created_at
         except ValueError:
-            created_at = None  # not used by any metric
+            created_at, created_key, usable = None, norm_text(row.get("created_at")), False
+        if amount is not None and amount < 0:
+            usable = False  # negative_deal_amount
         lead = Lead(
             lead_id=lead_id,
             created_at=created_at,
@@ -335,26 +357,41 @@ def load_leads(rows: Iterable[Row]) -> dict[str, Lead]:
             owner_id=norm_text(row.get("owner_id")),
             deal_amount_usd=amount,
         )
-        by_id.setdefault(lead_id, set()).add(lead)
+        # The unparsed created_at text tells rows apart, as in staging.
+        by_id.setdefault(lead_id, set()).add((lead, usable, created_key))
     # conflicting_lead_rows: a lead_id with different rows is left out whole.
-    return {lead_id: next(iter(rows_)) for lead_id, rows_ in by_id.items() if len(rows_) == 1}
+    accepted = {}
+    for lead_id, variants in by_id.items():
+        if len(variants) == 1:
+            lead, usable, _ = next(iter(variants))
+            if usable:
+                accepted[lead_id] = lead
+    return accepted
 
 
 def load_events(
-    rows: Iterable[Row], stage_keys: set[str]
+    rows: Iterable[Row],
+    stage_keys: set[str],
+    leads: dict[str, Lead],
+    input_format: str | None = None,
 ) -> tuple[list[Event], dt.datetime | None]:
     """Normalised, de-duplicated accepted events, plus their latest entered_at.
-    Quarantined (left out): no lead_id, an unparseable timestamp, an unknown stage."""
+    Quarantined (left out): no lead_id, an unparseable timestamp, an unknown
+    stage, a lead that is not an accepted lead, a change dated before the
+    lead was created."""
     events: set[Event] = set()
     latest: dt.datetime | None = None
     for row in rows:
         try:
-            entered_at = parse_timestamp(row.get("entered_at"))
+            entered_at = parse_timestamp(row.get("entered_at"), input_format)
         except ValueError:
             continue
         lead_id = norm_text(row.get("lead_id"))
         stage_key = norm_key(row.get("stage_key"))
         if entered_at is None or lead_id is None or stage_key not in stage_keys:
+            continue
+        lead = leads.get(lead_id)
+        if lead is None or (lead.created_at is not None and entered_at < lead.created_at):
             continue
         latest = entered_at if latest is None else max(latest, entered_at)
         events.add(Event(lead_id, stage_key, entered_at))  # §2 exact duplicates once
@@ -596,12 +633,13 @@ def compute_marts(
     expected_days_factor: float = 2.0,
     diagnosis_bandwidth_threshold: float = 0.25,
     diagnosis_strict_threshold: float = 0.05,
+    input_timestamp_format: str | None = None,
 ) -> dict[str, list[dict]]:
     """Compute the four published marts of spec §7."""
     stages = load_stages(pipeline_stages)
     benchmarks = load_benchmarks(stage_benchmarks)
-    leads = load_leads(raw_leads)
-    events, latest = load_events(raw_transitions, set(stages))
+    leads = load_leads(raw_leads, input_timestamp_format)
+    events, latest = load_events(raw_transitions, set(stages), leads, input_timestamp_format)
 
     # §1 as_of_date: default = UTC date of the latest entered_at.
     as_of = parse_date(as_of_date)

@@ -232,6 +232,7 @@ BAD_LEADS = (
     "L2,2025-01-01T00:00:00Z,web,smb,rep_02,10\n"
     'L3,2025-01-01T00:00:00Z,web,smb,rep_01,"1,000"\n'
     "L4,2025-01-01T00:00:00Z,web,smb,rep_01,-5\n"
+    "L5,01/01/2025,web,smb,rep_01,10\n"
 )
 BAD_TRANSITIONS = (
     "lead_id,stage_key,entered_at\n"
@@ -242,6 +243,10 @@ BAD_TRANSITIONS = (
     "L1,meeting,03/01/2025\n"
     "L1,demo_call,2025-01-04T00:00:00Z\n"
     "X9,qualification,2025-01-02T00:00:00Z\n"
+    "L2,qualification,2025-01-02T00:00:00Z\n"
+    "L5,qualification,2025-01-02T00:00:00Z\n"
+    "L1,qualification,2024-12-31T23:59:59Z\n"
+    "L1,proposal,2025-01-05T00:00:00+02:00\n"
 )
 
 
@@ -251,7 +256,7 @@ def bad_exports(tmp_path: Path) -> DbtProject:
     (exports / "raw_leads.csv").write_text(BAD_LEADS)
     (exports / "raw_lead_transitions.csv").write_text(BAD_TRANSITIONS)
     project = DbtProject.copy_of_repo(tmp_path / "project")
-    project.vars = {"raw_path": str(exports)}
+    project.vars = {"raw_path": str(exports), "as_of_date": "2025-01-03"}
     return project
 
 
@@ -288,6 +293,12 @@ def test_bad_rows_are_quarantined_with_a_reason_and_accounted_for(tmp_path: Path
             "source_row_count": 1,
         },
         {
+            "lead_id": "L5",
+            "owner_id": "rep_01",
+            "rejection_reason": "unparseable_created_at",
+            "source_row_count": 1,
+        },
+        {
             "lead_id": "L3",
             "owner_id": "rep_01",
             "rejection_reason": "unparseable_deal_amount",
@@ -296,14 +307,38 @@ def test_bad_rows_are_quarantined_with_a_reason_and_accounted_for(tmp_path: Path
     ]
     rejected_transitions = project.query(
         "select lead_id, stage_key, unparsed_entered_at, rejection_reason "
-        "from marts.rejected_lead_transitions order by rejection_reason"
+        "from marts.rejected_lead_transitions order by rejection_reason, lead_id"
     )
     assert rejected_transitions == [
+        {
+            "lead_id": "L1",
+            "stage_key": "qualification",
+            "unparsed_entered_at": None,
+            "rejection_reason": "before_lead_created",
+        },
+        {
+            "lead_id": "L2",
+            "stage_key": "qualification",
+            "unparsed_entered_at": None,
+            "rejection_reason": "lead_rejected",
+        },
+        {
+            "lead_id": "L5",
+            "stage_key": "qualification",
+            "unparsed_entered_at": None,
+            "rejection_reason": "lead_rejected",
+        },
         {
             "lead_id": None,
             "stage_key": "qualification",
             "unparsed_entered_at": None,
             "rejection_reason": "missing_lead_id",
+        },
+        {
+            "lead_id": "X9",
+            "stage_key": "qualification",
+            "unparsed_entered_at": None,
+            "rejection_reason": "unknown_lead_id",
         },
         {
             "lead_id": "L1",
@@ -329,21 +364,26 @@ def test_bad_rows_are_quarantined_with_a_reason_and_accounted_for(tmp_path: Path
         ("raw_leads", "rejected", "missing_lead_id"): 1,
         ("raw_leads", "rejected", "unparseable_deal_amount"): 1,
         ("raw_leads", "rejected", "negative_deal_amount"): 1,
-        ("raw_lead_transitions", "accepted", None): 3,
+        ("raw_leads", "rejected", "unparseable_created_at"): 1,
+        # Valid, but after the as-of date (2025-01-03): not in these metrics.
+        ("raw_lead_transitions", "accepted", "after_as_of_date"): 1,
+        ("raw_lead_transitions", "accepted", None): 2,
         ("raw_lead_transitions", "duplicate", None): 1,
         ("raw_lead_transitions", "rejected", "missing_lead_id"): 1,
         ("raw_lead_transitions", "rejected", "unparseable_entered_at"): 1,
         ("raw_lead_transitions", "rejected", "unknown_stage_key"): 1,
+        ("raw_lead_transitions", "rejected", "unknown_lead_id"): 1,
+        ("raw_lead_transitions", "rejected", "lead_rejected"): 2,
+        ("raw_lead_transitions", "rejected", "before_lead_created"): 1,
     }
-    assert sum(v for (table, _, _), v in quality.items() if table == "raw_leads") == 7
-    assert sum(v for (table, _, _), v in quality.items() if table == "raw_lead_transitions") == 7
+    assert sum(v for (table, _, _), v in quality.items() if table == "raw_leads") == 8
+    assert sum(v for (table, _, _), v in quality.items() if table == "raw_lead_transitions") == 11
     visits = project.query(
         "select lead_id, stage_key, owner_id from marts.fct_lead_stage_visits order by 1, 2"
     )
     assert visits == [
         {"lead_id": "L1", "stage_key": "discovery", "owner_id": "rep_01"},
         {"lead_id": "L1", "stage_key": "qualification", "owner_id": "rep_01"},
-        {"lead_id": "X9", "stage_key": "qualification", "owner_id": None},
     ]
 
 
@@ -368,42 +408,98 @@ def test_empty_export_files_build_empty_marts(tmp_path: Path):
         assert rows == (6 if mart == "dim_stages" else 0), mart
 
 
+CONFIG_HEADERS = {
+    "pipeline_stages": "stage_key,stage_name,stage_order,stage_type,default_expected_days\n",
+    "stage_benchmarks": "stage_key,benchmark_conversion_rate,benchmark_source\n",
+    "revenue_targets": "target_month,revenue_target_usd,avg_deal_size_usd\n",
+}
+
+
 @pytest.mark.parametrize(
-    ("stages_csv", "failing_test"),
+    ("seeds", "messages"),
     [
         (
-            "qualification,Qualification,1,open,\ndiscovery,Discovery,1,open,\n"
-            "won,Won,3,won,\nlost,Lost,,lost,\n",
-            "unique_stg_config__pipeline_stages_stage_order",
+            {
+                "pipeline_stages": "qualification,Qualification,1,open,14\n"
+                "discovery,Discovery,1,open,0\n"
+                "meeting,Meeting,one,open,\n"
+                "demo,Demo,4,pending,\n"
+                "lost,Lost,,lost,\n",
+                "stage_benchmarks": "qualification,1.2,x\ndiscovery,0.5,x\ndiscovery,0.6,x\n",
+                "revenue_targets": "2026-09-01,0,\n2026-10-15,100,\n2026-11-01,100,-5\n",
+            },
+            [
+                "Configuration error in seeds/config/pipeline_stages.csv:",
+                "  - row stage_key='demo': stage_type 'pending' is not open, won or lost",
+                "  - row stage_key='discovery': default_expected_days '0' is not a number of"
+                " days above 0",
+                "  - row stage_key='meeting': stage_order 'one' is not a whole number"
+                " of at least 1",
+                "  - rows stage_key='discovery', 'qualification': they share stage_order 1;"
+                " orders must be unique",
+                "  - no row has stage_type won: add the one won stage, after every open stage",
+                "Configuration error in seeds/config/stage_benchmarks.csv:",
+                "  - row stage_key='discovery': the key appears on 2 rows; keys must be unique",
+                "  - row stage_key='qualification': benchmark_conversion_rate '1.2' is not a"
+                " rate between 0 and 1",
+                "Configuration error in seeds/config/revenue_targets.csv:",
+                "  - row target_month='2026-09-01': revenue_target_usd '0' is not an"
+                " amount above 0",
+                "  - row target_month='2026-10-15': target_month must be the first day of a month",
+                "  - row target_month='2026-11-01': avg_deal_size_usd '-5' is not an amount above 0"
+                " (leave it empty to use the observed average won deal)",
+            ],
         ),
         (
-            "qualification,Qualification,1,open,\ndiscovery,Discovery,2,open,\nlost,Lost,,lost,\n",
-            "assert_exactly_one_won_stage_after_every_open_stage",
-        ),
-        (
-            "qualification,Qualification,1,open,\ndiscovery,Discovery,2,pending,\n"
-            "won,Won,3,won,\nlost,Lost,,lost,\n",
-            "accepted_values_stg_config__pipeline_stages_stage_type",
-        ),
-        (
-            "qualification,Qualification,one,open,\nwon,Won,3,won,\nlost,Lost,,lost,\n",
-            "converts_to_pipeline_stages_stage_order",
+            {
+                "pipeline_stages": "qualification,Qualification,1,open,\n"
+                "proposal,Proposal,4,open,\n"
+                "won,Won,3,won,\n"
+                "signed,Signed,5,won,\n"
+                "lost,Lost,6,lost,\n",
+            },
+            [
+                "Configuration error in seeds/config/pipeline_stages.csv:",
+                "  - row stage_key='lost': a lost stage has no stage_order (got '6')",
+                "  - 2 rows have stage_type won: exactly one won stage is allowed",
+            ],
         ),
     ],
+    ids=["many_problems", "two_won_stages"],
 )
-def test_a_broken_stage_configuration_stops_the_build_before_the_marts(
-    tmp_path: Path, stages_csv: str, failing_test: str
+def test_a_broken_configuration_stops_the_build_naming_the_rows(
+    tmp_path: Path, seeds: dict[str, str], messages: list[str]
 ):
-    project = DbtProject.copy_of_repo(tmp_path / "project")
-    header = "stage_key,stage_name,stage_order,stage_type,default_expected_days\n"
-    (project.root / "seeds/config/pipeline_stages.csv").write_text(header + stages_csv)
+    project = bad_exports(tmp_path)
     (project.root / "seeds/config/stage_benchmarks.csv").write_text(
-        "stage_key,benchmark_conversion_rate,benchmark_source\n"
+        CONFIG_HEADERS["stage_benchmarks"]
     )
-    result = project.dbt("build", check=False)
+    for name, rows in seeds.items():
+        (project.root / f"seeds/config/{name}.csv").write_text(CONFIG_HEADERS[name] + rows)
+    result = project.dbt("build", check=False, extra_vars={"max_rejected_share": 1})
     assert result.returncode != 0
-    assert f"FAIL 1 {failing_test}" in result.stdout
+    output = " ".join(result.stdout.split())
+    for message in messages:
+        assert " ".join(message.split()) in output, message
+    assert "Traceback" not in result.stdout + result.stderr
     assert not project.query(
         "select * from information_schema.tables where table_schema = 'marts' "
         "and table_name = 'fct_stage_conversion'"
+    )
+
+
+def test_the_won_stage_must_come_after_every_open_stage(tmp_path: Path):
+    project = bad_exports(tmp_path)
+    (project.root / "seeds/config/pipeline_stages.csv").write_text(
+        CONFIG_HEADERS["pipeline_stages"]
+        + "qualification,Qualification,1,open,\nproposal,Proposal,4,open,\nwon,Won,3,won,\n"
+    )
+    (project.root / "seeds/config/stage_benchmarks.csv").write_text(
+        CONFIG_HEADERS["stage_benchmarks"]
+    )
+    result = project.dbt("build", "--select", "+stg_config__pipeline_stages", check=False)
+    assert result.returncode != 0
+    assert (
+        "the won stage (stage_order 3) must come after every open stage (the last is 4)"
+        in result.stdout
     )

@@ -16,7 +16,7 @@ import duckdb
 import pytest
 from dbt_project_harness import REPO, DbtProject, write_csv
 from generate_demo_data import generate, read_stages
-from reference import MART_COLUMNS, compute_marts, read_csv_rows
+from reference import MART_COLUMNS, compute_marts, parse_timestamp, read_csv_rows
 
 LEAD_COLUMNS = ["lead_id", "created_at", "lead_source", "segment", "owner_id", "deal_amount_usd"]
 TRANSITION_COLUMNS = ["lead_id", "stage_key", "entered_at"]
@@ -121,27 +121,31 @@ def hand_written_edge_leads() -> list[dict[str, str]]:
     conflict = {**leads[0], "lead_id": "X-CONFLICT"}
     leads += [conflict, {**conflict, "owner_id": "rep_03"}]
     leads.append({**leads[0], "lead_id": "X-BAD-AMOUNT", "deal_amount_usd": "12k"})
+    leads.append({**leads[0], "lead_id": "X-BAD-CREATED", "created_at": "last Tuesday"})
     return leads
 
 
 def transitions_for_edge_leads(first_stage: str, second_stage: str) -> list[dict[str, str]]:
-    """A lead missing from raw_leads (with an offset timestamp), a lead
-    whose id and stage key carry stray spaces and capitals, and rows the
-    warehouse must quarantine."""
+    """A lead whose id and stage key carry stray spaces and capitals (its
+    first change at the instant it was created, the next one written with
+    an offset), and rows the warehouse must quarantine."""
     return [
-        {
-            "lead_id": "X-ORPHAN",
-            "stage_key": first_stage,
-            "entered_at": "2025-03-01T10:00:00+02:00",
-        },
-        {"lead_id": "X-ORPHAN", "stage_key": second_stage, "entered_at": "2025-03-04T10:00:00Z"},
         {
             "lead_id": "X-SPACES",
             "stage_key": f" {first_stage.upper()} ",
             "entered_at": "2025-02-01T08:00:00Z",
         },
-        # The lead is quarantined; its stage change still counts.
+        {
+            "lead_id": "X-SPACES",
+            "stage_key": second_stage,
+            "entered_at": "2025-03-01T10:00:00+02:00",
+        },
+        # Quarantined: a lead missing from raw_leads, leads whose rows are
+        # quarantined, a change before the lead was created.
+        {"lead_id": "X-ORPHAN", "stage_key": first_stage, "entered_at": "2025-03-04T10:00:00Z"},
         {"lead_id": "X-CONFLICT", "stage_key": first_stage, "entered_at": "2025-02-02T00:00:00Z"},
+        {"lead_id": "X-BAD-CREATED", "stage_key": first_stage, "entered_at": "2025-02-02"},
+        {"lead_id": "X-SPACES", "stage_key": first_stage, "entered_at": "2025-02-01T09:59+02:00"},
         # Quarantined: an unknown stage and a date that is not ISO-8601.
         {"lead_id": "X-SPACES", "stage_key": "not_a_stage", "entered_at": "2025-02-03T00:00:00Z"},
         {"lead_id": "X-SPACES", "stage_key": second_stage, "entered_at": "03/02/2025"},
@@ -201,6 +205,7 @@ def check_scenario(
             expected_days_factor=spec_vars.get("expected_days_factor", 2.0),
             diagnosis_bandwidth_threshold=spec_vars.get("diagnosis_bandwidth_threshold", 0.25),
             diagnosis_strict_threshold=spec_vars.get("diagnosis_strict_threshold", 0.05),
+            input_timestamp_format=spec_vars.get("input_timestamp_format"),
         )
         assert expected["fct_stage_conversion"], "the scenario must produce conversion rows"
         assert expected["rpt_old_leads"], "the scenario must contain old leads"
@@ -242,7 +247,8 @@ def test_demo_config_from_seeds(tmp_path: Path):
 
 def test_daily_timestamps_from_csv_files_with_other_vars(tmp_path: Path):
     """The team's own CSV files (split in two, found by pattern) under
-    raw_path; day-granular timestamps make ties everywhere; every var set."""
+    raw_path; day-granular timestamps make ties everywhere, written
+    dd/mm/yyyy as some CRMs export them; every var set."""
     project = DbtProject.copy_of_repo(tmp_path / "project")
     raw_path = tmp_path / "exports"
     stages = read_stages(REPO / "seeds/config/pipeline_stages.csv")
@@ -255,6 +261,8 @@ def test_daily_timestamps_from_csv_files_with_other_vars(tmp_path: Path):
         edge_case_rate=5,
         timestamp_granularity="day",
     )
+    leads = day_first(leads, "created_at")
+    transitions = day_first(transitions, "entered_at")
     write_csv(raw_path / "raw_leads.csv", leads, LEAD_COLUMNS)
     half = len(transitions) // 2
     write_csv(raw_path / "raw_lead_transitions_2025a.csv", transitions[:half], TRANSITION_COLUMNS)
@@ -269,7 +277,20 @@ def test_daily_timestamps_from_csv_files_with_other_vars(tmp_path: Path):
         expected_days_factor=1.5,
         diagnosis_bandwidth_threshold=0.1,
         diagnosis_strict_threshold=0.08,
+        input_timestamp_format=DAY_FIRST,
     )
+
+
+DAY_FIRST = "%d/%m/%Y %H:%M:%S"
+
+
+def day_first(rows: list[dict[str, str]], column: str) -> list[dict[str, str]]:
+    """The rows with column's ISO-8601 timestamps rewritten in UTC as
+    dd/mm/yyyy hh:mm:ss."""
+    return [
+        {**row, column: parse_timestamp(row[column]).strftime(DAY_FIRST)} if row[column] else row
+        for row in rows
+    ]
 
 
 def test_other_stage_configuration_from_parquet(tmp_path: Path):

@@ -74,8 +74,16 @@ def lead(lead_id: str, amount: str | None = None, owner: str = "u1") -> dict:
 
 
 def run(events, leads=None, benchmarks=(), targets=(), as_of="2024-06-30", **kw):
+    """Without leads, every lead of the events gets a row without created_at
+    (stage changes count only for leads in raw_leads)."""
+    events = list(events)
+    if leads is None:
+        leads = [
+            {**lead(lead_id), "created_at": None}
+            for lead_id in dict.fromkeys(e["lead_id"] for e in events)
+        ]
     return compute_marts(
-        list(leads or []),
+        list(leads),
         list(events),
         STAGES,
         list(benchmarks),
@@ -178,7 +186,7 @@ def test_guide_old_leads_report(guide):
     assert r["entered_at"] == D(2024, 5, 1)
     assert r["days_in_stage"] == pytest.approx(61.0)
     assert r["days_overdue"] == pytest.approx(1.0)
-    assert r["owner_id"] is None  # lead not in raw_leads
+    assert r["owner_id"] == "u1"
     r = next(r for r in d_old if r["lead_id"] == "a0")
     assert r["days_in_stage"] == pytest.approx(152.0)  # Jan 31 -> Jul 1
     assert r["days_overdue"] == pytest.approx(132.0)
@@ -216,7 +224,8 @@ def funnel_events():
 
 
 def test_leads_needed_guide():
-    leads = [lead("won1", "25000"), lead("f0", "99999")]  # lost lead's amount ignored
+    amounts = {"won1": "25000", "f0": "99999"}  # the lost lead's amount is ignored
+    leads = [lead(i, amounts.get(i)) for i in dict.fromkeys(e["lead_id"] for e in funnel_events())]
     targets = [
         {
             "target_month": "2024-07-01",
@@ -499,3 +508,35 @@ def test_diagnosis_thresholds():
     assert conv(run(one_old, benchmarks=bench), "qualification")["diagnosis"] == "below_benchmark"
     many_old = base + [ev(f"o{i}", "qualification", "2024-06-01") for i in range(7)]  # 7/26 > 0.25
     assert conv(run(many_old, benchmarks=bench), "qualification")["diagnosis"] == "bandwidth"
+
+
+def test_stage_changes_count_only_for_accepted_leads_after_creation():
+    leads = [
+        {**lead("ok"), "created_at": "2024-06-01T08:00:00Z"},
+        {**lead("bad_created"), "created_at": "01/06/2024"},
+        lead("conflict"),
+        lead("conflict", owner="u2"),
+        lead("negative", "-1"),
+    ]
+    events = [
+        ev("ok", "qualification", "2024-06-01T09:59:59+02:00"),  # 07:59:59 UTC: before creation
+        ev("ok", "discovery", "2024-06-01T08:00:00Z"),  # at creation: counts
+        ev("orphan", "qualification", "2024-06-02"),
+        ev("bad_created", "qualification", "2024-06-02"),
+        ev("conflict", "qualification", "2024-06-02"),
+        ev("negative", "qualification", "2024-06-02"),
+    ]
+    m = run(events, leads=leads)
+    assert [(v["lead_id"], v["stage_key"]) for v in m["fct_lead_stage_visits"]] == [
+        ("ok", "discovery")
+    ]
+
+
+def test_configured_timestamp_format():
+    leads = [{**lead("L1"), "created_at": "01/06/2024"}]
+    events = [ev("L1", "qualification", "02/06/2024"), ev("L1", "discovery", "2024-06-03")]
+    m = run(events, leads=leads, input_timestamp_format="%d/%m/%Y")
+    assert [(v["stage_key"], v["entered_at"]) for v in visits(m, "L1")] == [
+        ("qualification", D(2024, 6, 2))
+    ]
+    assert parse_timestamp("02/06/2024 10:00 +0200", "%d/%m/%Y %H:%M %z") == D(2024, 6, 2, 8)
