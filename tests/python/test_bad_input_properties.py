@@ -1,0 +1,146 @@
+"""Property-based: raw exports that mix valid rows with garbage.
+
+For any such input the build succeeds (bad rows are quarantined, never an
+engine error), every raw row is accounted for, and the marts equal what the
+reference computes from the same text. Each example is a full `dbt build`
+(about 20 s), so the default profile runs a few derandomized examples;
+PIPELINE_HYPOTHESIS_PROFILE=deep runs many more, randomly.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from dbt_project_harness import REPO, DbtProject, write_csv
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from reference import compute_marts, read_csv_rows
+from test_marts_match_reference import (
+    LEAD_COLUMNS,
+    TRANSITION_COLUMNS,
+    assert_marts_match,
+)
+
+settings.register_profile(
+    "ci",
+    max_examples=6,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.register_profile(
+    "deep",
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+PROFILE = os.environ.get("PIPELINE_HYPOTHESIS_PROFILE", "ci")
+
+STAGES = ["qualification", "discovery", "meeting", "proposal", "closed_won", "closed_lost"]
+LEAD_IDS = [f"L{number}" for number in range(1, 9)]
+
+# Valid values in the shapes exports write them, and the garbage they hold.
+valid_timestamps = st.builds(
+    lambda day, hour, minute, shape: shape.format(day=day, hour=hour, minute=minute),
+    st.integers(1, 28),
+    st.integers(0, 23),
+    st.integers(0, 59),
+    st.sampled_from(
+        [
+            "2025-03-{day:02d}",
+            "2025-03-{day:02d} {hour:02d}:{minute:02d}:00",
+            "2025-03-{day:02d}T{hour:02d}:{minute:02d}:00Z",
+            "2025-03-{day:02d}T{hour:02d}:{minute:02d}:00+02:00",
+            "2025-03-{day:02d}T{hour:02d}:{minute:02d}:30.5-05:00",
+        ]
+    ),
+)
+bad_timestamps = st.sampled_from(
+    ["", "   ", "03/01/2025", "2025-02-30", "2025-13-01", "not a date", "2025-03-01T25:00:00"]
+)
+free_text = st.text(
+    alphabet=st.characters(blacklist_categories=["Cs", "Cc"]) | st.sampled_from([",", '"', "\n"]),
+    max_size=8,
+)
+lead_ids = st.sampled_from(LEAD_IDS) | st.sampled_from(["", "  ", " L1 ", "X-ORPHAN"])
+amounts = st.sampled_from(["", "100", "2500.50", " 40 ", "0", "-5", "1,000", "12k", "1e3", "nan"])
+stage_keys = st.sampled_from(STAGES) | st.sampled_from(["Qualification ", "DISCOVERY", "", "demo"])
+
+
+def lead_rows():
+    return st.fixed_dictionaries(
+        {
+            "lead_id": lead_ids,
+            "created_at": st.one_of(
+                valid_timestamps.map(lambda text: text.replace("2025-03-", "2025-02-")),
+                valid_timestamps,
+                bad_timestamps,
+            ),
+            "lead_source": st.sampled_from(["inbound", " Referral", ""]) | free_text,
+            "segment": st.sampled_from(["smb", "enterprise", ""]),
+            "owner_id": st.sampled_from(["rep_01", "rep_02", ""]) | free_text,
+            "deal_amount_usd": amounts,
+        }
+    )
+
+
+def transition_rows():
+    return st.fixed_dictionaries(
+        {
+            "lead_id": lead_ids,
+            "stage_key": stage_keys,
+            "entered_at": st.one_of(valid_timestamps, valid_timestamps, bad_timestamps),
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> DbtProject:
+    root = tmp_path_factory.mktemp("properties")
+    project = DbtProject.copy_of_repo(root / "project")
+    project.vars = {"raw_path": str(root / "exports"), "max_rejected_share": 1}
+    return project
+
+
+@settings(settings.get_profile(PROFILE))
+@given(
+    leads=st.lists(lead_rows(), min_size=0, max_size=14),
+    transitions=st.lists(transition_rows(), min_size=0, max_size=40),
+    duplicated=st.integers(0, 5),
+)
+def test_any_mix_of_rows_builds_accounts_for_every_row_and_matches_the_reference(
+    project: DbtProject, leads, transitions, duplicated
+):
+    exports = Path(project.vars["raw_path"])
+    # Exact copies of some rows, as CRM exports repeat them.
+    transitions = transitions + transitions[:duplicated]
+    write_csv(exports / "raw_leads.csv", leads, LEAD_COLUMNS)
+    write_csv(exports / "raw_lead_transitions.csv", transitions, TRANSITION_COLUMNS)
+
+    result = project.dbt("build", check=False)
+    assert result.returncode == 0, result.stdout[-4000:]
+
+    counted = {
+        row["table_name"]: row["rows"]
+        for row in project.query(
+            "select table_name, sum(row_count) as rows from marts.rpt_data_quality group by 1"
+        )
+    }
+    assert counted.get("raw_leads", 0) == len(leads)
+    assert counted.get("raw_lead_transitions", 0) == len(transitions)
+
+    # The reference reads the files as written, like the warehouse.
+    config = {
+        name: read_csv_rows(REPO / "seeds" / "config" / f"{name}.csv")
+        for name in ("pipeline_stages", "stage_benchmarks", "revenue_targets")
+    }
+    expected = compute_marts(
+        read_csv_rows(exports / "raw_leads.csv"),
+        read_csv_rows(exports / "raw_lead_transitions.csv"),
+        config["pipeline_stages"],
+        config["stage_benchmarks"],
+        config["revenue_targets"],
+    )
+    assert_marts_match(project, expected)
