@@ -1,0 +1,466 @@
+"""Map a real CRM export into the warehouse's raw input files and config seeds.
+
+Usage::
+
+    python scripts/map_crm_exports.py {salesforce|pipedrive} --source <export folder> --out <folder>
+
+or, from Python, ``map_salesforce(source, out)`` / ``map_pipedrive(source, out)``,
+each returning a ``MappingReport``.
+
+Writes into ``--out`` (created if missing; the script never writes into the
+export folder and copies no export file):
+
+* ``raw_leads.csv``: lead_id, created_at, lead_source, segment, owner_id,
+  deal_amount_usd
+* ``raw_lead_transitions.csv``: lead_id, stage_key (the stage entered),
+  entered_at
+* ``pipeline_stages.csv``, ``stage_benchmarks.csv``, ``revenue_targets.csv``:
+  the config seeds for that CRM's stages (copy them over ``seeds/config/``).
+
+and prints the mapping report: data rows read per export file, rows written
+per output file, and every export row that was deliberately not mapped, with
+the reason. Every row read is either mapped or counted as not mapped.
+
+Values are copied as written: no timestamp is reformatted, no id changed.
+Output files are UTF-8 without BOM, ``\\n`` line ends, minimal quoting.
+
+Salesforce (``Opportunity.csv`` + ``Opportunity History.csv``, e.g. the
+Preppin' Data 2022 week 23 extract)
+---------------------------------------------------------------------------
+* raw_leads, one row per Opportunity row: lead_id = Id, created_at =
+  CreatedDate (as written: dd/mm/yyyy, so build with the var
+  ``input_timestamp_format: '%d/%m/%Y'``), lead_source = LeadSource, segment
+  empty (an Opportunity has no segment), owner_id = OwnerId, deal_amount_usd
+  = Amount (the org's currency; the extract has no currency column).
+* raw_lead_transitions, one row per history row: lead_id = OppID, stage_key
+  = slug of StageName (``Negotiation/Review`` -> ``negotiation_review``),
+  entered_at = CreatedDate (a date, as written). No row is invented: an
+  opportunity whose current StageName differs from its last history stage
+  keeps the history (the extract has no time for the missing change); the
+  report counts them.
+* pipeline_stages: every StageName of the history, ordered by its SortOrder
+  (Salesforce's stage sequence) and renumbered 1..n; ``Closed Won`` is the
+  won stage, ``Closed Lost`` the lost stage (no order), the others open.
+  StageName decides, never the IsWon/IsClosed flags. default_expected_days is
+  empty: the warehouse derives thresholds from the history.
+* revenue_targets: a placeholder to replace with the team's goals, so that
+  the plan mart has something to work back from: the three months after the
+  last history date, each at the export's average won amount per month (sum
+  of Amount over Closed Won opportunities / calendar months from the first
+  to the last history date), avg_deal_size_usd empty (the observed average).
+
+Pipedrive (``deal_changes.csv`` + ``stages.csv``, e.g. the Enpal take-home)
+---------------------------------------------------------------------------
+deal_changes is a change log (deal_id, change_time, changed_field_key,
+new_value). By changed_field_key:
+
+* ``add_time``: one raw_leads row (lead_id = deal_id, created_at =
+  new_value). A deal_id with two add_time rows gets two differing lead rows,
+  which the warehouse quarantines as ``conflicting_lead_rows``, and its
+  stage changes as ``lead_rejected``: the export puts two deals' histories
+  under one id, and the script does not guess which change is whose.
+* ``stage_id``: one transition, stage_key = slug of the stage's name in
+  stages.csv (``Proposal/Quote Preparation`` ->
+  ``proposal_quote_preparation``), entered_at = change_time.
+* ``lost_reason``: one transition into the lost stage ``lost`` at
+  change_time. Pipedrive asks for a lost reason when a deal is marked lost, so
+  this change is the export's record of a deal being lost; the reason itself
+  has no raw column. (This export gives every deal a lost reason after its
+  last stage change, so every deal ends lost.)
+* ``user_id``: the deal's latest value is its owner_id; earlier values are
+  not mapped (raw_leads holds one owner per lead, the current one).
+* anything else (no status, value or won field in this export): not mapped,
+  counted by key.
+
+pipeline_stages: the stages in stage_id order (Pipedrive's pipeline order),
+all open, then a won stage ``won`` (order n + 1) and the lost stage
+``lost``. The export records no won status, so no deal enters ``won``; the
+warehouse needs exactly one won stage after the open ones. lead_source,
+segment and deal_amount_usd are empty (not in the export), so
+revenue_targets has no rows (no amounts to plan with).
+
+Both CRMs: stage_benchmarks.csv has its header and no rows. There is no
+published conversion benchmark for these CRM-specific stages; the demo's
+figures describe other stages (qualification, discovery, ...), so borrowing
+them would invent a diagnosis. Add rows with your industry's figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import re
+import sys
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+LEAD_COLUMNS = (
+    "lead_id",
+    "created_at",
+    "lead_source",
+    "segment",
+    "owner_id",
+    "deal_amount_usd",
+)
+TRANSITION_COLUMNS = ("lead_id", "stage_key", "entered_at")
+STAGE_COLUMNS = ("stage_key", "stage_name", "stage_order", "stage_type", "default_expected_days")
+BENCHMARK_COLUMNS = ("stage_key", "benchmark_conversion_rate", "benchmark_source")
+TARGET_COLUMNS = ("target_month", "revenue_target_usd", "avg_deal_size_usd")
+
+RAW_LEADS = "raw_leads.csv"
+RAW_TRANSITIONS = "raw_lead_transitions.csv"
+PIPELINE_STAGES = "pipeline_stages.csv"
+STAGE_BENCHMARKS = "stage_benchmarks.csv"
+REVENUE_TARGETS = "revenue_targets.csv"
+
+SALESFORCE_OPPORTUNITIES = "Opportunity.csv"
+SALESFORCE_HISTORY = "Opportunity History.csv"
+SALESFORCE_WON = "Closed Won"
+SALESFORCE_LOST = "Closed Lost"
+SALESFORCE_DATE_FORMAT = "%d/%m/%Y"
+TARGET_MONTHS_AHEAD = 3
+
+PIPEDRIVE_CHANGES = "deal_changes.csv"
+PIPEDRIVE_STAGES = "stages.csv"
+PIPEDRIVE_WON_KEY = "won"
+PIPEDRIVE_LOST_KEY = "lost"
+
+Row = dict[str, str]
+
+
+@dataclass
+class MappingReport:
+    """Where every export row went.
+
+    ``rows_read``: data rows per export file. ``rows_mapped``: rows of each
+    export file that went into an output file. ``not_mapped``: the other rows,
+    by reason. ``rows_written``: data rows per output file. ``notes``: facts
+    about the export worth knowing before reading the marts.
+    """
+
+    crm: str
+    source: Path
+    out: Path
+    rows_read: dict[str, int] = field(default_factory=dict)
+    rows_mapped: dict[str, int] = field(default_factory=dict)
+    not_mapped: dict[str, dict[str, int]] = field(default_factory=dict)
+    rows_written: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def skip(self, export_file: str, reason: str) -> None:
+        """Count one row of ``export_file`` as not mapped, for ``reason``."""
+        reasons = self.not_mapped.setdefault(export_file, {})
+        reasons[reason] = reasons.get(reason, 0) + 1
+
+    def unaccounted(self) -> dict[str, int]:
+        """Per export file, rows read minus mapped minus not mapped (all 0 when sound)."""
+        return {
+            name: read - self.rows_mapped.get(name, 0) - sum(self.not_mapped.get(name, {}).values())
+            for name, read in self.rows_read.items()
+        }
+
+    def lines(self) -> list[str]:
+        lines = [f"{self.crm}: {self.source} -> {self.out}"]
+        for name, read in self.rows_read.items():
+            lines.append(f"  read {name}: {read} rows, mapped {self.rows_mapped.get(name, 0)}")
+            for reason, count in sorted(self.not_mapped.get(name, {}).items()):
+                lines.append(f"    not mapped: {count} ({reason})")
+        for name, written in self.rows_written.items():
+            lines.append(f"  wrote {name}: {written} rows")
+        lines.extend(f"  note: {note}" for note in self.notes)
+        problems = {name: n for name, n in self.unaccounted().items() if n}
+        if problems:
+            lines.append(f"  UNACCOUNTED rows: {problems}")
+        return lines
+
+
+def slug(name: str) -> str:
+    """A stage key from a CRM stage name: ``Negotiation/Review`` -> ``negotiation_review``."""
+    key = re.sub(r"[^0-9a-z]+", "_", name.strip().lower()).strip("_")
+    if not key:
+        raise ValueError(f"stage name {name!r} gives an empty stage key")
+    return key
+
+
+def read_rows(path: Path) -> list[Row]:
+    """Data rows of a CSV export (a UTF-8 BOM and CRLF line ends are fine)."""
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        return [{key: value or "" for key, value in row.items()} for row in csv.DictReader(handle)]
+
+
+def write_rows(path: Path, columns: Sequence[str], rows: Iterable[Sequence[str]]) -> int:
+    """Write a header and the rows; returns the number of data rows."""
+    count = 0
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(columns)
+        for row in rows:
+            writer.writerow(row)
+            count += 1
+    return count
+
+
+def write_outputs(
+    report: MappingReport,
+    leads: list[Sequence[str]],
+    transitions: list[Sequence[str]],
+    stages: list[Sequence[str]],
+    targets: list[Sequence[str]],
+) -> None:
+    report.out.mkdir(parents=True, exist_ok=True)
+    files = (
+        (RAW_LEADS, LEAD_COLUMNS, leads),
+        (RAW_TRANSITIONS, TRANSITION_COLUMNS, transitions),
+        (PIPELINE_STAGES, STAGE_COLUMNS, stages),
+        (STAGE_BENCHMARKS, BENCHMARK_COLUMNS, []),
+        (REVENUE_TARGETS, TARGET_COLUMNS, targets),
+    )
+    for name, columns, rows in files:
+        report.rows_written[name] = write_rows(report.out / name, columns, rows)
+
+
+def require_columns(rows: list[Row], path: Path, columns: Sequence[str]) -> None:
+    missing = [column for column in columns if rows and column not in rows[0]]
+    if missing:
+        raise ValueError(f"{path} lacks the column(s) {', '.join(missing)}")
+
+
+# --------------------------------------------------------------------------- salesforce
+
+
+def add_months(day: date, months: int) -> date:
+    index = day.year * 12 + day.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def salesforce_stages(history: list[Row], opportunities: list[Row]) -> list[tuple[str, ...]]:
+    """pipeline_stages rows: history StageNames by SortOrder; Closed Won won, Closed Lost lost."""
+    sort_orders: dict[str, set[int]] = {}
+    for row in history:
+        sort_orders.setdefault(row["StageName"], set()).add(int(row["SortOrder"]))
+    for row in opportunities:
+        if row["StageName"] not in sort_orders:
+            raise ValueError(f"StageName {row['StageName']!r} has no SortOrder in the history")
+    ambiguous = {name: orders for name, orders in sort_orders.items() if len(orders) != 1}
+    if ambiguous:
+        raise ValueError(f"StageNames with more than one SortOrder: {ambiguous}")
+    if SALESFORCE_WON not in sort_orders:
+        raise ValueError(f"no {SALESFORCE_WON!r} stage in the history")
+    ordered = sorted(
+        (name for name in sort_orders if name != SALESFORCE_LOST),
+        key=lambda name: (min(sort_orders[name]), name),
+    )
+    if ordered[-1] != SALESFORCE_WON:
+        raise ValueError(f"{SALESFORCE_WON!r} must come after every open stage, got {ordered}")
+    rows = [
+        (slug(name), name, str(order), "won" if name == SALESFORCE_WON else "open", "")
+        for order, name in enumerate(ordered, start=1)
+    ]
+    if SALESFORCE_LOST in sort_orders:
+        rows.append((slug(SALESFORCE_LOST), SALESFORCE_LOST, "", "lost", ""))
+    keys = [row[0] for row in rows]
+    if len(set(keys)) != len(keys):
+        raise ValueError(f"stage names give clashing stage keys: {sorted(keys)}")
+    return rows
+
+
+def map_salesforce(source: Path, out: Path) -> MappingReport:
+    """Map a Salesforce Opportunity + OpportunityHistory extract (see the module doc)."""
+    report = MappingReport("salesforce", source, out)
+    opportunities_path = source / SALESFORCE_OPPORTUNITIES
+    history_path = source / SALESFORCE_HISTORY
+    opportunities = read_rows(opportunities_path)
+    history = read_rows(history_path)
+    require_columns(
+        opportunities,
+        opportunities_path,
+        ("Id", "CreatedDate", "LeadSource", "OwnerId", "Amount", "StageName"),
+    )
+    require_columns(history, history_path, ("OppID", "CreatedDate", "StageName", "SortOrder"))
+    report.rows_read = {
+        SALESFORCE_OPPORTUNITIES: len(opportunities),
+        SALESFORCE_HISTORY: len(history),
+    }
+
+    leads = [
+        (row["Id"], row["CreatedDate"], row["LeadSource"], "", row["OwnerId"], row["Amount"])
+        for row in opportunities
+    ]
+    transitions = [(row["OppID"], slug(row["StageName"]), row["CreatedDate"]) for row in history]
+    report.rows_mapped = {SALESFORCE_OPPORTUNITIES: len(leads), SALESFORCE_HISTORY: len(history)}
+    stages = salesforce_stages(history, opportunities)
+
+    def parse(text: str) -> date:
+        return datetime.strptime(text, SALESFORCE_DATE_FORMAT).date()
+
+    history_dates = [parse(row["CreatedDate"]) for row in history]
+    first, last = min(history_dates), max(history_dates)
+    months = (last.year - first.year) * 12 + last.month - first.month + 1
+    won_amount = sum(
+        float(row["Amount"])
+        for row in opportunities
+        if row["StageName"] == SALESFORCE_WON and row["Amount"].strip()
+    )
+    monthly_target = round(won_amount / months)
+    targets = [
+        (add_months(last, ahead).isoformat(), str(monthly_target), "")
+        for ahead in range(1, TARGET_MONTHS_AHEAD + 1)
+    ]
+    write_outputs(report, leads, transitions, stages, targets)
+
+    created = {row["Id"]: parse(row["CreatedDate"]) for row in opportunities}
+    current = {row["Id"]: row["StageName"] for row in opportunities}
+    latest: dict[str, tuple[date, int, str]] = {}
+    before_created = 0
+    for position, (row, day) in enumerate(zip(history, history_dates, strict=True)):
+        candidate = (day, position, row["StageName"])
+        latest[row["OppID"]] = max(latest.get(row["OppID"], candidate), candidate)
+        before_created += row["OppID"] in created and day < created[row["OppID"]]
+    stage_differs = sum(latest[opp][2] != stage for opp, stage in current.items() if opp in latest)
+    unknown = {row["OppID"] for row in history} - set(current)
+    stale_flags = sum(
+        (row["IsWon"].upper() == "TRUE") != (row["StageName"] == SALESFORCE_WON)
+        for row in opportunities
+        if "IsWon" in row
+    )
+    report.notes += [
+        f"history dates {first.isoformat()}..{last.isoformat()}; timestamps kept as written "
+        f"(dd/mm/yyyy): build with input_timestamp_format '{SALESFORCE_DATE_FORMAT}'",
+        f"{before_created} history rows are dated before their opportunity's CreatedDate",
+        f"{stage_differs} opportunities' current StageName differs from their latest history "
+        "stage (no transition invented: the extract has no time for it)",
+        f"{len(set(current) - set(latest))} opportunities without history; "
+        f"{len(unknown)} history OppIDs not in {SALESFORCE_OPPORTUNITIES}",
+        f"{stale_flags} opportunities' IsWon flag disagrees with StageName (ignored)",
+        f"{sum(not row['Amount'].strip() for row in opportunities)} opportunities have no Amount",
+        f"revenue_targets: placeholder, won amount {won_amount:.0f} / {months} months = "
+        f"{monthly_target} per month for the {TARGET_MONTHS_AHEAD} months after {last}",
+        "stage_benchmarks: no rows (no published benchmark for these stages)",
+    ]
+    return report
+
+
+# --------------------------------------------------------------------------- pipedrive
+
+
+def map_pipedrive(source: Path, out: Path) -> MappingReport:
+    """Map a Pipedrive deal_changes log + stages table (see the module doc)."""
+    report = MappingReport("pipedrive", source, out)
+    changes_path = source / PIPEDRIVE_CHANGES
+    stages_path = source / PIPEDRIVE_STAGES
+    changes = read_rows(changes_path)
+    stage_rows = read_rows(stages_path)
+    require_columns(
+        changes, changes_path, ("deal_id", "change_time", "changed_field_key", "new_value")
+    )
+    require_columns(stage_rows, stages_path, ("stage_id", "stage_name"))
+    report.rows_read = {PIPEDRIVE_CHANGES: len(changes), PIPEDRIVE_STAGES: len(stage_rows)}
+
+    stage_keys = {row["stage_id"]: slug(row["stage_name"]) for row in stage_rows}
+    ordered = sorted(stage_rows, key=lambda row: int(row["stage_id"]))
+    stages: list[tuple[str, ...]] = [
+        (stage_keys[row["stage_id"]], row["stage_name"], str(order), "open", "")
+        for order, row in enumerate(ordered, start=1)
+    ]
+    reserved = {PIPEDRIVE_WON_KEY, PIPEDRIVE_LOST_KEY} & set(stage_keys.values())
+    if reserved or len(set(stage_keys.values())) != len(stage_keys):
+        raise ValueError(f"stage names give clashing stage keys: {sorted(stage_keys.values())}")
+    stages.append((PIPEDRIVE_WON_KEY, "Won (not in the export)", str(len(stages) + 1), "won", ""))
+    stages.append((PIPEDRIVE_LOST_KEY, "Lost (lost_reason set)", "", "lost", ""))
+    report.rows_mapped[PIPEDRIVE_STAGES] = len(stage_rows)
+
+    # The owner is the deal's latest user_id change (ties: the later row).
+    owner_rows: dict[str, tuple[str, int]] = {}
+    for position, row in enumerate(changes):
+        if row["changed_field_key"] == "user_id":
+            candidate = (row["change_time"], position)
+            owner_rows[row["deal_id"]] = max(owner_rows.get(row["deal_id"], candidate), candidate)
+    owners = {deal: changes[position]["new_value"] for deal, (_, position) in owner_rows.items()}
+    owner_positions = {position for _, position in owner_rows.values()}
+
+    leads: list[tuple[str, ...]] = []
+    transitions: list[tuple[str, ...]] = []
+    mapped = 0
+    for position, row in enumerate(changes):
+        deal, key, value = row["deal_id"], row["changed_field_key"], row["new_value"]
+        if key == "add_time":
+            leads.append((deal, value, "", "", owners.get(deal, ""), ""))
+        elif key == "stage_id" and value in stage_keys:
+            transitions.append((deal, stage_keys[value], row["change_time"]))
+        elif key == "stage_id":
+            report.skip(PIPEDRIVE_CHANGES, f"stage_id {value!r} is not in {PIPEDRIVE_STAGES}")
+            continue
+        elif key == "lost_reason" and value.strip():
+            transitions.append((deal, PIPEDRIVE_LOST_KEY, row["change_time"]))
+        elif key == "lost_reason":
+            report.skip(PIPEDRIVE_CHANGES, "lost_reason cleared (not a loss)")
+            continue
+        elif key == "user_id" and position not in owner_positions:
+            reason = (
+                "user_id replaced by a later user_id change (raw_leads keeps the current owner)"
+            )
+            report.skip(PIPEDRIVE_CHANGES, reason)
+            continue
+        elif key != "user_id":
+            report.skip(PIPEDRIVE_CHANGES, f"changed_field_key {key!r} has no raw column")
+            continue
+        mapped += 1
+    report.rows_mapped[PIPEDRIVE_CHANGES] = mapped
+    write_outputs(report, leads, transitions, stages, [])
+
+    keys = Counter(row["changed_field_key"] for row in changes)
+    deals = {row["deal_id"] for row in changes}
+    created = Counter(lead[0] for lead in leads)
+    reused = sorted(deal for deal, count in created.items() if count > 1)
+    last_events: dict[str, tuple[str, int, str]] = {}
+    for position, row in enumerate(changes):
+        if row["changed_field_key"] in ("stage_id", "lost_reason"):
+            candidate = (row["change_time"], position, row["changed_field_key"])
+            last_events[row["deal_id"]] = max(last_events.get(row["deal_id"], candidate), candidate)
+    ending_lost = sum(event[2] == "lost_reason" for event in last_events.values())
+    report.notes += [
+        f"{len(deals)} deals; changed_field_key counts {dict(sorted(keys.items()))}",
+        f"{len(reused)} deal_ids have more than one add_time row ({', '.join(reused)}): "
+        f"{sum(created[deal] for deal in reused)} raw_leads rows the warehouse quarantines "
+        "as conflicting_lead_rows (and their stage changes as lead_rejected)",
+        f"{ending_lost} of {len(last_events)} deals with stage changes end with a lost_reason "
+        "(entered stage 'lost'); no deal enters 'won' (the export has no won status)",
+        f"{len(deals - set(created))} deals without add_time; "
+        f"{len(deals - set(owners))} deals without an owner",
+        "no amounts, sources or segments in the export: those columns are empty; "
+        "revenue_targets has no rows",
+        "stage_benchmarks: no rows (no published benchmark for these stages)",
+    ]
+    return report
+
+
+# --------------------------------------------------------------------------- cli
+
+MAPPERS: dict[str, Callable[[Path, Path], MappingReport]] = {
+    "salesforce": map_salesforce,
+    "pipedrive": map_pipedrive,
+}
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("crm", choices=tuple(MAPPERS))
+    parser.add_argument("--source", type=Path, required=True, help="the export folder")
+    parser.add_argument("--out", type=Path, required=True, help="where to write the files")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.out.resolve() == args.source.resolve():
+        raise SystemExit("--out must not be the export folder")
+    report = MAPPERS[args.crm](args.source, args.out)
+    print("\n".join(report.lines()))
+    return 1 if any(report.unaccounted().values()) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
