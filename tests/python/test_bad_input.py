@@ -64,7 +64,8 @@ def bad_exports(tmp_path: Path) -> DbtProject:
 @pytest.fixture(scope="module")
 def quarantined(tmp_path_factory: pytest.TempPathFactory) -> DbtProject:
     project = bad_exports(tmp_path_factory.mktemp("bad"))
-    project.dbt("build", extra_vars={"max_rejected_share": 1})
+    result = project.dbt("build", extra_vars={"max_rejected_share": 1})
+    project.build_output = result.stdout  # type: ignore[attr-defined]
     return project
 
 
@@ -230,6 +231,11 @@ def test_every_raw_row_is_counted_once(quarantined: DbtProject):
     raw_rows = {"raw_leads": 8, "raw_lead_transitions": 11}  # the data lines above
     for table, rows in raw_rows.items():
         assert sum(n for (name, _, _), n in quality.items() if name == table) == rows
+
+
+def test_rejected_rows_warn(quarantined: DbtProject):
+    # warn_rejected_share (default 0): both raw tables have rejected rows.
+    assert "WARN 2 rejected_share_within_warning" in quarantined.build_output
 
 
 def test_too_many_rejected_rows_fail_the_build(tmp_path: Path):
