@@ -51,32 +51,47 @@ Preppin' Data 2022 week 23 extract)
 
 Pipedrive (``deal_changes.csv`` + ``stages.csv``, e.g. the Enpal take-home)
 ---------------------------------------------------------------------------
+The stages, in stage_id order (Pipedrive's pipeline order), are read as a
+sales pipeline followed by post-sale stages: the stages before the won stage
+(``Implementation/Onboarding`` unless ``--won-stage`` / ``won_stage`` names
+another) are open (orders 1..n), the won stage is won (order n + 1, its slug
+as stage_key: ``implementation_onboarding``); a deal that reaches
+implementation was won. The stages after it (``Follow-up/Customer Success``,
+``Renewal/Expansion``) are post-sale, not stages of the sales pipeline: they
+get no pipeline_stages row (reported as not mapped). pipeline_stages also gets
+the lost stage ``lost``.
+
 deal_changes is a change log (deal_id, change_time, changed_field_key,
-new_value). By changed_field_key:
+new_value). "Before" means an earlier change_time (file order breaks ties).
+A deal is won at its first change into the won stage or a post-sale stage.
+By changed_field_key:
 
 * ``add_time``: one raw_leads row (lead_id = deal_id, created_at =
   new_value). A deal_id with two add_time rows gets two differing lead rows,
   which the warehouse quarantines as ``conflicting_lead_rows``, and its
   stage changes as ``lead_rejected``: the export puts two deals' histories
   under one id, and the script does not guess which change is whose.
-* ``stage_id``: one transition, stage_key = slug of the stage's name in
-  stages.csv (``Proposal/Quote Preparation`` ->
+* ``stage_id`` into an open or the won stage: one transition, stage_key =
+  slug of the stage's name in stages.csv (``Proposal/Quote Preparation`` ->
   ``proposal_quote_preparation``), entered_at = change_time.
-* ``lost_reason``: one transition into the lost stage ``lost`` at
-  change_time. Pipedrive asks for a lost reason when a deal is marked lost, so
-  this change is the export's record of a deal being lost; the reason itself
-  has no raw column. (This export gives every deal a lost reason after its
-  last stage change, so every deal ends lost.)
+* ``stage_id`` into a post-sale stage: the deal's first change into the won or
+  a post-sale stage is one transition into the won stage at change_time (the
+  deal skipped the won stage, but was won to get there; many deals of the
+  Enpal export jump from an open stage straight to stage 8 or 9); later ones
+  are not mapped (post-sale, after the deal was won).
+* ``lost_reason``: before the deal was won (or never won), one transition
+  into the lost stage ``lost`` at change_time. Pipedrive asks for a lost
+  reason when a deal is marked lost, so this change is the export's record of
+  a deal being lost; the reason itself has no raw column. After the deal was
+  won, not mapped: this export gives every deal a lost reason after its last
+  stage change, even deals at stage 9, so a lost reason of a won deal is a
+  quirk of the export, not a loss.
 * ``user_id``: the deal's latest value is its owner_id; earlier values are
   not mapped (raw_leads holds one owner per lead, the current one).
 * anything else (no status, value or won field in this export): not mapped,
   counted by key.
 
-pipeline_stages: the stages in stage_id order (Pipedrive's pipeline order),
-all open, then a won stage ``won`` (order n + 1) and the lost stage
-``lost``. The export records no won status, so no deal enters ``won``; the
-warehouse needs exactly one won stage after the open ones. lead_source,
-segment and deal_amount_usd are empty (not in the export), so
+lead_source, segment and deal_amount_usd are empty (not in the export), so
 revenue_targets has no rows (no amounts to plan with).
 
 Both CRMs: stage_benchmarks.csv has its header and no rows. There is no
@@ -125,8 +140,11 @@ TARGET_MONTHS_AHEAD = 3
 
 PIPEDRIVE_CHANGES = "deal_changes.csv"
 PIPEDRIVE_STAGES = "stages.csv"
-PIPEDRIVE_WON_KEY = "won"
+PIPEDRIVE_WON_STAGE = "Implementation/Onboarding"
 PIPEDRIVE_LOST_KEY = "lost"
+POST_SALE_STAGE = "post-sale stage after the won stage (not a stage of the sales pipeline)"
+POST_SALE_CHANGE = "stage_id into a post-sale stage after the deal was won"
+LOST_AFTER_WON = "lost_reason recorded after the deal was won"
 
 Row = dict[str, str]
 
@@ -346,7 +364,32 @@ def map_salesforce(source: Path, out: Path) -> MappingReport:
 # --------------------------------------------------------------------------- pipedrive
 
 
-def map_pipedrive(source: Path, out: Path) -> MappingReport:
+def pipedrive_stages(
+    stage_rows: list[Row], won_stage: str
+) -> tuple[list[tuple[str, ...]], dict[str, str], set[str]]:
+    """The pipeline_stages rows, the stage key of every mapped stage_id, and the
+    post-sale stage_ids (after the won stage; not part of the sales pipeline)."""
+    ordered = sorted(stage_rows, key=lambda row: int(row["stage_id"]))
+    names = [row["stage_name"] for row in ordered]
+    if won_stage not in names:
+        raise ValueError(f"no won stage {won_stage!r} in {PIPEDRIVE_STAGES}: {names}")
+    won_index = names.index(won_stage)
+    if won_index == 0:
+        raise ValueError(f"the won stage {won_stage!r} must come after at least one open stage")
+    rows: list[tuple[str, ...]] = []
+    for order, row in enumerate(ordered[: won_index + 1], start=1):
+        stage_type = "won" if order == won_index + 1 else "open"
+        rows.append((slug(row["stage_name"]), row["stage_name"], str(order), stage_type, ""))
+    rows.append((PIPEDRIVE_LOST_KEY, "Lost (lost_reason set)", "", "lost", ""))
+    keys = [row[0] for row in rows]
+    if len(set(keys)) != len(keys):
+        raise ValueError(f"stage names give clashing stage keys: {sorted(keys)}")
+    stage_keys = {row["stage_id"]: slug(row["stage_name"]) for row in ordered[: won_index + 1]}
+    post_sale = {row["stage_id"] for row in ordered[won_index + 1 :]}
+    return rows, stage_keys, post_sale
+
+
+def map_pipedrive(source: Path, out: Path, won_stage: str = PIPEDRIVE_WON_STAGE) -> MappingReport:
     """Map a Pipedrive deal_changes log + stages table (see the module doc)."""
     report = MappingReport("pipedrive", source, out)
     changes_path = source / PIPEDRIVE_CHANGES
@@ -359,45 +402,65 @@ def map_pipedrive(source: Path, out: Path) -> MappingReport:
     require_columns(stage_rows, stages_path, ("stage_id", "stage_name"))
     report.rows_read = {PIPEDRIVE_CHANGES: len(changes), PIPEDRIVE_STAGES: len(stage_rows)}
 
-    stage_keys = {row["stage_id"]: slug(row["stage_name"]) for row in stage_rows}
-    ordered = sorted(stage_rows, key=lambda row: int(row["stage_id"]))
-    stages: list[tuple[str, ...]] = [
-        (stage_keys[row["stage_id"]], row["stage_name"], str(order), "open", "")
-        for order, row in enumerate(ordered, start=1)
-    ]
-    reserved = {PIPEDRIVE_WON_KEY, PIPEDRIVE_LOST_KEY} & set(stage_keys.values())
-    if reserved or len(set(stage_keys.values())) != len(stage_keys):
-        raise ValueError(f"stage names give clashing stage keys: {sorted(stage_keys.values())}")
-    stages.append((PIPEDRIVE_WON_KEY, "Won (not in the export)", str(len(stages) + 1), "won", ""))
-    stages.append((PIPEDRIVE_LOST_KEY, "Lost (lost_reason set)", "", "lost", ""))
-    report.rows_mapped[PIPEDRIVE_STAGES] = len(stage_rows)
+    stages, stage_keys, post_sale = pipedrive_stages(stage_rows, won_stage)
+    won_key = slug(won_stage)
+    won_stage_ids = {stage_id for stage_id, key in stage_keys.items() if key == won_key}
+    for row in stage_rows:
+        if row["stage_id"] in post_sale:
+            report.skip(PIPEDRIVE_STAGES, POST_SALE_STAGE)
+    report.rows_mapped[PIPEDRIVE_STAGES] = len(stage_keys)
 
-    # The owner is the deal's latest user_id change (ties: the later row).
+    # Changes in event order: change_time, then file order.
+    def event(position: int) -> tuple[str, int]:
+        return (changes[position]["change_time"], position)
+
+    # The owner is the deal's latest user_id change. A deal is won at its first
+    # change into the won stage or a post-sale stage (it was won to get there).
     owner_rows: dict[str, tuple[str, int]] = {}
+    won_at: dict[str, tuple[str, int]] = {}
     for position, row in enumerate(changes):
-        if row["changed_field_key"] == "user_id":
-            candidate = (row["change_time"], position)
-            owner_rows[row["deal_id"]] = max(owner_rows.get(row["deal_id"], candidate), candidate)
+        deal, key, value = row["deal_id"], row["changed_field_key"], row["new_value"]
+        if key == "user_id":
+            owner_rows[deal] = max(owner_rows.get(deal, event(position)), event(position))
+        elif key == "stage_id" and (value in won_stage_ids or value in post_sale):
+            won_at[deal] = min(won_at.get(deal, event(position)), event(position))
     owners = {deal: changes[position]["new_value"] for deal, (_, position) in owner_rows.items()}
     owner_positions = {position for _, position in owner_rows.values()}
+    won_positions = {position for _, position in won_at.values()}
 
     leads: list[tuple[str, ...]] = []
     transitions: list[tuple[str, ...]] = []
     mapped = 0
+    skipped_to_won = 0
+    open_after_won: set[str] = set()
+    lost_after_won: set[str] = set()
     for position, row in enumerate(changes):
         deal, key, value = row["deal_id"], row["changed_field_key"], row["new_value"]
+        after_won = deal in won_at and won_at[deal] < event(position)
         if key == "add_time":
             leads.append((deal, value, "", "", owners.get(deal, ""), ""))
         elif key == "stage_id" and value in stage_keys:
             transitions.append((deal, stage_keys[value], row["change_time"]))
+            if after_won and value not in won_stage_ids:
+                open_after_won.add(deal)
+        elif key == "stage_id" and value in post_sale and position in won_positions:
+            transitions.append((deal, won_key, row["change_time"]))
+            skipped_to_won += 1
+        elif key == "stage_id" and value in post_sale:
+            report.skip(PIPEDRIVE_CHANGES, POST_SALE_CHANGE)
+            continue
         elif key == "stage_id":
             report.skip(PIPEDRIVE_CHANGES, f"stage_id {value!r} is not in {PIPEDRIVE_STAGES}")
             continue
-        elif key == "lost_reason" and value.strip():
-            transitions.append((deal, PIPEDRIVE_LOST_KEY, row["change_time"]))
-        elif key == "lost_reason":
+        elif key == "lost_reason" and not value.strip():
             report.skip(PIPEDRIVE_CHANGES, "lost_reason cleared (not a loss)")
             continue
+        elif key == "lost_reason" and after_won:
+            report.skip(PIPEDRIVE_CHANGES, LOST_AFTER_WON)
+            lost_after_won.add(deal)
+            continue
+        elif key == "lost_reason":
+            transitions.append((deal, PIPEDRIVE_LOST_KEY, row["change_time"]))
         elif key == "user_id" and position not in owner_positions:
             reason = (
                 "user_id replaced by a later user_id change (raw_leads keeps the current owner)"
@@ -415,19 +478,23 @@ def map_pipedrive(source: Path, out: Path) -> MappingReport:
     deals = {row["deal_id"] for row in changes}
     created = Counter(lead[0] for lead in leads)
     reused = sorted(deal for deal, count in created.items() if count > 1)
-    last_events: dict[str, tuple[str, int, str]] = {}
-    for position, row in enumerate(changes):
-        if row["changed_field_key"] in ("stage_id", "lost_reason"):
-            candidate = (row["change_time"], position, row["changed_field_key"])
-            last_events[row["deal_id"]] = max(last_events.get(row["deal_id"], candidate), candidate)
-    ending_lost = sum(event[2] == "lost_reason" for event in last_events.values())
+    lost = {row[0] for row in transitions if row[1] == PIPEDRIVE_LOST_KEY}
+    open_stage_keys = [row[0] for row in stages if row[3] == "open"]
     report.notes += [
         f"{len(deals)} deals; changed_field_key counts {dict(sorted(keys.items()))}",
         f"{len(reused)} deal_ids have more than one add_time row ({', '.join(reused)}): "
         f"{sum(created[deal] for deal in reused)} raw_leads rows the warehouse quarantines "
         "as conflicting_lead_rows (and their stage changes as lead_rejected)",
-        f"{ending_lost} of {len(last_events)} deals with stage changes end with a lost_reason "
-        "(entered stage 'lost'); no deal enters 'won' (the export has no won status)",
+        f"open stages {', '.join(open_stage_keys)}; won stage {won_key}; post-sale stage_ids "
+        f"{', '.join(sorted(post_sale, key=int))} are not sales-pipeline stages",
+        f"{len(won_at)} deals won (reached {won_stage!r} or a later stage); "
+        f"{skipped_to_won} of them skipped {won_stage!r}: their first post-sale change is "
+        f"mapped as entering {won_key}",
+        f"{len(lost - set(won_at))} deals never won end with a lost_reason (entered 'lost'); "
+        f"{len(lost_after_won)} of the won deals have a lost_reason after they were won "
+        f"(not mapped), {len(lost & set(won_at))} one before (mapped)",
+        f"{len(open_after_won)} deal(s) change into an open stage after they were won "
+        f"({', '.join(sorted(open_after_won))}): mapped as written",
         f"{len(deals - set(created))} deals without add_time; "
         f"{len(deals - set(owners))} deals without an owner",
         "no amounts, sources or segments in the export: those columns are empty; "
@@ -450,14 +517,24 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("crm", choices=tuple(MAPPERS))
     parser.add_argument("--source", type=Path, required=True, help="the export folder")
     parser.add_argument("--out", type=Path, required=True, help="where to write the files")
-    return parser.parse_args(argv)
+    parser.add_argument(
+        "--won-stage",
+        help=f"pipedrive only: the name of the won stage (default {PIPEDRIVE_WON_STAGE!r})",
+    )
+    args = parser.parse_args(argv)
+    if args.won_stage is not None and args.crm != "pipedrive":
+        parser.error("--won-stage applies to pipedrive only")
+    return args
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     if args.out.resolve() == args.source.resolve():
         raise SystemExit("--out must not be the export folder")
-    report = MAPPERS[args.crm](args.source, args.out)
+    if args.won_stage is not None:
+        report = map_pipedrive(args.source, args.out, won_stage=args.won_stage)
+    else:
+        report = MAPPERS[args.crm](args.source, args.out)
     print("\n".join(report.lines()))
     return 1 if any(report.unaccounted().values()) else 0
 

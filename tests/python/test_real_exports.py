@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import os
 import shutil
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -252,40 +253,110 @@ def test_salesforce_plan_uses_the_placeholder_targets(salesforce: Built):
 # --------------------------------------------------------------------------- pipedrive
 
 
+@dataclass
+class PipedriveFacts:
+    """Facts read from deal_changes.csv with plain Python, not through the script."""
+
+    reused: set[str]  # deal_ids with two add_time rows (quarantined by the warehouse)
+    stages: dict[str, list[int]]  # other deals: stage_ids entered, by change_time
+    lost_reasons: Counter[str]  # other deals: lost_reason changes
+
+
+@pytest.fixture(scope="module")
+def pipedrive_facts() -> PipedriveFacts:
+    rows = data_rows(SHARED_DATA / "pipedrive_enpal" / "deal_changes.csv")
+    assert len({(row["deal_id"], row["change_time"]) for row in rows}) == len(rows), "no ties"
+    rows.sort(key=lambda row: row["change_time"])
+    added = Counter(row["deal_id"] for row in rows if row["changed_field_key"] == "add_time")
+    reused = {deal for deal, count in added.items() if count > 1}
+    stages: dict[str, list[int]] = {deal: [] for deal in added if deal not in reused}
+    lost_reasons: Counter[str] = Counter()
+    for row in rows:
+        if row["deal_id"] in reused:
+            continue
+        if row["changed_field_key"] == "stage_id":
+            stages[row["deal_id"]].append(int(row["new_value"]))
+        elif row["changed_field_key"] == "lost_reason":
+            lost_reasons[row["deal_id"]] += 1
+    return PipedriveFacts(reused, stages, lost_reasons)
+
+
 def test_pipedrive_mapping(pipedrive: Built):
     report = pipedrive.report
     # SOURCE.txt: 15,406 changes = stage_id 8,906 + user_id 2,500 + add_time 2,000
     # + lost_reason 2,000, over 1,995 deals; 9 stages.
     assert report.rows_read == {"deal_changes.csv": 15406, "stages.csv": 9}
-    # Every deal has a user_id change; all but each deal's latest are not mapped.
+    # Read from deal_changes.csv: 1,081 deals reach stage 7, 8 or 9 (won), 493 of
+    # them jumping from an open stage straight to 8 or 9 (that change enters the
+    # won stage). The other 804 changes into 8 or 9 - 493 = 311 come after the deal
+    # was won. Every won deal gets its lost_reason after it was won: 1,076 deals
+    # once, and the five reused ids 2 + 2 + 2 + 1 + 2 times (851850's first
+    # lost_reason, 2024-06-10, precedes its stage 7 of 2024-09-21). Every deal has
+    # a user_id change; all but each deal's latest are not mapped.
     assert report.not_mapped == {
         "deal_changes.csv": {
-            "user_id replaced by a later user_id change (raw_leads keeps the current owner)": 505
-        }
+            "lost_reason recorded after the deal was won": 1076 + 9,
+            "stage_id into a post-sale stage after the deal was won": 804 - 493,
+            "user_id replaced by a later user_id change (raw_leads keeps the current owner)": 505,
+        },
+        "stages.csv": {
+            "post-sale stage after the won stage (not a stage of the sales pipeline)": 2
+        },
     }
+    assert report.rows_mapped == {"deal_changes.csv": 15406 - 1085 - 311 - 505, "stages.csv": 7}
     assert report.rows_written[RAW_LEADS] == 2000
-    assert report.rows_written[RAW_TRANSITIONS] == 8906 + 2000
+    # stage_id changes less the 311 post-sale ones, and 2,000 - 1,085 lost_reasons.
+    assert report.rows_written[RAW_TRANSITIONS] == (8906 - 311) + (2000 - 1085)
     assert report.rows_written[REVENUE_TARGETS] == 0
     assert report.rows_written[STAGE_BENCHMARKS] == 0
     stages = [
         (row["stage_key"], row["stage_order"], row["stage_type"])
         for row in data_rows(report.out / PIPELINE_STAGES)
     ]
-    assert stages[0] == ("lead_generation", "1", "open")
-    assert stages[3] == ("proposal_quote_preparation", "4", "open")
-    assert stages[8] == ("renewal_expansion", "9", "open")
-    assert stages[9:] == [("won", "10", "won"), ("lost", "", "lost")]
+    assert stages == [
+        ("lead_generation", "1", "open"),
+        ("qualified_lead", "2", "open"),
+        ("needs_assessment", "3", "open"),
+        ("proposal_quote_preparation", "4", "open"),
+        ("negotiation", "5", "open"),
+        ("closing", "6", "open"),
+        ("implementation_onboarding", "7", "won"),
+        ("lost", "", "lost"),
+    ]
+    assert any("493 of them skipped 'Implementation/Onboarding'" in note for note in report.notes)
+
+
+def test_pipedrive_facts_read_from_the_export(pipedrive_facts: PipedriveFacts):
+    # The hand-counted numbers above, recounted from the CSV for the 1,990 deals
+    # whose id is not reused (no ties in change_time, so time order is exact).
+    facts = pipedrive_facts
+    assert facts.reused == {"399956", "554294", "556338", "851850", "955417"}
+    assert len(facts.stages) == 1990
+    won = {deal for deal, stages in facts.stages.items() if max(stages) >= 7}
+    skipped = {deal for deal in won if 7 not in facts.stages[deal]}
+    assert (len(won), len(skipped)) == (1081 - 5, 493 - 3)
+    # Apart from the reused ids, no deal moves backwards or enters a stage twice.
+    assert all(stages == sorted(set(stages)) for stages in facts.stages.values())
+    # Every deal has exactly one lost_reason, after its last stage change.
+    assert set(facts.lost_reasons.values()) == {1}
+    assert len(facts.lost_reasons) == 1990
 
 
 def test_pipedrive_data_quality(pipedrive: Built):
     # Five deal_ids have two add_time rows (two histories under one id): their
-    # 10 lead rows conflict, and their 46 stage_id + 10 lost_reason changes
-    # belong to a rejected lead.
+    # 10 lead rows conflict, and their mapped stage changes belong to a rejected
+    # lead. By hand from deal_changes.csv (stage changes; ~ = not mapped):
+    #   399956  1 2 3 4 5 8 1 2 4 5, both lost_reasons ~       -> 10
+    #   554294  1 2 3 1 4 2 8 6 ~9, both lost_reasons ~        ->  8
+    #   556338  1 2 3 6 7 1 2 3 4, both lost_reasons ~         ->  9
+    #   851850  1 2 3 6 lost 1 2 3 5 7, last lost_reason ~     -> 10
+    #   955417  1 1 3 2 4 8 3 ~9 ~9, both lost_reasons ~       ->  7
+    rejected = 10 + 8 + 9 + 10 + 7
     assert pipedrive.quality() == {
         ("raw_leads", "accepted", None): 1990,
         ("raw_leads", "rejected", "conflicting_lead_rows"): 10,
-        ("raw_lead_transitions", "accepted", None): 10906 - 56,
-        ("raw_lead_transitions", "rejected", "lead_rejected"): 56,
+        ("raw_lead_transitions", "accepted", None): 9510 - rejected,
+        ("raw_lead_transitions", "rejected", "lead_rejected"): rejected,
     }
 
 
@@ -315,31 +386,94 @@ def test_pipedrive_visits_read_by_hand(pipedrive: Built):
         ("closing", day("2024-06-18 21:32:09"), "lost", "lost", 28.0, owner),
         ("lost", day("2024-07-16 21:32:09"), None, "open", None, owner),
     ]
+    # Deal 709537: owner 748 then 1574; stages 1, 2, 3, 5, 7 on 2024-11-05, 11-28,
+    # 12-23, 2025-01-16, 02-06 (12:15:23): won; its lost_reason of 02-08 is not mapped.
+    owner = "1574"
+    won = "implementation_onboarding"
+    assert pipedrive.visits("709537") == [
+        ("lead_generation", day("2024-11-05 12:15:23"), "qualified_lead", "advanced", 23.0, owner),
+        ("qualified_lead", day("2024-11-28 12:15:23"), "needs_assessment", "advanced", 25.0, owner),
+        ("needs_assessment", day("2024-12-23 12:15:23"), "negotiation", "advanced", 24.0, owner),
+        ("negotiation", day("2025-01-16 12:15:23"), won, "advanced", 21.0, owner),
+        (won, day("2025-02-06 12:15:23"), None, "open", None, owner),
+    ]
+    # Deal 570862: owner 1360; stages 1..6 on 2024-08-12, 09-02, 10-01, 10-28,
+    # 11-17, 12-03, then 8 on 12-14 (enters the won stage), 9 on 2025-01-12 and a
+    # lost_reason on 02-10 (both not mapped).
+    owner = "1360"
+    visits = pipedrive.visits("570862")
+    assert [visit[:3] for visit in visits[-2:]] == [
+        ("closing", day("2024-12-03 14:25:59"), won),
+        (won, day("2024-12-14 14:25:59"), None),
+    ]
+    assert [visit[0] for visit in visits[:4]] == [
+        "lead_generation",
+        "qualified_lead",
+        "needs_assessment",
+        "proposal_quote_preparation",
+    ]
+    assert len(visits) == 7
+    assert {visit[5] for visit in visits} == {owner}
     assert pipedrive.visits("554294") == []
 
 
-def test_pipedrive_every_deal_ends_lost(pipedrive: Built):
-    # Every deal gets a lost_reason after its last stage change (SOURCE.txt),
-    # and none has a won status: nothing is open, old or won.
+def test_pipedrive_deals_end_won_or_lost(pipedrive: Built, pipedrive_facts: PipedriveFacts):
+    # From the CSV: a deal that reached stage 7, 8 or 9 was won; every other deal
+    # ends with a lost_reason after its last stage change (SOURCE.txt), so none
+    # is still open in a stage of the sales pipeline.
+    facts = pipedrive_facts
+    won = {deal for deal, stages in facts.stages.items() if max(stages) >= 7}
+    lost = {deal for deal in facts.stages if deal not in won and facts.lost_reasons[deal]}
+    still_open = set(facts.stages) - won - lost
+    assert (len(won), len(lost), len(still_open)) == (1076, 914, 0)
     current = pipedrive.project.query(
         """
         select stage_key, count(*) as leads from marts.fct_lead_stage_visits
-        where exit_type = 'open' group by stage_key
+        where exit_type = 'open' group by stage_key order by stage_key
         """
     )
-    assert current == [{"stage_key": "lost", "leads": 1990}]
+    assert current == [
+        {"stage_key": "implementation_onboarding", "leads": len(won)},
+        {"stage_key": "lost", "leads": len(lost)},
+    ]
+    assert pipedrive.one("select count(*) from marts.rpt_old_leads") == 0
+
+
+def test_pipedrive_stage_conversion(pipedrive: Built, pipedrive_facts: PipedriveFacts):
+    # Per open stage, from the CSV: the deals that entered it, and those of them
+    # that later reached a higher stage of the sales pipeline (a skip is an
+    # advance; stages 8 and 9 count as the won stage 7). No deal is still open,
+    # so every deal that entered a stage completed it: the rate is
+    # advanced / entered.
+    facts = pipedrive_facts
+    expected = []
+    for stage, key in enumerate(
+        (
+            "lead_generation",
+            "qualified_lead",
+            "needs_assessment",
+            "proposal_quote_preparation",
+            "negotiation",
+            "closing",
+        ),
+        start=1,
+    ):
+        entered = [stages for stages in facts.stages.values() if stage in stages]
+        advanced = sum(max(stages[stages.index(stage) :]) > stage for stages in entered)
+        expected.append((key, len(entered), advanced, len(entered), 0, 0))
     conversion = pipedrive.project.query(
         """
-        select stage_key, leads_entered, leads_old, leads_in_window
+        select stage_key, leads_entered, leads_advanced, leads_completed, leads_old,
+            leads_in_window, conversion_rate
         from marts.fct_stage_conversion order by stage_order
         """
     )
-    # 2,000 stage-1 changes, one per add_time: 1,990 accepted deals.
-    assert conversion[0] == {
-        "stage_key": "lead_generation",
-        "leads_entered": 1990,
-        "leads_old": 0,
-        "leads_in_window": 0,
-    }
-    assert sum(row["leads_old"] + row["leads_in_window"] for row in conversion) == 0
-    assert pipedrive.one("select count(*) from marts.rpt_old_leads") == 0
+    assert [tuple(row.values())[:6] for row in conversion] == expected
+    for row in conversion:
+        assert row["conversion_rate"] == pytest.approx(row["leads_advanced"] / row["leads_entered"])
+    # 1,990 deals enter stage 1; the closing stage: the deals that were in stage 6
+    # and then reached stage 7 or later, all won.
+    assert expected[0][1] == 1990
+    closing = [stages for stages in facts.stages.values() if 6 in stages]
+    won_from_closing = sum(max(stages) >= 7 for stages in closing)
+    assert expected[-1][2] == won_from_closing > 0
