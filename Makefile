@@ -18,7 +18,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 WAREHOUSE ?= $(CURDIR)/warehouse/pipeline.duckdb
 TEST_WAREHOUSE := $(CURDIR)/target/test_warehouse.duckdb
 
-.PHONY: setup build test lint docs demo-data lock clean manifest dagster
+.PHONY: setup build test lint docs demo-data lock clean manifest dagster bench
 
 $(VENV)/.installed: requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -35,8 +35,8 @@ build: setup
 	python scripts/print_summary.py $(WAREHOUSE)
 
 lint: setup
-	ruff check scripts tests/python orchestration
-	ruff format --check scripts tests/python orchestration
+	ruff check scripts tests/python orchestration benchmarks
+	ruff format --check scripts tests/python orchestration benchmarks
 	sqlfluff lint models tests/singular
 
 docs: setup
@@ -72,3 +72,9 @@ dagster: manifest
 	mkdir -p $(DAGSTER_HOME_DIR)
 	cp orchestration/dagster.yaml $(DAGSTER_HOME_DIR)/dagster.yaml
 	DAGSTER_HOME=$(DAGSTER_HOME_DIR) dagster dev -m orchestration.definitions -h 127.0.0.1 -p $(DAGSTER_PORT)
+
+# Full build, 0.1 % refresh, the one-statement DuckDB floor and a pandas peer
+# at 100k, 1M and 10M transitions (BENCH_SIZES to choose): benchmarks/RESULTS.md.
+BENCH_SIZES ?= 100k,1M,10M
+bench: setup
+	python benchmarks/run.py --sizes $(BENCH_SIZES) --out benchmarks/RESULTS.md

@@ -41,22 +41,34 @@ PROFILE = os.environ.get("PIPELINE_HYPOTHESIS_PROFILE", "ci")
 STAGES = ["qualification", "discovery", "meeting", "proposal", "closed_won", "closed_lost"]
 LEAD_IDS = [f"L{number}" for number in range(1, 9)]
 
+
 # Valid values in the shapes exports write them, and the garbage they hold.
-valid_timestamps = st.builds(
-    lambda day, hour, minute, shape: shape.format(day=day, hour=hour, minute=minute),
-    st.integers(1, 28),
-    st.integers(0, 23),
-    st.integers(0, 59),
-    st.sampled_from(
-        [
-            "2025-03-{day:02d}",
-            "2025-03-{day:02d} {hour:02d}:{minute:02d}:00",
-            "2025-03-{day:02d}T{hour:02d}:{minute:02d}:00Z",
-            "2025-03-{day:02d}T{hour:02d}:{minute:02d}:00+02:00",
-            "2025-03-{day:02d}T{hour:02d}:{minute:02d}:30.5-05:00",
-        ]
-    ),
-)
+def timestamps(first_month: int, last_month: int):
+    """ISO-8601 texts in 2025 between the two months, in five shapes."""
+    return st.builds(
+        lambda month, day, hour, minute, shape: shape.format(
+            month=month, day=day, hour=hour, minute=minute
+        ),
+        st.integers(first_month, last_month),
+        st.integers(1, 28),
+        st.integers(0, 23),
+        st.integers(0, 59),
+        st.sampled_from(
+            [
+                "2025-{month:02d}-{day:02d}",
+                "2025-{month:02d}-{day:02d} {hour:02d}:{minute:02d}:00",
+                "2025-{month:02d}-{day:02d}T{hour:02d}:{minute:02d}:00Z",
+                "2025-{month:02d}-{day:02d}T{hour:02d}:{minute:02d}:00+02:00",
+                "2025-{month:02d}-{day:02d}T{hour:02d}:{minute:02d}:30.5-05:00",
+            ]
+        ),
+    )
+
+
+# Leads are created in January; stage changes spread over months, so some
+# leads sit in a stage long enough to be old.
+creation_timestamps = timestamps(1, 1)
+valid_timestamps = timestamps(2, 6)
 bad_timestamps = st.sampled_from(
     ["", "   ", "03/01/2025", "2025-02-30", "2025-13-01", "not a date", "2025-03-01T25:00:00"]
 )
@@ -74,7 +86,7 @@ def lead_rows():
     good = st.fixed_dictionaries(
         {
             "lead_id": st.sampled_from(LEAD_IDS),
-            "created_at": valid_timestamps.map(lambda text: text.replace("2025-03-", "2025-02-")),
+            "created_at": creation_timestamps,
             "lead_source": st.sampled_from(["inbound", " Referral", ""]),
             "segment": st.sampled_from(["smb", "enterprise", ""]),
             "owner_id": st.sampled_from(["rep_01", "rep_02"]),

@@ -1,0 +1,37 @@
+"""The benchmark at its smallest size, so the script cannot rot: it runs,
+writes its table, and the floor's and the pandas peer's numbers equal the
+warehouse's. Timings are printed, never asserted."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from dbt_project_harness import REPO
+
+
+def test_small_benchmark_runs_and_agrees(tmp_path: Path):
+    out = tmp_path / "RESULTS.md"
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "benchmarks" / "run.py"),
+            "--sizes",
+            "100k",
+            "--out",
+            str(out),
+            "--work",
+            str(tmp_path / "work"),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    print(result.stdout)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    table = [line for line in out.read_text().splitlines() if line.startswith("| 1")]
+    assert len(table) == 1
+    # Every column filled, and the floor and pandas computed the same numbers.
+    cells = [cell.strip() for cell in table[0].strip("|").split("|")]
+    assert len(cells) == 15 and all(cells)
+    assert cells[-1] == "yes"
