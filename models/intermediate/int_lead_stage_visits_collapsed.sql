@@ -32,35 +32,17 @@ events as (
 
 run_starts as (
 
-    -- An event starts a visit unless the event before it has the same stage.
+    -- An event starts a visit unless the event before it has the same
+    -- stage; the visit enters at its first event, so the later events of a
+    -- run (re-saves) are simply left out.
     select
         lead_id,
         stage_key,
         entered_at,
         event_tiebreak_rank,
-        case
-            when stage_key = lag(stage_key) over (
-                partition by lead_id
-                order by entered_at, event_tiebreak_rank
-            ) then 0
-            else 1
-        end as is_visit_start
+        lag(stage_key) over lead_events as previous_stage_key
     from events
-
-),
-
-numbered as (
-
-    select
-        lead_id,
-        stage_key,
-        entered_at,
-        cast(sum(is_visit_start) over (
-            partition by lead_id
-            order by entered_at, event_tiebreak_rank
-            rows between unbounded preceding and current row
-        ) as {{ dbt.type_int() }}) as visit_number
-    from run_starts
+    window lead_events as (partition by lead_id order by entered_at, event_tiebreak_rank)
 
 ),
 
@@ -68,13 +50,14 @@ visits as (
 
     select
         lead_id,
-        visit_number,
-        min(stage_key) as stage_key,
-        min(entered_at) as entered_at
-    from numbered
-    group by
-        lead_id,
-        visit_number
+        stage_key,
+        entered_at,
+        cast(row_number() over (
+            partition by lead_id
+            order by entered_at, event_tiebreak_rank
+        ) as {{ dbt.type_int() }}) as visit_number
+    from run_starts
+    where previous_stage_key is null or previous_stage_key != stage_key
 
 ),
 

@@ -2,6 +2,9 @@
 -- stage and instant) count once (spec section 2); source_row_count keeps
 -- how many raw rows each stands for, so every raw row is accounted for.
 -- Rows that cannot be used are kept here and quarantined downstream.
+-- A table, not a view like the other staging models: the export is read
+-- and parsed once, then read by the checks and the tests.
+{{ config(materialized='table') }}
 {%- set raw_columns = ['lead_id', 'stage_key', 'entered_at'] %}
 
 with

@@ -1,6 +1,9 @@
 -- One row per distinct lead row; exact duplicate rows count once
 -- (source_row_count says how many raw rows each stands for). Two rows of
 -- one lead_id with different attributes fail the unique test on lead_id.
+-- A table, not a view like the other staging models: the export is read
+-- and parsed once, then read by the checks and the tests.
+{{ config(materialized='table') }}
 {%- set raw_columns = ['lead_id', 'created_at', 'lead_source', 'segment', 'owner_id', 'deal_amount_usd'] %}
 
 with
