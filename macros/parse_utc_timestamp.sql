@@ -1,9 +1,13 @@
 {#
     parse_utc_timestamp(text_column): an ISO-8601 text as a UTC timestamp
-    without zone, or null when it cannot be parsed. Values with an offset
-    ('Z', '+02:00', '-0500') are converted to UTC; values without one are
-    taken as UTC (spec section 1). Only texts that start like a date are
-    parsed, so that engines that accept other shapes agree.
+    without zone, or null when it cannot be parsed. The accepted shapes
+    (the reference implementation accepts exactly these):
+        YYYY-MM-DD
+        YYYY-MM-DD[T|t| ]hh:mm[:ss[.fraction]][zone]
+    where zone is Z, z, or +hh, +hhmm, +hh:mm (or -). A value with a zone
+    is converted to UTC; one without is taken as UTC (spec section 1).
+    Anything else (hour 24, a zone after a bare date, a space before the
+    zone, another date order) is unparseable, on every engine alike.
 #}
 {% macro parse_utc_timestamp(text_column) -%}
     {%- set input_format = input_timestamp_format() -%}
@@ -50,22 +54,37 @@
     {%- endif -%}
 {%- endmacro %}
 
+{#- The accepted shapes as one anchored pattern (see above). -#}
+{% macro iso_timestamp_pattern() -%}
+    ^\d{4}-\d{2}-\d{2}([Tt ]([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d+)?)?([Zz]|[+-]\d{2}(:?\d{2})?)?)?$
+{%- endmacro %}
+
+{#-
+    Within a text that has the accepted shape, a zone is there exactly when
+    it ends in Z or a sign follows the date.
+-#}
+{% macro has_zone(text_column) -%}
+    (upper(right({{ text_column }}, 1)) = 'Z'
+        or strpos(substr({{ text_column }}, 11), '+') > 0
+        or strpos(substr({{ text_column }}, 11), '-') > 0)
+{%- endmacro %}
+
 {#- PostgreSQL flavour; other engines add their own <adapter>__ version. -#}
 {% macro default__parse_utc_timestamp(text_column) -%}
     case
-        when {{ text_column }} !~ '^\d{4}-\d{2}-\d{2}' then null
-        when {{ text_column }} ~ '^\d{4}-\d{2}-\d{2}[T ].*(Z|z|[+-]\d{2}(:?\d{2})?)$'
-            then cast({{ text_column }} as timestamp with time zone) at time zone 'UTC'
-        else cast({{ text_column }} as timestamp)
+        when {{ text_column }} !~ '{{ iso_timestamp_pattern() }}' then null
+        when {{ has_zone(text_column) }}
+            then cast(upper({{ text_column }}) as timestamp with time zone) at time zone 'UTC'
+        else cast(upper({{ text_column }}) as timestamp)
     end
 {%- endmacro %}
 
+{#- upper(): DuckDB reads 'T' and 'Z' but not 't' and 'z'. -#}
 {% macro duckdb__parse_utc_timestamp(text_column) -%}
     case
-        when not regexp_matches({{ text_column }}, '^\d{4}-\d{2}-\d{2}') then null
-        when regexp_matches({{ text_column }}, '(Z|z|[+-]\d{2}(:?\d{2})?)$')
-            and regexp_matches({{ text_column }}, '^\d{4}-\d{2}-\d{2}[T ]')
-            then try_cast({{ text_column }} as timestamptz) at time zone 'UTC'
-        else try_cast({{ text_column }} as timestamp)
+        when not regexp_full_match({{ text_column }}, '{{ iso_timestamp_pattern() }}') then null
+        when {{ has_zone(text_column) }}
+            then try_cast(upper({{ text_column }}) as timestamptz) at time zone 'UTC'
+        else try_cast(upper({{ text_column }}) as timestamp)
     end
 {%- endmacro %}

@@ -172,10 +172,12 @@ def to_int(value: str | None) -> int | None:
         return int(float(value))
 
 
+# ISO-8601 as exports write it: a date, optionally a time, and a zone only
+# after a time, with nothing between them.
 _TS_RE = re.compile(
     r"^(\d{4})-(\d{2})-(\d{2})"
-    r"(?:[ Tt](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?)?"
-    r"\s*([Zz]|[+-]\d{2}(?::?\d{2})?)?$"
+    r"(?:[ Tt](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?"
+    r"([Zz]|[+-]\d{2}(?::?\d{2})?)?)?$"
 )
 
 

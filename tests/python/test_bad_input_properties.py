@@ -60,6 +60,8 @@ def timestamps(first_month: int, last_month: int):
                 "2025-{month:02d}-{day:02d}T{hour:02d}:{minute:02d}:00Z",
                 "2025-{month:02d}-{day:02d}T{hour:02d}:{minute:02d}:00+02:00",
                 "2025-{month:02d}-{day:02d}T{hour:02d}:{minute:02d}:30.5-05:00",
+                "2025-{month:02d}-{day:02d}t{hour:02d}:{minute:02d}+0530",
+                "2025-{month:02d}-{day:02d} {hour:02d}:{minute:02d}:00z",
             ]
         ),
     )
@@ -70,7 +72,18 @@ def timestamps(first_month: int, last_month: int):
 creation_timestamps = timestamps(1, 1)
 valid_timestamps = timestamps(2, 6)
 bad_timestamps = st.sampled_from(
-    ["", "   ", "03/01/2025", "2025-02-30", "2025-13-01", "not a date", "2025-03-01T25:00:00"]
+    [
+        "",
+        "   ",
+        "03/01/2025",
+        "2025-02-30",
+        "2025-13-01",
+        "not a date",
+        "2025-03-01T24:00:00",
+        "2025-03-01Z",
+        "2025-03-01 10:00:00 Z",
+        "2025-3-1",
+    ]
 )
 free_text = st.text(
     alphabet=st.characters(blacklist_categories=["Cs", "Cc"]) | st.sampled_from([",", '"', "\n"]),

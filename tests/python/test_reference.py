@@ -540,3 +540,24 @@ def test_configured_timestamp_format():
         ("qualification", D(2024, 6, 2))
     ]
     assert parse_timestamp("02/06/2024 10:00 +0200", "%d/%m/%Y %H:%M %z") == D(2024, 6, 2, 8)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2025-03-01t10:00z", D(2025, 3, 1, 10)),
+        ("2025-03-01T10:00:00+0530", D(2025, 3, 1, 4, 30)),
+        ("2025-03-01 10:00", D(2025, 3, 1, 10)),
+        ("2025-03-01T24:00:00", None),
+        ("2025-03-01Z", None),
+        ("2025-03-01 10:00:00 Z", None),
+        ("2025-3-1", None),
+    ],
+)
+def test_timestamp_grammar(text: str, expected: dt.datetime | None):
+    """The ISO-8601 shapes exports write (macros/parse_utc_timestamp.sql)."""
+    if expected is None:
+        with pytest.raises(ValueError):
+            parse_timestamp(text)
+    else:
+        assert parse_timestamp(text) == expected
