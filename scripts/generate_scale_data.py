@@ -34,7 +34,6 @@ files, build, then add one increment at a time.
 from __future__ import annotations
 
 import argparse
-import csv
 import pathlib
 import sys
 import time
@@ -42,54 +41,36 @@ from collections.abc import Sequence
 from datetime import date
 
 import duckdb
+import generate_demo_data as demo
 
-REPS = 12
-SLOW_REP = 7  # rep_07, as in the demo
-SOURCES = (
-    ("inbound", 0.34),
-    ("outbound", 0.24),
-    ("referral", 0.14),
-    ("partner", 0.12),
-    ("event", 0.16),
+# The demo's business story, from the detailed generator: one set of numbers.
+REPS = len(demo.REPS)
+SLOW_REP = int(demo.SLOW_REP.removeprefix("rep_"))
+SOURCES = tuple((name, weight) for name, weight, _ in demo.SOURCES)
+SEGMENTS = tuple(
+    (segment.name, segment.weight, segment.dwell_mult, segment.median_amount_usd)
+    for segment in demo.SEGMENTS
 )
-SEGMENTS = (
-    ("smb", 0.50, 0.75, 4_500),
-    ("mid_market", 0.33, 1.0, 22_000),
-    ("enterprise", 0.17, 1.5, 80_000),
-)
-FIRST_STAGE_MEAN_DAYS, LAST_STAGE_MEAN_DAYS = 4.0, 14.0
-STALL_PROB, SLOW_REP_STALL_PROB, SLOW_REP_DWELL = 0.06, 0.40, 3.5
-LOST_PROB = {"first": 0.50, "middle": 0.33, "last": 0.60}
+STALL_PROB, SLOW_REP_STALL_PROB = demo.STALL_PROB, demo.SLOW_REP_STALL_PROB
+SLOW_REP_DWELL = sum(demo.SLOW_REP_DWELL_RANGE) / 2
+MISSING_AMOUNT_SHARE = demo.MISSING_AMOUNT_SHARE
+# What only this mode draws.
 REGRESS_PROB, SKIP_PROB, DUPLICATE_PROB = 0.03, 0.05, 0.02
-MISSING_AMOUNT_SHARE = 0.10
 
 
-def read_pipeline(path: pathlib.Path) -> tuple[list[str], str, str]:
-    """(open stage keys in order, the won key, the first lost key)."""
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        rows = [
-            {k.strip(): (v or "").strip() for k, v in row.items()} for row in csv.DictReader(handle)
-        ]
-    open_rows = sorted(
-        (int(r["stage_order"]), r["stage_key"]) for r in rows if r["stage_type"] == "open"
-    )
-    won = [r["stage_key"] for r in rows if r["stage_type"] == "won"]
-    lost = sorted(r["stage_key"] for r in rows if r["stage_type"] == "lost")
-    if not open_rows or len(won) != 1 or not lost:
-        raise ValueError(f"{path}: need open stages, exactly one won stage and a lost stage")
-    return [key for _, key in open_rows], won[0], lost[0]
+def read_pipeline(path: pathlib.Path) -> demo.Pipeline:
+    """The stage configuration, read and checked as the detailed generator does."""
+    return demo.Pipeline.from_rows(demo.read_stages(path))
 
 
-def stage_table(open_keys: list[str], won_key: str) -> str:
+def stage_table(pipeline: demo.Pipeline) -> str:
     """VALUES rows (position, stage_key, mean_days, lost_prob); position n_open is won."""
-    n_open = len(open_keys)
-    rows = []
-    for position, key in enumerate(open_keys):
-        span = position / (n_open - 1) if n_open > 1 else 0.0
-        mean = FIRST_STAGE_MEAN_DAYS + (LAST_STAGE_MEAN_DAYS - FIRST_STAGE_MEAN_DAYS) * span
-        kind = "first" if position == 0 else "last" if position == n_open - 1 else "middle"
-        rows.append(f"({position}, '{key}', {mean}::double, {LOST_PROB[kind]}::double)")
-    rows.append(f"({n_open}, '{won_key}', null, null)")
+    rows = [
+        f"({position}, '{key}', {pipeline.base_dwell_days(position)}::double,"
+        f" {pipeline.lost_prob(position)}::double)"
+        for position, key in enumerate(pipeline.open_keys)
+    ]
+    rows.append(f"({pipeline.n_open}, '{pipeline.won_key}', null, null)")
     return ", ".join(rows)
 
 
@@ -102,9 +83,11 @@ def pick(uniform: str, choices: Sequence[tuple[str, float]]) -> str:
     return f"case {' '.join(cases)} else '{choices[-1][0]}' end"
 
 
-def build_sql(leads: int, seed: int, start: date, months: int, pipeline) -> list[str]:
-    open_keys, won_key, lost_key = pipeline
-    n_open = len(open_keys)
+def build_sql(
+    leads: int, seed: int, start: date, months: int, pipeline: demo.Pipeline
+) -> list[str]:
+    won_key, lost_key = pipeline.won_key, pipeline.lost_keys[0]
+    n_open = pipeline.n_open
     start_ts = f"timestamp '{start.isoformat()} 00:00:00'"
     end = date(
         start.year + (start.month - 1 + months) // 12, (start.month - 1 + months) % 12 + 1, 1
@@ -132,7 +115,7 @@ def build_sql(leads: int, seed: int, start: date, months: int, pipeline) -> list
     )
     return [
         "create or replace temp table stages as select * from"
-        f" (values {stage_table(open_keys, won_key)})"
+        f" (values {stage_table(pipeline)})"
         " as t(position, stage_key, mean_days, lost_prob)",
         f"""
         create or replace temp table leads as

@@ -112,15 +112,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
-LEAD_COLUMNS = (
-    "lead_id",
-    "created_at",
-    "lead_source",
-    "segment",
-    "owner_id",
-    "deal_amount_usd",
-)
-TRANSITION_COLUMNS = ("lead_id", "stage_key", "entered_at")
+from generate_demo_data import LEAD_COLUMNS, TRANSITION_COLUMNS
+
 STAGE_COLUMNS = ("stage_key", "stage_name", "stage_order", "stage_type", "default_expected_days")
 BENCHMARK_COLUMNS = ("stage_key", "benchmark_conversion_rate", "benchmark_source")
 TARGET_COLUMNS = ("target_month", "revenue_target_usd", "avg_deal_size_usd")

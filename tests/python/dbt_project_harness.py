@@ -23,6 +23,14 @@ REPO = Path(__file__).resolve().parents[2]
 DBT = Path(sys.executable).with_name("dbt")
 PROJECT_FILES = ["dbt_project.yml", "profiles.yml"]
 PROJECT_DIRS = ["models", "macros", "seeds", "tests/generic", "tests/singular"]
+# The spec's published marts and dim_stages.
+PUBLISHED_MARTS = [
+    "dim_stages",
+    "fct_lead_stage_visits",
+    "fct_stage_conversion",
+    "fct_pipeline_plan",
+    "rpt_old_leads",
+]
 
 
 @dataclass

@@ -12,15 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from dbt_project_harness import DbtProject
-
-PUBLISHED_MARTS = [
-    "dim_stages",
-    "fct_lead_stage_visits",
-    "fct_stage_conversion",
-    "fct_pipeline_plan",
-    "rpt_old_leads",
-]
+from dbt_project_harness import PUBLISHED_MARTS, DbtProject
 
 # Lead L1 is good; every other row is one kind of bad input.
 BAD_LEADS = (

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from dbt_project_harness import REPO, DbtProject
+from dbt_project_harness import PUBLISHED_MARTS, REPO, DbtProject
 from generate_demo_data import generate, read_stages, write_csvs
 
 
@@ -88,15 +88,6 @@ def test_one_rep_has_a_visible_bandwidth_problem(demo: DbtProject):
     )
     assert old_by_rep[0]["owner_id"] == "rep_07"
     assert old_by_rep[0]["old_leads"] >= 2 * old_by_rep[1]["old_leads"]
-
-
-PUBLISHED_MARTS = [
-    "dim_stages",
-    "fct_lead_stage_visits",
-    "fct_stage_conversion",
-    "fct_pipeline_plan",
-    "rpt_old_leads",
-]
 
 
 def test_building_twice_gives_identical_marts(demo: DbtProject):

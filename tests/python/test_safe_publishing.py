@@ -14,10 +14,7 @@ from pathlib import Path
 
 import duckdb
 from dbt_project_harness import REPO, DbtProject, write_csv
-from generate_demo_data import generate, read_stages
-
-LEAD_COLUMNS = ["lead_id", "created_at", "lead_source", "segment", "owner_id", "deal_amount_usd"]
-TRANSITION_COLUMNS = ["lead_id", "stage_key", "entered_at"]
+from generate_demo_data import LEAD_COLUMNS, TRANSITION_COLUMNS, generate, read_stages
 
 # One statement, so one snapshot: totals that must agree across the marts
 # of one build.
