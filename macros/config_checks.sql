@@ -42,6 +42,12 @@
     '''' || coalesce({{ text_sql }}, '') || ''''
 {%- endmacro %}
 
+{#- The message for a key on more than one row: "the key appears on 2 rows; keys must be unique". -#}
+{% macro repeated_row_message(key_column, key_sql, count_column, noun) -%}
+    {{ config_row(key_column, key_sql) }} || 'the {{ noun }} appears on '
+    || cast({{ count_column }} as {{ dbt.type_string() }}) || ' rows; {{ noun }}s must be unique'
+{%- endmacro %}
+
 {% macro pipeline_stages_config_problems(stages_sql) -%}
     with
 
@@ -67,8 +73,7 @@
             case
                 when stage_key is null then 'row stage_name=' || {{ quoted_text('stage_name') }} || ': stage_key is empty'
                 when rows_with_key > 1
-                    then {{ config_row('stage_key', 'stage_key') }} || 'the key appears on '
-                    || cast(rows_with_key as {{ dbt.type_string() }}) || ' rows; keys must be unique'
+                    then {{ repeated_row_message('stage_key', 'stage_key', 'rows_with_key', 'key') }}
                 when stage_type is null or stage_type not in ('open', 'won', 'lost')
                     then {{ config_row('stage_key', 'stage_key') }} || 'stage_type '
                     || {{ quoted_text('stage_type') }} || ' is not open, won or lost'
@@ -183,8 +188,7 @@
             case
                 when stage_key is null then 'a row has an empty stage_key'
                 when rows_with_key > 1
-                    then {{ config_row('stage_key', 'stage_key') }} || 'the key appears on '
-                    || cast(rows_with_key as {{ dbt.type_string() }}) || ' rows; keys must be unique'
+                    then {{ repeated_row_message('stage_key', 'stage_key', 'rows_with_key', 'key') }}
                 when benchmark_conversion_rate is null
                     or benchmark_conversion_rate < 0
                     or benchmark_conversion_rate > 1
@@ -231,8 +235,7 @@
                     then {{ config_row('target_month', 'target_month_text') }}
                     || 'target_month must be the first day of a month'
                 when rows_with_month > 1
-                    then {{ config_row('target_month', 'target_month_text') }} || 'the month appears on '
-                    || cast(rows_with_month as {{ dbt.type_string() }}) || ' rows; months must be unique'
+                    then {{ repeated_row_message('target_month', 'target_month_text', 'rows_with_month', 'month') }}
                 when revenue_target_usd is null or revenue_target_usd <= 0
                     then {{ config_row('target_month', 'target_month_text') }} || 'revenue_target_usd '
                     || {{ quoted_text('revenue_target_usd_text') }} || ' is not an amount above 0'
