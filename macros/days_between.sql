@@ -6,6 +6,9 @@
 
     microseconds_to_days(microseconds): fractional days, seconds / 86,400
     (spec section 2).
+
+    days_in_stage(entered_at, as_of_at): the fractional days a current
+    visit has lasted by the as-of instant.
 #}
 {% macro microseconds_between(start_at, end_at) -%}
     {{ return(adapter.dispatch('microseconds_between', 'sales_pipeline')(start_at, end_at)) }}
@@ -26,4 +29,8 @@
 
 {% macro microseconds_to_days(microseconds) -%}
     (cast({{ microseconds }} as {{ type_double() }}) / 86400000000.0)
+{%- endmacro %}
+
+{% macro days_in_stage(entered_at, as_of_at) -%}
+    {{ microseconds_to_days(microseconds_between(entered_at, as_of_at)) }}
 {%- endmacro %}

@@ -1,6 +1,20 @@
--- One row per lead x visit (spec section 2): the lead's events before
--- as_of_at, in event order, collapsed into maximal runs of the same stage,
--- each with how and when it was left.
+-- depends_on: {{ ref('int_leads_checked') }}
+-- One row per lead x visit (spec sections 2 and 4): the lead's events
+-- before as_of_at, in event order, collapsed into maximal runs of the same
+-- stage, each with how and when it was left, and the cohort flags the
+-- conversion is counted from. Nothing here moves with the as-of date (days
+-- in stage are aged in int_pending_leads_aged), so a refresh recomputes
+-- only the leads with new or changed stage changes.
+{{
+    config(
+        materialized=lead_refresh_materialization(),
+        incremental_strategy='delete+insert',
+        unique_key='lead_id',
+        on_schema_change='fail',
+        post_hook="{{ drop_visits_of_rejected_leads() }}",
+    )
+}}
+
 with
 
 as_of as (
@@ -15,6 +29,39 @@ stages as (
 
 ),
 
+{% if is_incremental() -%}
+stored as (
+
+    select
+        max(as_of_at) as as_of_at,
+        max(loaded_at) as loaded_at
+    from {{ this }}
+
+),
+
+changed_leads as (
+
+    {{ leads_loaded_since_last_build([ref('int_lead_transitions_checked')]) }}
+
+    union
+
+    -- Every lead, when the stored visits were cut off before an event an
+    -- earlier build had loaded: they were built with an as_of_date var.
+    select lead_id
+    from {{ ref('int_lead_transitions_checked') }}
+    where exists (
+        select 1
+        from {{ ref('int_lead_transitions_checked') }} as transitions
+        inner join stored
+            on
+                transitions.entered_at >= stored.as_of_at
+                and transitions.loaded_at <= stored.loaded_at
+        where transitions.rejection_reason is null
+    )
+
+),
+
+{% endif -%}
 events as (
 
     -- Accepted stage changes that exist as of the as-of date.
@@ -27,6 +74,9 @@ events as (
     inner join as_of
         on transitions.entered_at < as_of.as_of_at
     where transitions.rejection_reason is null
+    {%- if is_incremental() %}
+        and transitions.lead_id in (select lead_id from changed_leads)
+    {%- endif %}
 
 ),
 
@@ -40,105 +90,129 @@ run_starts as (
         stage_key,
         entered_at,
         event_tiebreak_rank,
-        lag(stage_key) over lead_events as previous_stage_key
+        lag(stage_key) over (
+            partition by lead_id
+            order by entered_at, event_tiebreak_rank
+        ) as previous_stage_key
     from events
-    window lead_events as (partition by lead_id order by entered_at, event_tiebreak_rank)
 
 ),
 
 visits as (
 
+    -- One pass over each lead's visits in order.
     select
-        lead_id,
-        stage_key,
-        entered_at,
-        cast(row_number() over (
-            partition by lead_id
-            order by entered_at, event_tiebreak_rank
-        ) as {{ dbt.type_int() }}) as visit_number
-    from run_starts
-    where previous_stage_key is null or previous_stage_key != stage_key
-
-),
-
-with_next as (
-
-    select
-        visits.lead_id,
-        visits.visit_number,
-        visits.stage_key,
-        visits.entered_at,
-        lead(visits.stage_key) over lead_visits as next_stage_key,
-        lead(visits.entered_at) over lead_visits as exited_at,
+        run_starts.lead_id,
+        run_starts.stage_key,
+        stages.stage_type,
+        stages.stage_order,
+        stages.stage_bit,
+        run_starts.entered_at,
+        row_number() over lead_visits as visit_number,
+        lead(run_starts.stage_key) over lead_visits as next_stage_key,
+        lead(run_starts.entered_at) over lead_visits as exited_at,
         -- Highest open/won stage_order among the lead's later visits: a
         -- visit of a lower stage followed by it was advanced past.
         max(
             case when stages.stage_type in ('open', 'won') then stages.stage_order end
         ) over (
-            partition by visits.lead_id
-            order by visits.visit_number
+            lead_visits
             rows between 1 following and unbounded following
         ) as max_later_stage_order,
-        max(visits.visit_number) over (partition by visits.lead_id) as last_visit_number
-    from visits
+        -- The stages the lead visited before this visit, a bit each.
+        bit_or(stages.stage_bit) over (
+            lead_visits
+            rows between unbounded preceding and 1 preceding
+        ) as earlier_stage_bits,
+        last_value(run_starts.stage_key) over whole_lead as current_stage_key,
+        last_value(run_starts.entered_at) over whole_lead as current_entered_at
+    from run_starts
     inner join stages
-        on visits.stage_key = stages.stage_key
-    window lead_visits as (partition by visits.lead_id order by visits.visit_number)
+        on run_starts.stage_key = stages.stage_key
+    where run_starts.previous_stage_key is null or run_starts.previous_stage_key != run_starts.stage_key
+    window
+        lead_visits as (
+            partition by run_starts.lead_id
+            order by run_starts.entered_at, run_starts.event_tiebreak_rank
+        ),
+        whole_lead as (
+            lead_visits
+            rows between unbounded preceding and unbounded following
+        )
+
+),
+
+cohort_entries as (
+
+    -- A lead's first visit of an open stage enters it into the stage's
+    -- cohort; it completed the stage when it advanced past that visit
+    -- (a skip is an advance) or is now in another stage.
+    select
+        *,
+        stage_type = 'open' and coalesce(earlier_stage_bits & stage_bit, 0) = 0 as is_cohort_entry,
+        coalesce(max_later_stage_order > stage_order, false) as is_advanced_past
+    from visits
 
 ),
 
 classified as (
 
     select
-        with_next.lead_id,
-        with_next.visit_number,
-        with_next.stage_key,
-        current_stage.stage_type,
-        current_stage.stage_order,
-        with_next.entered_at,
-        with_next.exited_at,
-        with_next.next_stage_key,
+        cohort_entries.lead_id,
+        cohort_entries.visit_number,
+        cohort_entries.stage_key,
+        cohort_entries.stage_type,
+        cohort_entries.stage_order,
+        cohort_entries.entered_at,
+        cohort_entries.exited_at,
+        cohort_entries.next_stage_key,
         case
-            when with_next.next_stage_key is null then 'open'
-            when current_stage.stage_type = 'lost' and next_stage.stage_type != 'lost' then 'reopened'
+            when cohort_entries.next_stage_key is null then 'open'
+            when cohort_entries.stage_type = 'lost' and next_stage.stage_type != 'lost' then 'reopened'
             when next_stage.stage_type = 'lost' then 'lost'
-            when next_stage.stage_order > current_stage.stage_order then 'advanced'
+            when next_stage.stage_order > cohort_entries.stage_order then 'advanced'
             else 'regressed'
         end as exit_type,
-        {{ microseconds_between('with_next.entered_at', 'with_next.exited_at') }} as dwell_microseconds,
+        {{ microseconds_between('cohort_entries.entered_at', 'cohort_entries.exited_at') }} as dwell_microseconds,
+        cohort_entries.next_stage_key is null as is_current_visit,
+        cohort_entries.is_cohort_entry,
+        case when cohort_entries.is_cohort_entry then cohort_entries.is_advanced_past end as is_cohort_advanced,
         case
-            when with_next.exited_at is null
-                then {{ microseconds_between('with_next.entered_at', 'as_of.as_of_at') }}
-        end as microseconds_in_stage,
-        with_next.visit_number = with_next.last_visit_number as is_current_visit,
-        with_next.max_later_stage_order
-    from with_next
-    cross join as_of
-    inner join stages as current_stage
-        on with_next.stage_key = current_stage.stage_key
+            when cohort_entries.is_cohort_entry
+                then cohort_entries.is_advanced_past or cohort_entries.current_stage_key != cohort_entries.stage_key
+        end as is_cohort_completed,
+        cohort_entries.current_entered_at
+    from cohort_entries
     left join stages as next_stage
-        on with_next.next_stage_key = next_stage.stage_key
+        on cohort_entries.next_stage_key = next_stage.stage_key
 
 ),
 
 final as (
 
     select
-        lead_id,
-        visit_number,
-        stage_key,
-        stage_type,
-        stage_order,
-        entered_at,
-        exited_at,
-        next_stage_key,
-        exit_type,
-        dwell_microseconds,
-        {{ microseconds_to_days('dwell_microseconds') }} as dwell_days,
-        {{ microseconds_to_days('microseconds_in_stage') }} as days_in_stage,
-        is_current_visit,
-        max_later_stage_order
+        classified.lead_id,
+        cast(classified.visit_number as {{ dbt.type_int() }}) as visit_number,
+        classified.stage_key,
+        classified.stage_type,
+        classified.stage_order,
+        classified.entered_at,
+        classified.exited_at,
+        classified.next_stage_key,
+        classified.exit_type,
+        classified.dwell_microseconds,
+        {{ microseconds_to_days('classified.dwell_microseconds') }} as dwell_days,
+        classified.is_current_visit,
+        classified.is_cohort_entry,
+        classified.is_cohort_advanced,
+        classified.is_cohort_completed,
+        -- A lead in the cohort that has not completed it is there since its
+        -- current visit (of this stage) began: old or in the window.
+        case when not classified.is_cohort_completed then classified.current_entered_at end as pending_since,
+        as_of.as_of_at,
+        {{ run_loaded_at() }} as loaded_at
     from classified
+    cross join as_of
 
 )
 

@@ -1,13 +1,79 @@
+-- depends_on: {{ ref('stg_crm__export_files') }}
 -- One row per distinct raw stage change with the reason it cannot be used,
--- if any. Rows with a reason are quarantined in rejected_lead_transitions;
+-- if any: exact duplicate events (same lead, stage and instant) count once
+-- (spec section 2; source_row_count says how many raw rows each stands
+-- for). Rows with a reason are quarantined in rejected_lead_transitions;
 -- the others are the events visits are built from. A stage change counts
 -- only for a lead that raw_leads holds and accepts, and not before the lead
--- was created.
+-- was created. lead_id is '' on rows without one.
+-- A refresh reads only new export files and recomputes the leads with new
+-- stage changes or new lead rows.
+{{
+    config(
+        materialized=lead_refresh_materialization(),
+        incremental_strategy='delete+insert',
+        unique_key='lead_id',
+        on_schema_change='fail',
+    )
+}}
+{%- set event_columns = ['lead_id', 'stage_key', 'entered_at', 'unparsed_entered_at'] %}
+
 with
 
-transitions as (
+new_rows as (
 
-    select * from {{ ref('stg_crm__lead_transitions') }}
+    select
+        coalesce(lead_id, '') as lead_id,
+        stage_key,
+        entered_at,
+        unparsed_entered_at,
+        1 as source_row_count
+    from {{ ref('stg_crm__lead_transitions') }}
+    {%- if is_incremental() %}
+    where source_file in ({{ export_files_loaded_since_last_build('raw_lead_transitions') }})
+    {%- endif %}
+
+),
+
+{% if is_incremental() -%}
+changed_leads as (
+
+    select lead_id from new_rows
+    union
+    {{ leads_loaded_since_last_build([ref('int_leads_checked')]) }}
+
+),
+
+kept_rows as (
+
+    -- What earlier files brought of the same leads.
+    select
+        {{ event_columns | join(',\n        ') }},
+        source_row_count
+    from {{ this }}
+    where lead_id in (select lead_id from changed_leads)
+
+),
+
+{% endif -%}
+event_rows as (
+
+    select * from new_rows
+    {%- if is_incremental() %}
+    union all
+    select * from kept_rows
+    {%- endif %}
+
+),
+
+deduplicated as (
+
+    select
+        {{ event_columns | join(',\n        ') }},
+        sum(source_row_count) as source_row_count
+    from event_rows
+    group by
+        {{ event_columns | join(',\n        ') }}
 
 ),
 
@@ -26,7 +92,10 @@ leads as (
         max(case when rejection_reason is null then 1 else 0 end) as is_accepted,
         max(case when rejection_reason is null then created_at end) as created_at
     from {{ ref('int_leads_checked') }}
-    where lead_id is not null
+    where lead_id != ''
+    {%- if is_incremental() %}
+        and lead_id in (select lead_id from changed_leads)
+    {%- endif %}
     group by lead_id
 
 ),
@@ -34,25 +103,26 @@ leads as (
 final as (
 
     select
-        transitions.lead_id,
-        transitions.stage_key,
-        transitions.entered_at,
-        transitions.unparsed_entered_at,
-        transitions.source_row_count,
+        deduplicated.lead_id,
+        deduplicated.stage_key,
+        deduplicated.entered_at,
+        deduplicated.unparsed_entered_at,
+        cast(deduplicated.source_row_count as {{ dbt.type_bigint() }}) as source_row_count,
         stages.event_tiebreak_rank,
         case
-            when transitions.lead_id is null then 'missing_lead_id'
-            when transitions.entered_at is null then 'unparseable_entered_at'
+            when deduplicated.lead_id = '' then 'missing_lead_id'
+            when deduplicated.entered_at is null then 'unparseable_entered_at'
             when stages.stage_key is null then 'unknown_stage_key'
             when leads.lead_id is null then 'unknown_lead_id'
             when leads.is_accepted = 0 then 'lead_rejected'
-            when transitions.entered_at < leads.created_at then 'before_lead_created'
-        end as rejection_reason
-    from transitions
+            when deduplicated.entered_at < leads.created_at then 'before_lead_created'
+        end as rejection_reason,
+        {{ run_loaded_at() }} as loaded_at
+    from deduplicated
     left join stages
-        on transitions.stage_key = stages.stage_key
+        on deduplicated.stage_key = stages.stage_key
     left join leads
-        on transitions.lead_id = leads.lead_id
+        on deduplicated.lead_id = leads.lead_id
 
 )
 

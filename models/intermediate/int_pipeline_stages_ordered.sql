@@ -54,6 +54,9 @@ final as (
         ranked.stage_type,
         ranked.default_expected_days,
         ranked.event_tiebreak_rank,
+        -- One bit per stage, so a set of stages fits in one bigint (53 at
+        -- most, exact in a double; a test on this model checks).
+        cast(power(2, ranked.event_tiebreak_rank - 1) as {{ dbt.type_bigint() }}) as stage_bit,
         progression.next_stage_key,
         benchmarks.benchmark_conversion_rate,
         benchmarks.benchmark_source

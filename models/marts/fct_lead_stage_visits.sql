@@ -1,6 +1,16 @@
 -- One row per lead x visit of a stage, with the lead's owner, source and
--- segment, and whether the visit is a lead's current, old one.
+-- segment, and for a lead's current visit its days in stage and whether it
+-- is old. A view: the visits are refreshed incrementally and only current
+-- visits age with the as-of date, so nothing is copied.
+{{ config(materialized='view') }}
+
 with
+
+as_of as (
+
+    select * from {{ ref('int_pipeline_as_of') }}
+
+),
 
 visits as (
 
@@ -8,12 +18,9 @@ visits as (
 
 ),
 
-old_cohorts as (
+old_leads as (
 
-    select
-        lead_id,
-        current_visit_number
-    from {{ ref('int_stage_cohorts_classified') }}
+    select lead_id from {{ ref('int_pending_leads_aged') }}
     where is_old
 
 ),
@@ -30,22 +37,23 @@ final as (
     select
         visits.lead_id,
         visits.stage_key,
-        cast(visits.visit_number as {{ dbt.type_int() }}) as visit_number,
+        visits.visit_number,
         visits.entered_at,
         visits.exited_at,
         visits.next_stage_key,
         visits.exit_type,
         visits.dwell_days,
-        visits.days_in_stage,
-        old_cohorts.lead_id is not null as is_old,
+        case
+            when visits.is_current_visit then {{ days_in_stage('visits.entered_at', 'as_of.as_of_at') }}
+        end as days_in_stage,
+        visits.is_current_visit and old_leads.lead_id is not null as is_old,
         leads.owner_id,
         leads.lead_source,
         leads.segment
     from visits
-    left join old_cohorts
-        on
-            visits.lead_id = old_cohorts.lead_id
-            and visits.visit_number = old_cohorts.current_visit_number
+    cross join as_of
+    left join old_leads
+        on visits.lead_id = old_leads.lead_id
     left join leads
         on visits.lead_id = leads.lead_id
 

@@ -25,14 +25,26 @@ thresholds as (
 
 cohort_counts as (
 
+    -- Each lead's entry into a stage's cohort: its first visit of the stage.
     select
         stage_key,
         count(*) as leads_entered,
-        sum(case when is_advanced then 1 else 0 end) as leads_advanced,
-        sum(case when is_completed then 1 else 0 end) as leads_completed,
+        sum(case when is_cohort_advanced then 1 else 0 end) as leads_advanced,
+        sum(case when is_cohort_completed then 1 else 0 end) as leads_completed
+    from {{ ref('int_lead_stage_visits_collapsed') }}
+    where is_cohort_entry
+    group by stage_key
+
+),
+
+pending_counts as (
+
+    -- Leads in the cohort that have not completed it: old or in the window.
+    select
+        stage_key,
         sum(case when is_old then 1 else 0 end) as leads_old,
-        sum(case when is_in_window then 1 else 0 end) as leads_in_window
-    from {{ ref('int_stage_cohorts_classified') }}
+        sum(case when is_old then 0 else 1 end) as leads_in_window
+    from {{ ref('int_pending_leads_aged') }}
     group by stage_key
 
 ),
@@ -47,8 +59,8 @@ counted as (
         coalesce(cohort_counts.leads_entered, 0) as leads_entered,
         coalesce(cohort_counts.leads_advanced, 0) as leads_advanced,
         coalesce(cohort_counts.leads_completed, 0) as leads_completed,
-        coalesce(cohort_counts.leads_old, 0) as leads_old,
-        coalesce(cohort_counts.leads_in_window, 0) as leads_in_window,
+        coalesce(pending_counts.leads_old, 0) as leads_old,
+        coalesce(pending_counts.leads_in_window, 0) as leads_in_window,
         thresholds.avg_days_to_advance,
         thresholds.expected_days_to_convert,
         stages.benchmark_conversion_rate
@@ -58,6 +70,8 @@ counted as (
         on stages.stage_key = thresholds.stage_key
     left join cohort_counts
         on stages.stage_key = cohort_counts.stage_key
+    left join pending_counts
+        on stages.stage_key = pending_counts.stage_key
     -- With no data and no as_of_date var there is no as-of date to report.
     where as_of.as_of_date is not null
 

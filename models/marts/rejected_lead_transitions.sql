@@ -4,7 +4,7 @@ with
 final as (
 
     select
-        lead_id,
+        nullif(lead_id, '') as lead_id,
         stage_key,
         entered_at,
         unparsed_entered_at,

@@ -4,7 +4,7 @@ with
 final as (
 
     select
-        lead_id,
+        nullif(lead_id, '') as lead_id,
         created_at,
         unparsed_created_at,
         lead_source,

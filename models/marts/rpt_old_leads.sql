@@ -1,6 +1,9 @@
 -- One row per old lead as of as_of_date: leads still in a stage past its
 -- expected days to convert, for the reps who own them. Its rows per stage
--- add up to fct_stage_conversion.leads_old.
+-- add up to fct_stage_conversion.leads_old. A view: it changes with every
+-- as-of date, and computing it is cheaper than copying it.
+{{ config(materialized='view') }}
+
 with
 
 as_of as (
@@ -9,9 +12,9 @@ as_of as (
 
 ),
 
-old_cohorts as (
+old_leads as (
 
-    select * from {{ ref('int_stage_cohorts_classified') }}
+    select * from {{ ref('int_pending_leads_aged') }}
     where is_old
 
 ),
@@ -27,19 +30,19 @@ final as (
 
     select
         as_of.as_of_date,
-        old_cohorts.lead_id,
-        old_cohorts.stage_key,
-        old_cohorts.current_entered_at as entered_at,
-        old_cohorts.current_days_in_stage as days_in_stage,
-        old_cohorts.expected_days_to_convert,
-        old_cohorts.current_days_in_stage - old_cohorts.expected_days_to_convert as days_overdue,
+        old_leads.lead_id,
+        old_leads.stage_key,
+        old_leads.entered_at,
+        old_leads.days_in_stage,
+        old_leads.expected_days_to_convert,
+        old_leads.days_in_stage - old_leads.expected_days_to_convert as days_overdue,
         leads.owner_id,
         leads.lead_source,
         leads.segment
-    from old_cohorts
+    from old_leads
     cross join as_of
     left join leads
-        on old_cohorts.lead_id = leads.lead_id
+        on old_leads.lead_id = leads.lead_id
 
 )
 

@@ -1,10 +1,8 @@
--- One row per distinct stage change: exact duplicate events (same lead,
--- stage and instant) count once (spec section 2); source_row_count keeps
--- how many raw rows each stands for, so every raw row is accounted for.
--- Rows that cannot be used are kept here and quarantined downstream.
--- A table, not a view like the other staging models: the export is read
--- and parsed once, then read by the checks and the tests.
-{{ config(materialized='table') }}
+-- One row per raw stage-change row, typed, with the file it came from.
+-- Duplicates are collapsed and bad rows quarantined downstream
+-- (int_lead_transitions_checked), so every raw row is here.
+-- A view: the checks read it once, a refresh only the files it has not
+-- read before (see macros/incremental_refresh.sql).
 {%- set raw_columns = ['lead_id', 'stage_key', 'entered_at'] %}
 
 with
@@ -18,6 +16,7 @@ source as (
 typed as (
 
     select
+        source_file,
         {{ clean_text('lead_id') }} as lead_id,
         {{ clean_key('stage_key') }} as stage_key,
         {{ parse_utc_timestamp(clean_text('entered_at')) }} as entered_at,
@@ -29,18 +28,13 @@ typed as (
 final as (
 
     select
+        source_file,
         lead_id,
         stage_key,
         entered_at,
         -- The text only matters when it could not be parsed.
-        case when entered_at is null then entered_at_text end as unparsed_entered_at,
-        count(*) as source_row_count
+        case when entered_at is null then entered_at_text end as unparsed_entered_at
     from typed
-    group by
-        lead_id,
-        stage_key,
-        entered_at,
-        case when entered_at is null then entered_at_text end
 
 )
 

@@ -1,9 +1,8 @@
--- One row per distinct lead row; exact duplicate rows count once
--- (source_row_count says how many raw rows each stands for). Two rows of
--- one lead_id with different attributes fail the unique test on lead_id.
--- A table, not a view like the other staging models: the export is read
--- and parsed once, then read by the checks and the tests.
-{{ config(materialized='table') }}
+-- One row per raw lead row, typed, with the file it came from. Duplicates
+-- are collapsed and bad rows quarantined downstream (int_leads_checked),
+-- so every raw row is here.
+-- A view: the checks read it once, a refresh only the files it has not
+-- read before (see macros/incremental_refresh.sql).
 {%- set raw_columns = ['lead_id', 'created_at', 'lead_source', 'segment', 'owner_id', 'deal_amount_usd'] %}
 
 with
@@ -17,6 +16,7 @@ source as (
 typed as (
 
     select
+        source_file,
         {{ clean_text('lead_id') }} as lead_id,
         {{ parse_utc_timestamp(clean_text('created_at')) }} as created_at,
         {{ clean_text('created_at') }} as created_at_text,
@@ -32,6 +32,7 @@ typed as (
 final as (
 
     select
+        source_file,
         lead_id,
         created_at,
         -- The text only matters when it could not be parsed.
@@ -40,18 +41,8 @@ final as (
         segment,
         owner_id,
         deal_amount_usd,
-        -- Texts of one amount may differ ("1000", "1000.00"); any one will do.
-        max(deal_amount_text) as deal_amount_text,
-        count(*) as source_row_count
+        deal_amount_text
     from typed
-    group by
-        lead_id,
-        created_at,
-        case when created_at is null then created_at_text end,
-        lead_source,
-        segment,
-        owner_id,
-        deal_amount_usd
 
 )
 

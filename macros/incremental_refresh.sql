@@ -1,0 +1,84 @@
+{#
+    How a daily refresh recomputes only what new raw rows touch.
+
+    Reading a team's own exports (raw_path) with no as_of_date var,
+    stg_crm__export_files lists each export file once, when first loaded;
+    the lead-level models (checks, visits) read only the rows of files
+    loaded since their last build and replace the rows of the leads those
+    rows belong to (delete+insert on lead_id: DuckDB, PostgreSQL and
+    dbt-databricks run it). Every row records loaded_at, the start of the
+    run that wrote it; a model's watermark is the newest loaded_at it holds,
+    so what a run that failed half-way loaded is picked up by the next one.
+    Aggregates and marts are rebuilt from these tables.
+
+    With the demo seeds, or an as_of_date var (a backfill of a past day),
+    everything is rebuilt: the seeds are small, and a past as-of date
+    leaves later events out of the visits. `dbt build --full-refresh`
+    rebuilds everything too, with the same result. Export files are
+    append-only: a changed or removed file, or a changed configuration
+    seed, needs --full-refresh.
+#}
+
+{#- table or incremental, for the models that can refresh by lead. -#}
+{% macro lead_refresh_materialization() -%}
+    {{ return('incremental' if raw_file_pattern('raw_leads') is not none and as_of_date_literal() is none else 'table') }}
+{%- endmacro %}
+
+{#- When this run started, the loaded_at of every row it writes. -#}
+{% macro run_loaded_at() -%}
+    cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as {{ dbt.type_timestamp() }})
+{%- endmacro %}
+
+{#- The newest loaded_at this model holds; 1900 while it is empty. -#}
+{% macro last_build_loaded_at() -%}
+    (
+        select coalesce(max(loaded_at), cast('1900-01-01' as {{ dbt.type_timestamp() }}))
+        from {{ this }}
+    )
+{%- endmacro %}
+
+{#-
+    The export files of raw_table loaded since this model's last build, as
+    a list of SQL strings to filter source_file by (a literal list lets
+    DuckDB skip the other files unread). Models calling it declare
+    `-- depends_on: {{ ref('stg_crm__export_files') }}`.
+-#}
+{% macro export_files_loaded_since_last_build(raw_table) -%}
+    {%- if not execute -%}
+        {{ return("null") }}
+    {%- endif -%}
+    {%- set files = run_query(
+        "select file_name from " ~ ref('stg_crm__export_files')
+        ~ " where raw_table = '" ~ raw_table ~ "' and loaded_at > " ~ last_build_loaded_at()
+        ~ " order by file_name"
+    ).columns[0].values() -%}
+    {{ return("'" ~ files | join("', '") ~ "'" if files else "null") }}
+{%- endmacro %}
+
+{#- The lead_ids of rows the relations gained since this model's last build. -#}
+{% macro leads_loaded_since_last_build(relations) -%}
+    {%- for relation in relations %}
+    select lead_id
+    from {{ relation }}
+    where loaded_at > {{ last_build_loaded_at() }}
+    {%- if not loop.last %}
+    union
+    {%- endif %}
+    {%- endfor %}
+{%- endmacro %}
+
+{#-
+    delete+insert replaces the leads that have new visits; a lead a later
+    file quarantines (a conflicting row) has none, so its old visits are
+    dropped here. Only a quarantined lead loses every visit: files are
+    append-only, and a change of configuration needs --full-refresh.
+-#}
+{% macro drop_visits_of_rejected_leads() -%}
+    {%- if is_incremental() -%}
+        delete from {{ this }}
+        where lead_id in (
+            select lead_id from {{ ref('int_leads_checked') }}
+            where rejection_reason is not null
+        )
+    {%- endif -%}
+{%- endmacro %}
