@@ -6,7 +6,9 @@ generated Parquet files (scripts/generate_scale_data.py, deterministic):
       `dbt run` (the models; dbt's own elapsed time, which leaves out its
       start-up and parsing, and the process's wall time and peak memory),
       then `dbt test`, with the per-model times from run_results.json;
-  (b) the refresh after those 0.1 % arrive (`dbt run` and `dbt test` again);
+  (b) the incremental refresh after those 0.1 % arrive (`dbt run` and
+      `dbt test` again), and whether its marts equal a full refresh
+      (`dbt run --full-refresh` into a second warehouse);
   (c) the floor: fct_stage_conversion in one hand-written DuckDB statement
       (benchmarks/floor.py);
   (d) the peer: the same in vectorised pandas (benchmarks/pandas_peer.py).
@@ -86,7 +88,7 @@ class Invocation:
     nodes: dict[str, float]
 
 
-def dbt(command: str, exports: Path, database: Path, target: Path) -> Invocation:
+def dbt(command: str, exports: Path, database: Path, target: Path, *options: str) -> Invocation:
     dbt_vars = json.dumps({"raw_path": str(exports), "raw_format": "parquet"})
     env = {
         "PIPELINE_DUCKDB_PATH": str(database),
@@ -94,7 +96,8 @@ def dbt(command: str, exports: Path, database: Path, target: Path) -> Invocation
         "DBT_PROJECT_DIR": str(REPO),
     }
     measured = measure(
-        [str(BIN / "dbt"), command, "--vars", dbt_vars, "--target-path", str(target)], env
+        [str(BIN / "dbt"), command, *options, "--vars", dbt_vars, "--target-path", str(target)],
+        env,
     )
     results = json.loads((target / "run_results.json").read_text())
     nodes = {row["unique_id"]: row["execution_time"] for row in results["results"]}
@@ -106,6 +109,23 @@ def build(exports: Path, database: Path, target: Path) -> tuple[Invocation, Invo
     return dbt("run", exports, database, target / "run"), dbt(
         "test", exports, database, target / "test"
     )
+
+
+def mart_fingerprints(database: Path) -> dict[str, tuple]:
+    """Row count and an order-free hash sum of every mart but the history
+    (which keeps a row per as-of date built)."""
+    with duckdb.connect(str(database), read_only=True) as connection:
+        marts = connection.execute(
+            "select table_name from information_schema.tables where table_schema = 'marts'"
+            " and table_name != 'fct_stage_conversion_daily' order by table_name"
+        ).fetchall()
+        fingerprints = {}
+        for (mart,) in marts:
+            columns = [row[0] for row in connection.execute(f"describe marts.{mart}").fetchall()]
+            fingerprints[mart] = connection.execute(
+                f"select count(*), sum(hash({', '.join(columns)})::hugeint) from marts.{mart}"
+            ).fetchone()
+        return fingerprints
 
 
 def lines_as_rows(text: str) -> dict[str, dict]:
@@ -154,6 +174,12 @@ def run_size(label: str, transitions: int, work: Path) -> dict[str, object]:
     print(f"[{label}] refresh after {INCREMENT_SHARE:.1%} new events", file=sys.stderr)
     refresh, refresh_tests = build(exports, database, folder / "target_refresh")
     warehouse = warehouse_conversion(database)
+    print(f"[{label}] full refresh on every file, to compare", file=sys.stderr)
+    rebuilt = folder / "rebuilt.duckdb"
+    dbt("seed", exports, rebuilt, folder / "target_seed")
+    full_refresh = dbt("run", exports, rebuilt, folder / "target_rebuilt", "--full-refresh")
+    refresh_equals_full = mart_fingerprints(database) == mart_fingerprints(rebuilt)
+    rebuilt.unlink()
 
     print(f"[{label}] floor and pandas", file=sys.stderr)
     floor = measure(
@@ -172,6 +198,8 @@ def run_size(label: str, transitions: int, work: Path) -> dict[str, object]:
         "full_tests": full_tests,
         "refresh": refresh,
         "refresh_tests": refresh_tests,
+        "full_refresh": full_refresh,
+        "refresh_equals_full": refresh_equals_full,
         "floor": floor,
         "floor_agrees": agrees(lines_as_rows(floor.stdout), warehouse),
         "pandas": peer,
@@ -193,14 +221,16 @@ def report(results: list[dict[str, object]]) -> str:
         "Times in seconds; memory is the peak resident set of the process. *models* is",
         "dbt's own elapsed time for `dbt run` (all models; its start-up and parsing left",
         "out), *run* the wall time of that process, *tests* `dbt test`'s elapsed time.",
-        f"The refresh runs the same after the latest {INCREMENT_SHARE:.1%} of the stage",
-        "changes arrive. The floor and pandas compute fct_stage_conversion from the same",
-        "files; *same numbers* says their counts equal the warehouse's.",
+        f"The incremental refresh runs the same after the latest {INCREMENT_SHARE:.1%} of",
+        "the stage changes arrive in a new file; *= full* says its marts equal a",
+        "`--full-refresh` build on every file (row counts and hash sums). The floor and",
+        "pandas compute fct_stage_conversion from the same files; *same numbers* says",
+        "their counts equal the warehouse's.",
         "",
-        "| transitions | models | run | tests | run MB | refresh models | refresh/full"
-        " | floor | floor MB | pandas | pandas MB | models/floor | pandas/models"
-        " | same numbers |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| transitions | models | run | tests | run MB | refresh models | refresh tests"
+        " | refresh MB | refresh/full | = full | floor | floor MB | pandas | pandas MB"
+        " | models/floor | pandas/models | same numbers |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         full, refresh, floor, peer = r["full"], r["refresh"], r["floor"], r["pandas"]
@@ -208,8 +238,10 @@ def report(results: list[dict[str, object]]) -> str:
         lines.append(
             f"| {r['transition_rows']:,} | {full.elapsed:.1f} | {full.measured.seconds:.1f}"
             f" | {r['full_tests'].elapsed:.1f} | {full.measured.peak_mb:,.0f}"
-            f" | {refresh.elapsed:.1f} | {refresh.elapsed / full.elapsed:.2f}"
-            f" | {floor.seconds:.1f} | {floor.peak_mb:,.0f} | {peer.seconds:.1f}"
+            f" | {refresh.elapsed:.1f} | {r['refresh_tests'].elapsed:.1f}"
+            f" | {refresh.measured.peak_mb:,.0f} | {refresh.elapsed / full.elapsed:.2f}"
+            f" | {'yes' if r['refresh_equals_full'] else 'NO'} | {floor.seconds:.1f}"
+            f" | {floor.peak_mb:,.0f} | {peer.seconds:.1f}"
             f" | {peer.peak_mb:,.0f} | {full.elapsed / floor.seconds:.2f}"
             f" | {peer.seconds / full.elapsed:.2f} | {same} |"
         )
@@ -224,6 +256,17 @@ def report(results: list[dict[str, object]]) -> str:
     ]
     nodes = {**largest["full"].nodes, **largest["full_tests"].nodes}
     slowest = sorted(nodes.items(), key=lambda item: -item[1])[:15]
+    lines += [f"| {seconds:.2f} | `{node}` |" for node, seconds in slowest]
+    lines += [
+        "",
+        f"Per-node times of the refresh at {largest['transition_rows']:,} transitions (slowest"
+        f" 10; the full refresh on every file took {largest['full_refresh'].elapsed:.1f} s):",
+        "",
+        "| seconds | node |",
+        "|---|---|",
+    ]
+    nodes = {**largest["refresh"].nodes, **largest["refresh_tests"].nodes}
+    slowest = sorted(nodes.items(), key=lambda item: -item[1])[:10]
     lines += [f"| {seconds:.2f} | `{node}` |" for node, seconds in slowest]
     lines += [
         "",
@@ -254,7 +297,10 @@ def main(argv: list[str] | None = None) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text)
     print(text)
-    return 0 if all(r["floor_agrees"] and r["pandas_agrees"] for r in results) else 1
+    agreed = all(
+        r["floor_agrees"] and r["pandas_agrees"] and r["refresh_equals_full"] for r in results
+    )
+    return 0 if agreed else 1
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
--- depends_on: {{ ref('int_leads_checked') }}
+-- depends_on: {{ ref('int_leads_checked') }} (read by the post-hook)
 -- One row per lead x visit (spec sections 2 and 4): the lead's events
 -- before as_of_at, in event order, collapsed into maximal runs of the same
 -- stage, each with how and when it was left, and the cohort flags the

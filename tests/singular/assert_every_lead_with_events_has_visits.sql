@@ -2,8 +2,8 @@
 -- leads with an accepted stage change before as_of_at are exactly the leads with a
 -- visit, and every configured open stage has a conversion row. A row
 -- returned is a count that differs.
--- Reported in Dagster as an asset check on fct_lead_stage_visits.
-{{ config(meta={'dagster': {'ref': {'name': 'fct_lead_stage_visits'}}}) }}
+-- Reported in Dagster as an asset check on int_lead_stage_visits_collapsed.
+{{ config(meta={'dagster': {'ref': {'name': 'int_lead_stage_visits_collapsed'}}}) }}
 
 with
 
@@ -26,7 +26,7 @@ leads_with_events as (
 leads_with_visits as (
 
     select count(distinct lead_id) as lead_count
-    from {{ ref('fct_lead_stage_visits') }}
+    from {{ ref('int_lead_stage_visits_collapsed') }}
 
 ),
 
