@@ -57,7 +57,7 @@ lead_rows as (
 
 ),
 
-deduplicated as (
+deduplicated as {{ materialized_cte() }} (
 
     select
         {{ attributes | join(',\n        ') }},
