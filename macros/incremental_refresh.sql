@@ -1,8 +1,8 @@
 {#
     How a daily refresh recomputes only what new raw rows touch.
 
-    Reading a team's own exports (raw_path) with no as_of_date var,
-    stg_crm__export_files lists each export file once, when first loaded;
+    Reading a team's own exports (raw_path), stg_crm__export_files lists
+    each export file once, when first loaded;
     the lead-level models (checks, visits) read only the rows of files
     loaded since their last build and replace the rows of the leads those
     rows belong to (delete+insert on lead_id: DuckDB, PostgreSQL and
@@ -11,17 +11,15 @@
     so what a run that failed half-way loaded is picked up by the next one.
     Aggregates and marts are rebuilt from these tables.
 
-    With the demo seeds, or an as_of_date var (a backfill of a past day),
-    everything is rebuilt: the seeds are small, and a past as-of date
-    leaves later events out of the visits. `dbt build --full-refresh`
-    rebuilds everything too, with the same result. Export files are
-    append-only: a changed or removed file, or a changed configuration
-    seed, needs --full-refresh.
+    The demo seeds are rebuilt in full (they are small). `dbt build
+    --full-refresh` rebuilds everything too, with the same result. Export
+    files are append-only: a changed or removed file, or a changed
+    configuration seed, needs --full-refresh.
 #}
 
 {#- table or incremental, for the models that can refresh by lead. -#}
 {% macro lead_refresh_materialization() -%}
-    {{ return('incremental' if raw_file_pattern('raw_leads') is not none and as_of_date_literal() is none else 'table') }}
+    {{ return('table' if raw_file_pattern('raw_leads') is none else 'incremental') }}
 {%- endmacro %}
 
 {#- When this run started, the loaded_at of every row it writes. -#}
@@ -68,17 +66,19 @@
 {%- endmacro %}
 
 {#-
-    delete+insert replaces the leads that have new visits; a lead a later
-    file quarantines (a conflicting row) has none, so its old visits are
-    dropped here. Only a quarantined lead loses every visit: files are
-    append-only, and a change of configuration needs --full-refresh.
+    delete+insert replaces the leads that have new visits. A lead can also
+    lose all of them: a later file quarantines it (a conflicting row), or
+    the as-of date moves back before its first event. Those visits are
+    dropped here.
 -#}
-{% macro drop_visits_of_rejected_leads() -%}
+{% macro drop_visits_no_lead_has() -%}
     {%- if is_incremental() -%}
         delete from {{ this }}
-        where lead_id in (
-            select lead_id from {{ ref('int_leads_checked') }}
-            where rejection_reason is not null
-        )
+        where
+            lead_id in (
+                select lead_id from {{ ref('int_leads_checked') }}
+                where rejection_reason is not null
+            )
+            or entered_at >= (select as_of_at from {{ ref('int_pipeline_as_of') }})
     {%- endif -%}
 {%- endmacro %}

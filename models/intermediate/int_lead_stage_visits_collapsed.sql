@@ -11,7 +11,7 @@
         incremental_strategy='delete+insert',
         unique_key='lead_id',
         on_schema_change='fail',
-        post_hook="{{ drop_visits_of_rejected_leads() }}",
+        post_hook="{{ drop_visits_no_lead_has() }}",
     )
 }}
 
@@ -32,9 +32,8 @@ stages as (
 {% if is_incremental() -%}
 stored as (
 
-    select
-        max(as_of_at) as as_of_at,
-        max(loaded_at) as loaded_at
+    -- The as-of instant the stored visits were last built with.
+    select max(as_of_at) as as_of_at
     from {{ this }}
 
 ),
@@ -45,19 +44,18 @@ changed_leads as (
 
     union
 
-    -- Every lead, when the stored visits were cut off before an event an
-    -- earlier build had loaded: they were built with an as_of_date var.
-    select lead_id
-    from {{ ref('int_lead_transitions_checked') }}
-    where exists (
-        select 1
-        from {{ ref('int_lead_transitions_checked') }} as transitions
-        inner join stored
-            on
-                transitions.entered_at >= stored.as_of_at
-                and transitions.loaded_at <= stored.loaded_at
-        where transitions.rejection_reason is null
-    )
+    -- Leads with events the new as-of date takes in; moved back, it leaves
+    -- events out of any lead's visits, so every lead is rebuilt.
+    select transitions.lead_id
+    from {{ ref('int_lead_transitions_checked') }} as transitions
+    cross join stored
+    cross join as_of
+    where
+        transitions.rejection_reason is null
+        and (
+            as_of.as_of_at < stored.as_of_at
+            or transitions.entered_at >= stored.as_of_at and transitions.entered_at < as_of.as_of_at
+        )
 
 ),
 
