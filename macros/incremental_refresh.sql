@@ -53,18 +53,6 @@
     {{ return("'" ~ files | join("', '") ~ "'" if files else "null") }}
 {%- endmacro %}
 
-{#- The lead_ids of rows the relations gained since this model's last build. -#}
-{% macro leads_loaded_since_last_build(relations) -%}
-    {%- for relation in relations %}
-    select lead_id
-    from {{ relation }}
-    where loaded_at > {{ last_build_loaded_at() }}
-    {%- if not loop.last %}
-    union
-    {%- endif %}
-    {%- endfor %}
-{%- endmacro %}
-
 {#-
     delete+insert replaces the leads that have new visits. A lead can also
     lose all of them: a later file quarantines it (a conflicting row), or

@@ -32,26 +32,27 @@ stages as (
 {% if is_incremental() -%}
 stored as (
 
-    -- The as-of instant the stored visits were last built with.
-    select max(as_of_at) as as_of_at
+    -- The newest rows the stored visits were built from, and the as-of
+    -- instant they were built with.
+    select
+        {{ last_build_loaded_at() }} as loaded_at,
+        max(as_of_at) as as_of_at
     from {{ this }}
 
 ),
 
 changed_leads as (
 
-    {{ leads_loaded_since_last_build([ref('int_lead_transitions_checked')]) }}
-
-    union
-
-    -- Leads with events the new as-of date takes in; moved back, it leaves
-    -- events out of any lead's visits, so every lead is rebuilt.
+    -- Leads with stage changes written since the last build, and leads with
+    -- events the new as-of date takes in; moved back, it leaves events out
+    -- of any lead's visits, so every lead is rebuilt.
     select transitions.lead_id
     from {{ ref('int_lead_transitions_checked') }} as transitions
     cross join stored
     cross join as_of
     where
-        transitions.rejection_reason is null
+        transitions.loaded_at > stored.loaded_at
+        or transitions.rejection_reason is null
         and (
             as_of.as_of_at < stored.as_of_at
             or transitions.entered_at >= stored.as_of_at and transitions.entered_at < as_of.as_of_at

@@ -40,7 +40,9 @@ changed_leads as (
 
     select lead_id from new_rows
     union
-    {{ leads_loaded_since_last_build([ref('int_leads_checked')]) }}
+    -- Leads whose lead rows were re-checked since the last build.
+    select lead_id from {{ ref('int_leads_checked') }}
+    where loaded_at > {{ last_build_loaded_at() }}
 
 ),
 
