@@ -209,6 +209,14 @@ def run_size(label: str, transitions: int, work: Path) -> dict[str, object]:
     return result
 
 
+def slowest_nodes(title: str, invocations: list[Invocation], count: int) -> list[str]:
+    nodes = {node: seconds for run in invocations for node, seconds in run.nodes.items()}
+    slowest = sorted(nodes.items(), key=lambda item: -item[1])[:count]
+    return ["", title, "", "| seconds | node |", "|---|---|"] + [
+        f"| {seconds:.2f} | `{node}` |" for node, seconds in slowest
+    ]
+
+
 def report(results: list[dict[str, object]]) -> str:
     machine = (
         f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores,"
@@ -246,28 +254,19 @@ def report(results: list[dict[str, object]]) -> str:
             f" | {peer.seconds / full.elapsed:.2f} | {same} |"
         )
     largest = results[-1]
-    lines += [
-        "",
-        f"Per-node times of the full build at {largest['transition_rows']:,} transitions"
-        " (slowest 15; dbt runs up to 4 at once, so they overlap):",
-        "",
-        "| seconds | node |",
-        "|---|---|",
-    ]
-    nodes = {**largest["full"].nodes, **largest["full_tests"].nodes}
-    slowest = sorted(nodes.items(), key=lambda item: -item[1])[:15]
-    lines += [f"| {seconds:.2f} | `{node}` |" for node, seconds in slowest]
-    lines += [
-        "",
-        f"Per-node times of the refresh at {largest['transition_rows']:,} transitions (slowest"
-        f" 10; the full refresh on every file took {largest['full_refresh'].elapsed:.1f} s):",
-        "",
-        "| seconds | node |",
-        "|---|---|",
-    ]
-    nodes = {**largest["refresh"].nodes, **largest["refresh_tests"].nodes}
-    slowest = sorted(nodes.items(), key=lambda item: -item[1])[:10]
-    lines += [f"| {seconds:.2f} | `{node}` |" for node, seconds in slowest]
+    size = f"{largest['transition_rows']:,} transitions"
+    lines += slowest_nodes(
+        f"Per-node times of the full build at {size} (slowest 15; dbt runs up to 4 at"
+        " once, so they overlap):",
+        [largest["full"], largest["full_tests"]],
+        15,
+    )
+    lines += slowest_nodes(
+        f"Per-node times of the refresh at {size} (slowest 10; the full refresh on every"
+        f" file took {largest['full_refresh'].elapsed:.1f} s):",
+        [largest["refresh"], largest["refresh_tests"]],
+        10,
+    )
     lines += [
         "",
         "Generation of the Parquet files (scripts/generate_scale_data.py): "
