@@ -29,14 +29,25 @@ $(VENV)/.installed: requirements.lock
 setup: $(VENV)/.installed
 
 # Builds a copy of the warehouse and swaps it in only when every model and
-# test passed: BI readers never see a half-built or failed build.
+# test passed: BI readers never see a half-built or failed build. A team's
+# own data: make build RAW_PATH=/data/exports CONFIG_PATH=/data/pipeline_config
+# (RAW_FORMAT=parquet, VARS='{input_timestamp_format: "%d/%m/%Y"}' as needed);
+# with other inputs than the published build's it rebuilds from scratch.
+RAW_PATH ?=
+RAW_FORMAT ?=
+CONFIG_PATH ?=
+VARS ?=
 build: setup
-	python -m orchestration.publish --warehouse $(WAREHOUSE) -- dbt build
-	python scripts/print_summary.py $(WAREHOUSE)
+	python -m orchestration.publish --warehouse "$(WAREHOUSE)" \
+		$(if $(RAW_PATH),--raw-path "$(RAW_PATH)") \
+		$(if $(RAW_FORMAT),--raw-format "$(RAW_FORMAT)") \
+		$(if $(CONFIG_PATH),--config-path "$(CONFIG_PATH)") \
+		$(if $(VARS),--vars '$(VARS)')
+	python scripts/print_summary.py "$(WAREHOUSE)"
 
 lint: setup
-	ruff check scripts tests/python orchestration benchmarks
-	ruff format --check scripts tests/python orchestration benchmarks
+	ruff check scripts tests/python orchestration benchmarks plugins
+	ruff format --check scripts tests/python orchestration benchmarks plugins
 	sqlfluff lint models tests/singular
 
 docs: setup

@@ -16,6 +16,9 @@
         {%- set problems = run_query(problems_sql) -%}
         {%- if problems.rows | length > 0 -%}
             {%- set seed_path = [] -%}
+            {%- if config_path_setting() is not none -%}
+                {%- do seed_path.append(config_path_setting() ~ '/' ~ seed_name ~ '.csv') -%}
+            {%- endif -%}
             {%- for node in graph.nodes.values() if node.resource_type == 'seed' and node.name == seed_name -%}
                 {%- do seed_path.append(node.original_file_path) -%}
             {%- endfor -%}

@@ -5,7 +5,7 @@
     adds them in (a rebuild gives identical marts).
 
     microseconds_to_days(microseconds): fractional days, seconds / 86,400
-    (spec section 2).
+    (docs/metrics.md section 2).
 
     days_in_stage(entered_at, as_of_at): the fractional days a current
     visit has lasted by the as-of instant.

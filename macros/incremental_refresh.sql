@@ -13,13 +13,15 @@
 
     The demo seeds are rebuilt in full (they are small). `dbt build
     --full-refresh` rebuilds everything too, with the same result. Export
-    files are append-only: a changed or removed file, or a changed
-    configuration seed, needs --full-refresh.
+    files are append-only: a changed or removed file stops the build
+    (macros/export_file_checks.sql); the publisher (make build,
+    orchestration/publish.py) then rebuilds from scratch by itself, as it
+    does when the inputs (raw_path, configuration, ...) change.
 #}
 
 {#- table or incremental, for the models that can refresh by lead. -#}
 {% macro lead_refresh_materialization() -%}
-    {{ return('table' if raw_file_pattern('raw_leads') is none else 'incremental') }}
+    {{ return('table' if raw_path_setting() is none else 'incremental') }}
 {%- endmacro %}
 
 {#- When this run started, the loaded_at of every row it writes. -#}

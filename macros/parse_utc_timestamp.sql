@@ -5,7 +5,7 @@
         YYYY-MM-DD
         YYYY-MM-DD[T|t| ]hh:mm[:ss[.fraction]][zone]
     where zone is Z, z, or +hh, +hhmm, +hh:mm (or -). A value with a zone
-    is converted to UTC; one without is taken as UTC (spec section 1).
+    is converted to UTC; one without is taken as UTC (docs/metrics.md section 1).
     Anything else (hour 24, a zone after a bare date, a space before the
     zone, another date order) is unparseable, on every engine alike.
 #}

@@ -1,20 +1,20 @@
 {#
-    The formulas of the metric spec, each in one place. Models call these
+    The formulas of docs/metrics.md, each in one place. Models call these
     macros instead of writing the arithmetic themselves.
 #}
 
-{#- Spec section 4: CR = DL / (CQL + OQL), null when nothing completed or is old. -#}
+{#- docs/metrics.md section 4: CR = DL / (CQL + OQL), null when nothing completed or is old. -#}
 {% macro conversion_rate(leads_advanced, leads_completed, leads_old) -%}
     {{ ratio(leads_advanced, '(' ~ leads_completed ~ ' + ' ~ leads_old ~ ')') }}
 {%- endmacro %}
 
-{#- Spec section 6: the share of decided-or-stuck leads that are stuck. -#}
+{#- docs/metrics.md section 6: the share of decided-or-stuck leads that are stuck. -#}
 {% macro old_lead_share(leads_completed, leads_old) -%}
     {{ ratio(leads_old, '(' ~ leads_completed ~ ' + ' ~ leads_old ~ ')') }}
 {%- endmacro %}
 
 {#-
-    Spec section 3: factor x average days to advance; the stage's
+    docs/metrics.md section 3: factor x average days to advance; the stage's
     default_expected_days when nothing has advanced yet; else null.
 -#}
 {% macro expected_days_to_convert(avg_days_to_advance, default_expected_days) -%}
@@ -24,13 +24,13 @@
     )
 {%- endmacro %}
 
-{#- Spec section 4: old is strictly past the threshold; no threshold, never old. -#}
+{#- docs/metrics.md section 4: old is strictly past the threshold; no threshold, never old. -#}
 {% macro is_past_threshold(days_in_stage, expected_days_to_convert) -%}
     coalesce({{ days_in_stage }} > {{ expected_days_to_convert }}, false)
 {%- endmacro %}
 
 {#-
-    Spec section 5: a count of whole deals or leads needed, ceil(round(x, 9)):
+    docs/metrics.md section 5: a count of whole deals or leads needed, ceil(round(x, 9)):
     rounding to 9 decimals first keeps floating-point noise from adding one.
 -#}
 {% macro whole_units_needed(quantity) -%}
@@ -38,7 +38,7 @@
 {%- endmacro %}
 
 {#-
-    Spec section 6: how a stage's conversion reads against its benchmark,
+    docs/metrics.md section 6: how a stage's conversion reads against its benchmark,
     through its old leads. Thresholds are the diagnosis_* vars.
 -#}
 {% macro stage_diagnosis(conversion_rate, benchmark_conversion_rate, old_lead_share) -%}

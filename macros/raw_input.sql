@@ -1,17 +1,100 @@
 {#
-    raw_input(name, columns): the rows of a raw export, every column as
-    text (typing happens in staging whatever the source), plus source_file,
-    the name of the file each row came from.
+    Where the raw exports and the configuration come from, and how each
+    file is read.
 
-    Without the raw_path var the export is the demo seed ref(name). With it,
-    every file <raw_path>/<name>*.<raw_format> (csv or parquet).
+    Without the raw_path var the exports are the demo seeds (seeds/raw).
+    With it, the export files are the files directly under raw_path whose
+    names start with raw_leads or raw_lead_transitions and end with .csv or
+    .csv.gz (raw_format csv, the default) or .parquet (raw_format parquet),
+    in any case. stg_crm__export_folder lists the folder,
+    stg_crm__export_files inspects each new file once (the
+    sales_pipeline_files plugin, plugins/sales_pipeline_files.py) and
+    records how to read it, and the staging views read every file with
+    exactly those options. A file that cannot be read stops the build there
+    (macros/export_file_checks.sql).
 
-    raw_export_files(name): the same files, one row each (raw_table,
-    file_name), for stg_crm__export_files.
+    Without the config_path var the configuration is the seeds in
+    seeds/config; with it, the files pipeline_stages.csv,
+    stage_benchmarks.csv and revenue_targets.csv in that folder.
 #}
-{% macro raw_input(name, columns) -%}
-    {%- set pattern = raw_file_pattern(name) -%}
-    {%- if pattern is none -%}
+
+{#- The columns each raw export must have (any order; others are ignored). -#}
+{% macro raw_columns(name) -%}
+    {{ return({
+        'raw_leads': ['lead_id', 'created_at', 'lead_source', 'segment', 'owner_id', 'deal_amount_usd'],
+        'raw_lead_transitions': ['lead_id', 'stage_key', 'entered_at'],
+    }[name]) }}
+{%- endmacro %}
+
+{#- The columns each configuration file must have. -#}
+{% macro config_columns(name) -%}
+    {{ return({
+        'pipeline_stages': ['stage_key', 'stage_name', 'stage_order', 'stage_type', 'default_expected_days'],
+        'stage_benchmarks': ['stage_key', 'benchmark_conversion_rate', 'benchmark_source'],
+        'revenue_targets': ['target_month', 'revenue_target_usd', 'avg_deal_size_usd'],
+    }[name]) }}
+{%- endmacro %}
+
+{#- The raw_path var without a trailing slash, or none: the demo seeds. -#}
+{% macro raw_path_setting() -%}
+    {{ return(folder_var('raw_path')) }}
+{%- endmacro %}
+
+{#- The config_path var, or none: the configuration seeds. -#}
+{% macro config_path_setting() -%}
+    {{ return(folder_var('config_path')) }}
+{%- endmacro %}
+
+{% macro folder_var(name) -%}
+    {%- set value = var(name, none) -%}
+    {%- if value is none or value | string | trim == '' -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set text = value | string | trim -%}
+    {%- if "'" in text -%}
+        {{ exceptions.raise_compiler_error("var " ~ name ~ " must be a folder path without a quote ('), got " ~ text) }}
+    {%- endif -%}
+    {{ return(text.rstrip('/') if text != '/' else text) }}
+{%- endmacro %}
+
+{#- raw_format: csv or parquet. -#}
+{% macro raw_format_setting() -%}
+    {%- set raw_format = var('raw_format', 'csv') | string | trim | lower -%}
+    {%- if raw_format not in ('csv', 'parquet') -%}
+        {{ exceptions.raise_compiler_error(
+            "var raw_format must be 'csv' or 'parquet', got '" ~ raw_format ~ "'"
+        ) }}
+    {%- endif -%}
+    {{ return(raw_format) }}
+{%- endmacro %}
+
+{#- input_encoding: how CSV files are written (utf-8 by default). -#}
+{% macro input_encoding_setting() -%}
+    {%- set encoding = var('input_encoding', none) -%}
+    {%- set encoding = 'utf-8' if encoding is none or encoding | string | trim == '' else encoding | string | trim | lower -%}
+    {%- set aliases = {'utf8': 'utf-8', 'latin1': 'latin-1', 'iso-8859-1': 'latin-1', 'utf16': 'utf-16'} -%}
+    {%- set encoding = aliases.get(encoding, encoding) -%}
+    {%- if encoding not in ('utf-8', 'latin-1', 'utf-16') -%}
+        {{ exceptions.raise_compiler_error(
+            "var input_encoding must be utf-8, latin-1 or utf-16, got '" ~ var('input_encoding') ~ "'"
+        ) }}
+    {%- endif -%}
+    {{ return(encoding) }}
+{%- endmacro %}
+
+{#- True while dbt runs models (not while it parses, compiles or documents). -#}
+{% macro building_models() -%}
+    {{ return(execute and flags.WHICH in ['run', 'build']) }}
+{%- endmacro %}
+
+{#-
+    raw_input(name): the rows of a raw export, every required column as
+    text (typing happens in staging), plus source_file, the name of the
+    file each row came from.
+-#}
+{% macro raw_input(name) -%}
+    {%- set columns = raw_columns(name) -%}
+    {%- if raw_path_setting() is none -%}
         (
             select
                 {%- for column in columns %}
@@ -21,65 +104,146 @@
             from {{ ref(name) }}
         )
     {%- else -%}
-        {{ adapter.dispatch('read_raw_files', 'sales_pipeline')(pattern, columns) }}
+        {{ adapter.dispatch('read_export_files', 'sales_pipeline')(name, columns) }}
     {%- endif -%}
 {%- endmacro %}
 
-{% macro raw_export_files(name) -%}
-    {%- set pattern = raw_file_pattern(name) -%}
-    {%- if pattern is none -%}
-        select '{{ name }}' as raw_table, '{{ name }}' as file_name
-    {%- else -%}
-        {{ adapter.dispatch('list_raw_files', 'sales_pipeline')(name, pattern) }}
-    {%- endif -%}
-{%- endmacro %}
-
-{#- <raw_path>/<name>*.<raw_format>, or none without the raw_path var. -#}
-{% macro raw_file_pattern(name) -%}
-    {%- set raw_path = var('raw_path', none) -%}
-    {%- if raw_path is none or raw_path | string | trim == '' -%}
-        {{ return(none) }}
-    {%- endif -%}
-    {%- set raw_format = var('raw_format', 'csv') | string | lower -%}
-    {%- if raw_format not in ('csv', 'parquet') -%}
-        {{ exceptions.raise_compiler_error(
-            "var raw_format must be 'csv' or 'parquet', got '" ~ raw_format ~ "'"
-        ) }}
-    {%- endif -%}
-    {{ return((raw_path | string).rstrip('/') ~ '/' ~ name ~ '*.' ~ raw_format) }}
-{%- endmacro %}
-
-{% macro default__read_raw_files(pattern, columns) -%}
+{% macro default__read_export_files(name, columns) -%}
     {{ exceptions.raise_compiler_error(
         "raw_path is supported on DuckDB only; on " ~ target.type
         ~ " load the exports into tables and point the raw seeds' refs at them"
     ) }}
 {%- endmacro %}
 
-{% macro duckdb__read_raw_files(pattern, columns) -%}
-    {%- if pattern.endswith('.csv') -%}
-        {%- set reader = "read_csv('" ~ pattern ~ "', header = true, all_varchar = true, union_by_name = true, filename = true)" -%}
-    {%- else -%}
-        {%- set reader = "read_parquet('" ~ pattern ~ "', union_by_name = true, filename = true)" -%}
+{#-
+    One read_csv or read_parquet per set of files read alike (the same
+    format, options and columns: usually one), unioned; a view over it
+    reads only the files a filter on source_file names.
+-#}
+{% macro duckdb__read_export_files(name, columns) -%}
+    {%- set groups = {} -%}
+    {%- if building_models() -%}
+        {%- set files = run_query(
+            "select file_path, file_format, read_options, column_names from "
+            ~ ref('stg_crm__export_files')
+            ~ " where raw_table = '" ~ name ~ "' and row_count > 0 order by file_name"
+        ) -%}
+        {%- for file in files.rows -%}
+            {%- set kind = 'parquet' if file[1] == 'parquet' else 'csv' -%}
+            {%- set key = kind ~ '|' ~ file[2] ~ '|' ~ file[3] -%}
+            {%- if key not in groups -%}
+                {%- do groups.update({key: {'kind': kind, 'options': file[2], 'columns': fromjson(file[3]), 'paths': []}}) -%}
+            {%- endif -%}
+            {%- do groups[key]['paths'].append("'" ~ file[0] | replace("'", "''") ~ "'") -%}
+        {%- endfor -%}
     {%- endif -%}
     (
+        {%- for group in groups.values() %}
+        {%- if not loop.first %}
+        union all
+        {%- endif %}
         select
             {%- for column in columns %}
-            cast({{ column }} as {{ dbt.type_string() }}) as {{ column }},
+            {%- if group.kind == 'parquet' %}
+            cast({{ adapter.quote(group.columns[loop.index0]) }} as {{ dbt.type_string() }}) as {{ column }},
+            {%- else %}
+            {{ column }},
+            {%- endif %}
             {%- endfor %}
             -- A filter on it skips the other files unread.
             parse_filename(filename) as source_file
-        from {{ reader }}
+        {%- if group.kind == 'parquet' %}
+        from read_parquet([{{ group.paths | join(', ') }}], union_by_name = true, filename = true)
+        {%- else %}
+        from read_csv([{{ group.paths | join(', ') }}], {{ group.options }}, filename = true)
+        {%- endif %}
+        {%- else %}
+        -- No rows in any file yet.
+        select
+            {%- for column in columns %}
+            cast(null as {{ dbt.type_string() }}) as {{ column }},
+            {%- endfor %}
+            cast(null as {{ dbt.type_string() }}) as source_file
+        where 1 = 0
+        {%- endfor %}
     )
 {%- endmacro %}
 
-{% macro default__list_raw_files(name, pattern) -%}
-    {{ default__read_raw_files(pattern, []) }}
+{#-
+    The entries of the raw_path folder, one row each (see
+    stg_crm__export_folder), from the plugin's sales_pipeline_list_folder.
+-#}
+{% macro export_folder_entries() -%}
+    {%- if raw_path_setting() is none -%}
+        {%- for name in ['raw_leads', 'raw_lead_transitions'] %}
+        {%- if not loop.first %}
+    union all
+        {%- endif %}
+    select
+        '{{ name }}' as file_name,
+        cast(null as {{ dbt.type_string() }}) as file_path,
+        '{{ name }}' as raw_table,
+        'seed' as file_format,
+        'export' as status,
+        cast(null as {{ dbt.type_string() }}) as reason,
+        cast(null as {{ dbt.type_bigint() }}) as file_size_bytes,
+        cast(null as {{ dbt.type_timestamp() }}) as file_modified_at
+        {%- endfor %}
+    {%- else -%}
+        {{ return(adapter.dispatch('export_folder_entries', 'sales_pipeline')()) }}
+    {%- endif -%}
 {%- endmacro %}
 
-{% macro duckdb__list_raw_files(name, pattern) -%}
-    select
-        '{{ name }}' as raw_table,
-        parse_filename(file) as file_name
-    from glob('{{ pattern }}')
+{% macro default__export_folder_entries() -%}
+    {{ default__read_export_files('', []) }}
+{%- endmacro %}
+
+{% macro duckdb__export_folder_entries() -%}
+    {%- set config_path = config_path_setting() -%}
+    select unnest(
+        sales_pipeline_list_folder(
+            '{{ raw_path_setting() }}',
+            '{{ raw_format_setting() }}',
+            {{ "'" ~ config_path ~ "'" if config_path is not none else 'null' }}
+        ),
+        recursive := true
+    )
+{%- endmacro %}
+
+{#-
+    config_input(name): the rows of a configuration file, every column as
+    text: the seed, or <config_path>/<name>.csv, checked like an export
+    file first (a file that cannot be read stops the build with its
+    problems, before any configuration check).
+-#}
+{% macro config_input(name) -%}
+    {%- if config_path_setting() is none -%}
+        {{ return(ref(name)) }}
+    {%- endif -%}
+    {{ return(adapter.dispatch('read_config_file', 'sales_pipeline')(name, config_columns(name))) }}
+{%- endmacro %}
+
+{% macro default__read_config_file(name, columns) -%}
+    {{ exceptions.raise_compiler_error(
+        "config_path is supported on DuckDB only; on " ~ target.type ~ " edit the seeds in seeds/config"
+    ) }}
+{%- endmacro %}
+
+{% macro duckdb__read_config_file(name, columns) -%}
+    {%- set path = config_path_setting() ~ '/' ~ name ~ '.csv' -%}
+    {%- set plan = {'read_options': none} -%}
+    {%- if building_models() -%}
+        {%- set plan = inspect_config_file(path, columns) -%}
+    {%- endif -%}
+    {%- if plan.read_options is none -%}
+        (
+            select
+                {%- for column in columns %}
+                cast(null as {{ dbt.type_string() }}) as {{ column }}{{ ',' if not loop.last }}
+                {%- endfor %}
+            where 1 = 0
+        )
+    {%- else -%}
+        (select * from read_csv('{{ path }}', {{ plan.read_options }}))
+    {%- endif -%}
 {%- endmacro %}

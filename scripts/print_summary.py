@@ -17,6 +17,7 @@ MARTS = [
     "fct_lead_stage_visits",
     "rpt_old_leads",
     "dim_stages",
+    "rpt_export_files",
 ]
 
 
@@ -34,6 +35,18 @@ def main(database: Path) -> None:
         for mart in MARTS:
             count = connection.execute(f"select count(*) from marts.{mart}").fetchone()[0]
             print(f"  marts.{mart:<28} {count:>8} rows")
+        print(f"  as Parquet: {database.resolve().parent / 'marts'}/<mart>.parquet")
+        files = connection.execute(
+            "select status, count(*), sum(row_count) from marts.rpt_export_files "
+            "group by status order by status"
+        ).fetchall()
+        print(
+            "  files: "
+            + ", ".join(
+                f"{n} {status}" + (f" ({rows:,} rows)" if rows is not None else "")
+                for status, n, rows in files
+            )
+        )
         cursor = connection.execute(
             """
             select

@@ -1,5 +1,5 @@
 -- depends_on: {{ ref('int_leads_checked') }} (read by the post-hook)
--- One row per lead x visit (spec sections 2 and 4): the lead's events
+-- One row per lead x visit (docs/metrics.md sections 2 and 4): the lead's events
 -- before as_of_at, in event order, collapsed into maximal runs of the same
 -- stage, each with how and when it was left, and the cohort flags the
 -- conversion is counted from. Nothing here moves with the as-of date (days

@@ -1,7 +1,7 @@
 -- depends_on: {{ ref('stg_crm__export_files') }}
 -- One row per distinct raw stage change with the reason it cannot be used,
 -- if any: exact duplicate events (same lead, stage and instant) count once
--- (spec section 2; source_row_count says how many raw rows each stands
+-- (docs/metrics.md section 2; source_row_count says how many raw rows each stands
 -- for). Rows with a reason are quarantined in rejected_lead_transitions;
 -- the others are the events visits are built from. A stage change counts
 -- only for a lead that raw_leads holds and accepts, and not before the lead

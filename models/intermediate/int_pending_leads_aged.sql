@@ -1,6 +1,6 @@
 -- One row per pending lead: a lead in an open stage's cohort that has not
 -- completed it, aged as of as_of_date, and either old (past the stage's
--- expected days to convert) or in the window (spec section 4). Everything
+-- expected days to convert) or in the window (docs/metrics.md section 4). Everything
 -- that moves with the as-of date is here, so the visits themselves can be
 -- refreshed incrementally. A view: it changes with every as-of date, and
 -- computing it is cheaper than copying it.

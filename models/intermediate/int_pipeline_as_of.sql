@@ -1,5 +1,5 @@
 -- The one row every metric is computed "as of": as_of_date from the var, or
--- the date of the latest entered_at in the data (spec section 1), and
+-- the date of the latest entered_at in the data (docs/metrics.md section 1), and
 -- as_of_at, the first instant after that day. Events at or after as_of_at do
 -- not exist yet.
 {%- set as_of_date = as_of_date_literal() %}

@@ -1,6 +1,6 @@
 -- The configured stages with what the rest of the warehouse derives from
 -- them: the tie-break rank for events at the same instant (stage_order,
--- lost stages last, then stage_key; spec section 2), the next stage a lead
+-- lost stages last, then stage_key; docs/metrics.md section 2), the next stage a lead
 -- advances to, and the stage's benchmark.
 with
 

@@ -1,5 +1,5 @@
 -- Per open stage: the average days a visit takes to advance and the
--- expected days to convert derived from it (spec section 3).
+-- expected days to convert derived from it (docs/metrics.md section 3).
 with
 
 stages as (

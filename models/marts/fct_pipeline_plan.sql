@@ -1,6 +1,6 @@
 -- One row per target month x open stage: working backwards from the
 -- revenue goal to the deals and the leads needed in each stage, and the gap
--- to the leads there now (spec section 5).
+-- to the leads there now (docs/metrics.md section 5).
 with
 
 targets as (

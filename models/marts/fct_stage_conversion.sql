@@ -1,7 +1,7 @@
 -- One row per open stage, as of as_of_date: the stage's cohort split into
 -- advanced, completed, old and in-window leads, its conversion rate
 -- CR = DL / (CQL + OQL), its thresholds and its diagnosis against the
--- benchmark (spec sections 3, 4 and 6).
+-- benchmark (docs/metrics.md sections 3, 4 and 6).
 with
 
 as_of as (

@@ -10,7 +10,7 @@
         {{ try_cast(clean_text('default_expected_days'), type_double()) }} as default_expected_days,
         {{ clean_text('stage_order') }} as stage_order_text,
         {{ clean_text('default_expected_days') }} as default_expected_days_text
-    from {{ ref('pipeline_stages') }}
+    from {{ config_input('pipeline_stages') }}
 {%- endset %}
 {{ stop_on_config_errors('pipeline_stages', pipeline_stages_config_problems(typed_sql)) }}
 

@@ -1,5 +1,5 @@
 -- Monthly revenue goals, typed. An empty avg_deal_size_usd means "use the
--- observed average won deal" (spec section 5). A month that is not the
+-- observed average won deal" (docs/metrics.md section 5). A month that is not the
 -- first of a month, or an amount that is not above 0, stops the build here
 -- with a message naming the row (macros/config_checks.sql).
 {%- set typed_sql %}
@@ -10,7 +10,7 @@
         {{ clean_text('target_month') }} as target_month_text,
         {{ clean_text('revenue_target_usd') }} as revenue_target_usd_text,
         {{ clean_text('avg_deal_size_usd') }} as avg_deal_size_usd_text
-    from {{ ref('revenue_targets') }}
+    from {{ config_input('revenue_targets') }}
 {%- endset %}
 {{ stop_on_config_errors('revenue_targets', revenue_targets_config_problems(typed_sql)) }}
 

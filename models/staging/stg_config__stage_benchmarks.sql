@@ -7,7 +7,7 @@
         {{ try_cast(clean_text('benchmark_conversion_rate'), type_double()) }} as benchmark_conversion_rate,
         {{ clean_text('benchmark_source') }} as benchmark_source,
         {{ clean_text('benchmark_conversion_rate') }} as benchmark_conversion_rate_text
-    from {{ ref('stage_benchmarks') }}
+    from {{ config_input('stage_benchmarks') }}
 {%- endset %}
 {{ stop_on_config_errors('stage_benchmarks', stage_benchmarks_config_problems(typed_sql)) }}
 

@@ -1,7 +1,12 @@
--- One row per export file read (raw_leads* and raw_lead_transitions* under
--- the raw_path var, or the demo seeds), with when it was first loaded.
--- A refresh reads only the files loaded since a model's last build
--- (see macros/incremental_refresh.sql).
+-- depends_on: {{ ref('stg_crm__export_folder') }}
+-- One row per export file read: raw_leads* and raw_lead_transitions*
+-- files under the raw_path var (the demo seeds without it), with how the
+-- staging views read it, its rows, and when it was first loaded. Each file
+-- is inspected once, when it first appears; one that cannot be read, or a
+-- loaded file that changed or disappeared, stops the build here with a
+-- message per problem (macros/export_file_checks.sql). A refresh appends
+-- the new files, and the lead-level models read only the files loaded
+-- since their last build (macros/incremental_refresh.sql).
 {{
     config(
         materialized=lead_refresh_materialization(),
@@ -9,16 +14,13 @@
         on_schema_change='fail',
     )
 }}
+{%- set new_files = inspect_new_export_files() %}
 
 with
 
 files as (
 
-    {{ raw_export_files('raw_leads') }}
-
-    union all
-
-    {{ raw_export_files('raw_lead_transitions') }}
+    {{ export_file_rows(new_files) }}
 
 ),
 
@@ -27,15 +29,15 @@ final as (
     select
         raw_table,
         file_name,
+        file_path,
+        file_format,
+        read_options,
+        column_names,
+        cast(row_count as {{ dbt.type_bigint() }}) as row_count,
+        cast(file_size_bytes as {{ dbt.type_bigint() }}) as file_size_bytes,
+        file_modified_at,
         {{ run_loaded_at() }} as loaded_at
     from files
-    {%- if is_incremental() %}
-    where not exists (
-        select 1
-        from {{ this }} as loaded
-        where loaded.raw_table = files.raw_table and loaded.file_name = files.file_name
-    )
-    {%- endif %}
 
 )
 

@@ -1,15 +1,16 @@
+-- depends_on: {{ ref('stg_crm__export_files') }}
 -- One row per raw stage-change row, typed, with the file it came from.
 -- Duplicates are collapsed and bad rows quarantined downstream
 -- (int_lead_transitions_checked), so every raw row is here.
 -- A view: the checks read it once, a refresh only the files it has not
--- read before (see macros/incremental_refresh.sql).
-{%- set raw_columns = ['lead_id', 'stage_key', 'entered_at'] %}
+-- read before (see macros/incremental_refresh.sql). Files are read with the
+-- options stg_crm__export_files found for them (macros/raw_input.sql).
 
 with
 
 source as (
 
-    select * from {{ raw_input('raw_lead_transitions', raw_columns) }}
+    select * from {{ raw_input('raw_lead_transitions') }}
 
 ),
 

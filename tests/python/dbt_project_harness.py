@@ -22,7 +22,7 @@ import duckdb
 REPO = Path(__file__).resolve().parents[2]
 DBT = Path(sys.executable).with_name("dbt")
 PROJECT_FILES = ["dbt_project.yml", "profiles.yml"]
-PROJECT_DIRS = ["models", "macros", "seeds", "tests/generic", "tests/singular"]
+PROJECT_DIRS = ["models", "macros", "plugins", "seeds", "tests/generic", "tests/singular"]
 # The spec's published marts and dim_stages.
 PUBLISHED_MARTS = [
     "dim_stages",
@@ -60,19 +60,26 @@ class DbtProject:
         """Run a dbt command in the copy on its warehouse; returns the completed process."""
         return self._run(self._dbt_command(args, extra_vars), args, check)
 
-    def publish(self, *args: str, extra_vars: dict[str, object] | None = None, check: bool = True):
-        """Run a dbt command through orchestration.publish: it builds a copy of
-        the warehouse and swaps it in only when dbt succeeds."""
+    def publish(self, *dbt_args: str, extra_vars: dict[str, object] | None = None, check=True):
+        """`dbt build` through orchestration.publish, as `make build` runs it:
+        it builds a copy of the warehouse (an empty one when the inputs
+        differ from the published build's) and swaps it in only when dbt
+        succeeds. dbt_args are further dbt build arguments."""
+        run_vars = {**self.vars, **(extra_vars or {})}
         command = [
             sys.executable,
             "-m",
             "orchestration.publish",
             "--warehouse",
             str(self.database),
-            "--",
-            *self._dbt_command(args, extra_vars),
+            "--project-dir",
+            str(self.root),
         ]
-        return self._run(command, args, check, PYTHONPATH=str(REPO))
+        if run_vars:
+            command += ["--vars", json.dumps(run_vars)]
+        if dbt_args:
+            command += ["--", *dbt_args]
+        return self._run(command, ("publish", *dbt_args), check, PYTHONPATH=str(REPO))
 
     def _dbt_command(self, args, extra_vars) -> list[str]:
         run_vars = {**self.vars, **(extra_vars or {})}

@@ -76,7 +76,7 @@ def test_readers_never_see_a_half_built_or_failed_refresh(tmp_path: Path):
     project = DbtProject.copy_of_repo(tmp_path / "project")
     project.vars = {"raw_path": str(exports)}
 
-    project.publish("build", extra_vars={"as_of_date": "2025-04-30"})
+    project.publish(extra_vars={"as_of_date": "2025-04-30"})
     # A BI session that stays connected through every refresh.
     long_reader = duckdb.connect(str(project.database), read_only=True)
     before = consistent_read(long_reader)
@@ -91,11 +91,11 @@ def test_readers_never_see_a_half_built_or_failed_refresh(tmp_path: Path):
     try:
         wait_for_first_read(log, reader)
         marks = {}
-        project.publish("build", extra_vars={"as_of_date": "2025-06-30"})
-        project.publish("build", extra_vars={"as_of_date": "2025-08-31"})
+        project.publish(extra_vars={"as_of_date": "2025-06-30"})
+        project.publish(extra_vars={"as_of_date": "2025-08-31"})
         marks["last_good_published"] = time.time()
         failed = project.publish(
-            "build", extra_vars={"as_of_date": "2025-09-30", "max_rejected_share": 0}, check=False
+            extra_vars={"as_of_date": "2025-09-30", "max_rejected_share": 0}, check=False
         )
         marks["failed_refresh_done"] = time.time()
         time.sleep(1.5)

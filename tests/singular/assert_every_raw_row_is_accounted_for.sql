@@ -1,6 +1,8 @@
 -- Every raw row ends in exactly one place: accepted, a collapsed duplicate,
--- or the quarantine. A row returned is a raw table whose rows do not add up.
--- Reported in Dagster as an asset check on rpt_data_quality.
+-- or the quarantine. The raw rows are counted per export file when the
+-- file is inspected (stg_crm__export_files, by DuckDB's reader on its own,
+-- or the seed's rows). A row returned is a raw table whose rows do not add
+-- up. Reported in Dagster as an asset check on rpt_data_quality.
 {{ config(meta={'dagster': {'ref': {'name': 'rpt_data_quality'}}}) }}
 
 with
@@ -8,16 +10,10 @@ with
 raw_counts as (
 
     select
-        'raw_leads' as table_name,
-        count(*) as raw_rows
-    from {{ raw_input('raw_leads', ['lead_id']) }}
-
-    union all
-
-    select
-        'raw_lead_transitions' as table_name,
-        count(*) as raw_rows
-    from {{ raw_input('raw_lead_transitions', ['lead_id']) }}
+        raw_table as table_name,
+        sum(row_count) as raw_rows
+    from {{ ref('stg_crm__export_files') }}
+    group by raw_table
 
 ),
 
@@ -32,10 +28,10 @@ reported as (
 )
 
 select
-    raw_counts.table_name,
-    raw_counts.raw_rows,
+    coalesce(raw_counts.table_name, reported.table_name) as table_name,
+    coalesce(raw_counts.raw_rows, 0) as raw_rows,
     coalesce(reported.reported_rows, 0) as reported_rows
 from raw_counts
-left join reported
+full outer join reported
     on raw_counts.table_name = reported.table_name
-where raw_counts.raw_rows != coalesce(reported.reported_rows, 0)
+where coalesce(raw_counts.raw_rows, 0) != coalesce(reported.reported_rows, 0)

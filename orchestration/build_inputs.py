@@ -1,0 +1,187 @@
+"""What a build reads, and whether the published warehouse was built from
+the same.
+
+A refresh is incremental only when it may be: the published warehouse
+records the inputs it was built from (the export folder, the raw format,
+the configuration files' contents, the timestamp format, the encoding, the
+storage version) and the export files it had read, each by size and
+modification time. A refresh with other inputs, or after a loaded export
+file changed or disappeared, rebuilds from scratch by itself, so the marts
+never mix two sets of inputs and never go stale (orchestration.publish).
+New export files are what an incremental refresh is for.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import duckdb
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+RAW_TABLES = ("raw_lead_transitions", "raw_leads")
+CONFIG_FILES = ("pipeline_stages.csv", "stage_benchmarks.csv", "revenue_targets.csv")
+# The dbt vars that say what is read; every other var is a setting of the
+# metrics (as_of_date, thresholds), which every build recomputes.
+INPUT_VARS = ("raw_path", "raw_format", "config_path", "input_timestamp_format", "input_encoding")
+RECORD_TABLE = "pipeline_meta.build_inputs"
+# The recorded settings, most telling first (a reason names the first two).
+SETTINGS_ORDER = (
+    "raw_path",
+    "config_path",
+    "configuration",
+    "raw_format",
+    "input_timestamp_format",
+    "input_encoding",
+    "storage_version",
+)
+DEFAULT_STORAGE_VERSION = "v1.0.0"
+
+
+@dataclass(frozen=True)
+class BuildInputs:
+    """The inputs of a build: empty paths mean the demo seeds."""
+
+    raw_path: str | None = None
+    raw_format: str = "csv"
+    config_path: str | None = None
+    input_timestamp_format: str | None = None
+    input_encoding: str | None = None
+
+    @classmethod
+    def from_env(cls) -> BuildInputs:
+        """The inputs a deployment sets through PIPELINE_* env vars."""
+        return cls(
+            raw_path=os.environ.get("PIPELINE_RAW_PATH") or None,
+            raw_format=os.environ.get("PIPELINE_RAW_FORMAT") or "csv",
+            config_path=os.environ.get("PIPELINE_CONFIG_PATH") or None,
+            input_timestamp_format=os.environ.get("PIPELINE_INPUT_TIMESTAMP_FORMAT") or None,
+            input_encoding=os.environ.get("PIPELINE_INPUT_ENCODING") or None,
+        )
+
+    @classmethod
+    def split_vars(cls, run_vars: dict) -> tuple[BuildInputs, dict]:
+        """The inputs among a run's dbt vars, and the other vars."""
+        inputs = {
+            name: run_vars[name] for name in INPUT_VARS if run_vars.get(name) not in (None, "")
+        }
+        others = {name: value for name, value in run_vars.items() if name not in INPUT_VARS}
+        return cls(**{name: str(value) for name, value in inputs.items()}), others
+
+    def resolved(self) -> BuildInputs:
+        """The same inputs with absolute folders (dbt runs in the project folder)."""
+        return BuildInputs(
+            raw_path=str(Path(self.raw_path).expanduser().resolve()) if self.raw_path else None,
+            raw_format=(self.raw_format or "csv").strip().lower(),
+            config_path=str(Path(self.config_path).expanduser().resolve())
+            if self.config_path
+            else None,
+            input_timestamp_format=self.input_timestamp_format or None,
+            # UTF-8 is the default: naming it changes nothing.
+            input_encoding=None
+            if (self.input_encoding or "").strip().lower() in ("", "utf-8", "utf8")
+            else self.input_encoding.strip().lower(),
+        )
+
+    def dbt_vars(self) -> dict[str, str]:
+        """The dbt vars that give dbt these inputs (only those set)."""
+        inputs = self.resolved()
+        run_vars = {name: value for name, value in asdict(inputs).items() if value}
+        if not inputs.raw_path:
+            run_vars.pop("raw_format", None)
+        return run_vars
+
+    def record(self, project_dir: Path = REPO_ROOT) -> dict:
+        """What a build from these inputs is made of, as the published
+        warehouse keeps it: the settings and the export files read."""
+        inputs = self.resolved()
+        config_folder = Path(inputs.config_path or project_dir / "seeds" / "config")
+        settings = {
+            **inputs.dbt_vars(),
+            "configuration": {name: file_digest(config_folder / name) for name in CONFIG_FILES},
+            "storage_version": storage_version(),
+        }
+        files = export_fingerprints(Path(inputs.raw_path)) if inputs.raw_path else {}
+        return {"settings": settings, "export_files": files}
+
+
+def storage_version() -> str:
+    """The DuckDB storage version new warehouse files are written in (profiles.yml)."""
+    return os.environ.get("PIPELINE_DUCKDB_STORAGE_VERSION") or DEFAULT_STORAGE_VERSION
+
+
+def file_digest(path: Path) -> str | None:
+    if not path.is_file():
+        return None
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def is_export_name(name: str) -> bool:
+    return name.lower().startswith(RAW_TABLES)
+
+
+def export_fingerprints(folder: Path) -> dict[str, list[int]]:
+    """Size and modification time (ns) of every export file in the folder."""
+    if not folder.is_dir():
+        return {}
+    fingerprints = {}
+    for path in sorted(folder.iterdir()):
+        if path.is_file() and is_export_name(path.name):
+            stat = path.stat()
+            fingerprints[path.name] = [stat.st_size, stat.st_mtime_ns]
+    return fingerprints
+
+
+def published_record(database: Path) -> dict | None:
+    """The inputs record of a warehouse file, or None when it has none."""
+    try:
+        with duckdb.connect(str(database), read_only=True) as connection:
+            row = connection.execute(f"select inputs_json from {RECORD_TABLE}").fetchone()
+    except duckdb.Error:
+        return None
+    return json.loads(row[0]) if row else None
+
+
+def write_record(database: Path, record: dict) -> None:
+    with duckdb.connect(str(database)) as connection:
+        connection.execute("create schema if not exists pipeline_meta")
+        connection.execute(
+            f"create or replace table {RECORD_TABLE} as "
+            "select cast(? as varchar) as inputs_json, current_timestamp as recorded_at",
+            [json.dumps(record, sort_keys=True)],
+        )
+
+
+def rebuild_reason(published: dict | None, now: dict) -> str | None:
+    """Why a refresh must start from scratch, or None when it may build on
+    the published warehouse (same settings; every file it read unchanged)."""
+    if published is None:
+        return "the published warehouse records no inputs (a plain dbt build, or an older version)"
+    before, after = published["settings"], now["settings"]
+    changed = [name for name in SETTINGS_ORDER if before.get(name) != after.get(name)]
+    if changed:
+        first = "; ".join(
+            describe_setting(name, before.get(name), after.get(name)) for name in changed[:2]
+        )
+        return first + (f" (and {', '.join(changed[2:])})" if changed[2:] else "")
+    for name, (size, mtime_ns) in sorted(published["export_files"].items()):
+        current = now["export_files"].get(name)
+        if current is None:
+            return f"export file {name} was removed"
+        if current != [size, mtime_ns]:
+            return f"export file {name} changed ({size:,} bytes when read, {current[0]:,} now)"
+    return None
+
+
+def describe_setting(name: str, before: object, after: object) -> str:
+    if name == "configuration":
+        files = sorted(f for f in CONFIG_FILES if (before or {}).get(f) != (after or {}).get(f))
+        return f"the configuration changed ({', '.join(files)})"
+    return f"{name} changed ({shown(before)} -> {shown(after)})"
+
+
+def shown(value: object) -> str:
+    return "unset" if value in (None, "") else str(value)

@@ -1,0 +1,532 @@
+"""The export files a team drops under the raw_path var: listed, and each one
+inspected before a model reads it.
+
+A dbt-duckdb plugin (profiles.yml: module_paths, plugins). It registers two
+SQL functions on dbt's DuckDB connection:
+
+- sales_pipeline_list_folder(raw_path, raw_format, config_path): one struct
+  per entry of the folder (not its subfolders): what the warehouse makes
+  of it by its name (an export to read, refused, ignored, configuration),
+  with its size and modification time (stg_crm__export_folder);
+- sales_pipeline_inspect_file(path, file_format, required_columns,
+  encoding): a JSON text, what a model needs to read the file
+  (delimiter, column names, row count) or the problems that stop the build,
+  each in plain words with the line where it can be known
+  (stg_crm__export_files, and the configuration files of config_path).
+
+Jinja cannot catch an error, so nothing here raises: every problem becomes
+a message. Bytes (compression, encoding, binary data) are checked here in
+Python, the CSV structure by DuckDB's own reader with the exact options the
+staging views use, in a private in-memory DuckDB: a file passes only if
+that reader reads every line of it.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import gzip
+import json
+import re
+import zlib
+from pathlib import Path
+
+import duckdb
+
+try:  # Imported by dbt-duckdb; without dbt (tests) the functions still work.
+    from dbt.adapters.duckdb.plugins import BasePlugin
+except ImportError:  # pragma: no cover
+    BasePlugin = object  # type: ignore[assignment,misc]
+
+# Longest first: every raw_lead_transitions* name also starts with raw_lead.
+EXPORT_TABLES = ("raw_lead_transitions", "raw_leads")
+CONFIG_FILES = ("pipeline_stages.csv", "stage_benchmarks.csv", "revenue_targets.csv")
+CSV_FORMATS = ("csv", "csv.gz")
+# Tried in this order on the header line; exports use all of them.
+DELIMITERS = (",", ";", "\t", "|")
+DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
+ENCODINGS = ("utf-8", "latin-1", "utf-16")
+# DuckDB's CSV reader refuses longer lines (its max_line_size default).
+MAX_LINE_BYTES = 2_000_000
+PROBLEM_LINES_SHOWN = 5
+FOLDER_REASON = "a folder: only files directly in raw_path are read"
+NOT_AN_EXPORT_REASON = (
+    "not an export: the name starts with neither raw_leads nor raw_lead_transitions"
+)
+CHUNK_BYTES = 1 << 20
+
+LIST_FOLDER_TYPE = (
+    "STRUCT(file_name VARCHAR, file_path VARCHAR, raw_table VARCHAR, file_format VARCHAR,"
+    " status VARCHAR, reason VARCHAR, file_size_bytes BIGINT, file_modified_at TIMESTAMP)[]"
+)
+
+
+class Plugin(BasePlugin):
+    """Registers the functions on every DuckDB connection dbt opens."""
+
+    def configure_connection(self, conn):
+        register_functions(conn)
+
+
+def register_functions(conn: duckdb.DuckDBPyConnection) -> None:
+    conn.create_function(
+        "sales_pipeline_list_folder",
+        list_folder,
+        ["VARCHAR", "VARCHAR", "VARCHAR"],
+        LIST_FOLDER_TYPE,
+        null_handling="special",
+        side_effects=True,
+    )
+    conn.create_function(
+        "sales_pipeline_inspect_file",
+        inspect_file_json,
+        ["VARCHAR", "VARCHAR", "VARCHAR", "VARCHAR"],
+        "VARCHAR",
+        null_handling="special",
+        side_effects=True,
+    )
+
+
+# --- the folder -----------------------------------------------------------------
+
+
+def list_folder(raw_path: str, raw_format: str | None, config_path: str | None) -> list[dict]:
+    """Every entry of raw_path, sorted by name, with what its name makes it.
+
+    status: export (read, once inspected), refused (its name says export
+    but it is not a format the warehouse reads), ignored (not an export, or
+    an export of the other raw_format), configuration (a configuration file
+    read from config_path, when that is the same folder).
+    """
+    folder = Path(raw_path)
+    if not folder.is_dir():
+        return [entry(folder.name, folder, status="refused", reason=missing_folder(folder))]
+    raw_format = (raw_format or "csv").lower()
+    same_folder_config = bool(config_path) and _same_folder(Path(config_path), folder)
+    entries = []
+    for path in sorted(folder.iterdir(), key=lambda p: p.name):
+        entries.append(classify(path, raw_format, same_folder_config))
+    return entries
+
+
+def missing_folder(folder: Path) -> str:
+    if folder.exists():
+        return f"raw_path {folder} is a file, not a folder of export files"
+    return f"raw_path {folder} does not exist"
+
+
+def classify(path: Path, raw_format: str, same_folder_config: bool) -> dict:
+    name = path.name
+    lower = name.lower()
+    if not path.is_file():
+        return entry(name, path, status="ignored", reason=FOLDER_REASON)
+    raw_table = next((table for table in EXPORT_TABLES if lower.startswith(table)), None)
+    file_format = file_format_of(lower)
+    if raw_table is None:
+        if same_folder_config and lower in CONFIG_FILES:
+            return entry(
+                name,
+                path,
+                file_format=file_format,
+                status="configuration",
+                reason="configuration, read through config_path",
+            )
+        return entry(
+            name, path, file_format=file_format, status="ignored", reason=NOT_AN_EXPORT_REASON
+        )
+    if file_format is None:
+        return entry(
+            name,
+            path,
+            raw_table=raw_table,
+            status="refused",
+            reason=unreadable_extension(lower),
+        )
+    family = "parquet" if file_format == "parquet" else "csv"
+    if family != raw_format:
+        kind = "a Parquet file" if family == "parquet" else "a CSV file"
+        return entry(
+            name,
+            path,
+            raw_table=raw_table,
+            file_format=file_format,
+            status="ignored",
+            reason=f"{kind}, and raw_format is {raw_format}: set raw_format: {family}",
+        )
+    return entry(name, path, raw_table=raw_table, file_format=file_format, status="export")
+
+
+def entry(name, path: Path, *, raw_table=None, file_format=None, status, reason=None) -> dict:
+    size = modified = None
+    if path.is_file():
+        stat = path.stat()
+        size = stat.st_size
+        modified = modified_at(stat.st_mtime_ns)
+    return {
+        "file_name": name,
+        "file_path": str(path),
+        "raw_table": raw_table,
+        "file_format": file_format,
+        "status": status,
+        "reason": reason,
+        "file_size_bytes": size,
+        "file_modified_at": modified,
+    }
+
+
+def modified_at(mtime_ns: int) -> dt.datetime:
+    """The modification time in UTC, to the microsecond (a TIMESTAMP's precision)."""
+    return dt.datetime(1970, 1, 1) + dt.timedelta(microseconds=mtime_ns // 1000)
+
+
+def file_format_of(lower_name: str) -> str | None:
+    if lower_name.endswith(".csv.gz"):
+        return "csv.gz"
+    if lower_name.endswith(".csv"):
+        return "csv"
+    if lower_name.endswith(".parquet"):
+        return "parquet"
+    return None
+
+
+def unreadable_extension(lower_name: str) -> str:
+    """Why an export named like this is not read, to follow its name."""
+    suffix = Path(lower_name).suffix
+    if suffix in (".xlsx", ".xls", ".xlsm", ".ods"):
+        return "is a spreadsheet: save it as CSV (UTF-8), or export the CRM table as CSV"
+    if suffix in (".zip", ".gz", ".bz2", ".xz", ".zst", ".7z"):
+        return "is an archive: of compressed files, only gzip-compressed CSV (.csv.gz) is read"
+    shown = f"the extension {suffix}" if suffix else "no extension"
+    return f"has {shown}: CSV files end .csv or .csv.gz, Parquet files .parquet"
+
+
+def _same_folder(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve()
+    except OSError:
+        return False
+
+
+# --- one file ----------------------------------------------------------------------
+
+
+def inspect_file_json(path, file_format, required_columns, encoding) -> str:
+    """inspect_file as the JSON text the models' Jinja reads (fromjson)."""
+    required = [c for c in (required_columns or "").split(",") if c]
+    try:
+        result = inspect_file(path, file_format, required, (encoding or "utf-8").lower())
+    except Exception as error:  # a message, never an engine error
+        result = {"problems": [f"could not be read: {first_line(error)}"]}
+    return json.dumps({"read_options": None, "columns": None, "row_count": None, **result})
+
+
+def inspect_file(path: str, file_format: str, required: list[str], encoding: str) -> dict:
+    """How to read the file, or its problems.
+
+    Returns {"problems": [...]} when it cannot be read, else {"problems": [],
+    "read_options": ..., "columns": [...], "row_count": n}. For CSV,
+    read_options are the read_csv options to read it with and columns the
+    file's columns in order, each required one under its own name (the
+    header's name trimmed and lower-cased) and every other one as
+    extra_<position>; for Parquet, columns are the file's name of each
+    required column, in the order asked. A file without rows needs no
+    reading (no options).
+    """
+    if not Path(path).is_file():
+        return {"problems": ["does not exist"]}
+    if encoding not in ENCODINGS:
+        return {"problems": [f"input_encoding '{encoding}' is not one of {', '.join(ENCODINGS)}"]}
+    if file_format == "parquet":
+        return inspect_parquet(path, required)
+    return inspect_csv(path, file_format == "csv.gz", required, encoding)
+
+
+def inspect_parquet(path: str, required: list[str]) -> dict:
+    with open(path, "rb") as handle:
+        head = handle.read(8)
+        size = handle.seek(0, 2)
+        handle.seek(max(size - 4, 0))
+        tail = handle.read(4)
+    if size == 0:
+        return {"problems": ["is empty (0 bytes), not a Parquet file"]}
+    if not (head.startswith(b"PAR1") and tail == b"PAR1"):
+        kind = kind_of_bytes(head)
+        what = f"it is {kind}" if kind else "it does not start and end with PAR1"
+        return {"problems": [f"is not a Parquet file: {what}"]}
+    with private_duckdb() as connection:
+        try:
+            names = [
+                row[0]
+                for row in connection.execute(
+                    "select column_name from (describe select * from read_parquet(?))", [path]
+                ).fetchall()
+            ]
+            row_count = connection.execute(
+                "select count(*) from read_parquet(?)", [path]
+            ).fetchall()[0][0]
+        except duckdb.Error as error:
+            return {"problems": [f"is not a readable Parquet file: {first_line(error)}"]}
+    by_name = {}
+    for name in names:
+        by_name.setdefault(normalise(name), name)
+    missing = [column for column in required if column not in by_name]
+    if missing:
+        return {
+            "problems": [
+                f"has the wrong columns: {', '.join(required)} are required; it has "
+                f"{', '.join(names) or 'none'} (missing {', '.join(missing)})"
+            ]
+        }
+    columns = [by_name[column] for column in required]
+    return {"problems": [], "read_options": "", "columns": columns, "row_count": row_count}
+
+
+def inspect_csv(path: str, gzipped: bool, required: list[str], encoding: str) -> dict:
+    with open(path, "rb") as handle:
+        head = handle.read(8)
+    if gzipped and not head.startswith(b"\x1f\x8b"):
+        kind = kind_of_bytes(head)
+        return {
+            "problems": [
+                "is named .gz but is not gzip-compressed"
+                + (f": it is {kind}" if kind else "")
+                + "; name plain CSV text .csv"
+            ]
+        }
+    if not gzipped and head.startswith(b"\x1f\x8b"):
+        return {"problems": [f"is gzip-compressed but named .csv: name it {Path(path).name}.gz"]}
+    try:
+        head, encoding_problem = scan_text(path, gzipped, encoding)
+    except (OSError, EOFError, zlib.error) as error:
+        return {"problems": [f"has damaged gzip data: {first_line(error)}"]}
+    not_text = not_csv_text(head, encoding)
+    if not_text:
+        return {"problems": [not_text]}
+    if encoding_problem:
+        return {"problems": [encoding_problem]}
+    text = head.decode(encoding, errors="replace").lstrip("\ufeff")
+    if not text.strip():
+        return {"problems": [], "row_count": 0}
+    header = text.splitlines()[0]
+    delimiter, columns, header_problem = read_header(header, required)
+    if header_problem:
+        return {"problems": [header_problem]}
+    return structure(path, gzipped, encoding, delimiter, columns)
+
+
+def scan_text(path: str, gzipped: bool, encoding: str) -> tuple[bytes, str | None]:
+    """Reads the whole file once: its first bytes, and the first line whose
+    bytes are not text in the encoding (a message)."""
+    opener = gzip.open if gzipped else open
+    decoder = codecs.getincrementaldecoder(encoding)()
+    head = b""
+    lines_before = 0
+    problem = None
+    with opener(path, "rb") as handle:
+        while chunk := handle.read(CHUNK_BYTES):
+            if len(head) < 65536:
+                head += chunk[: 65536 - len(head)]
+            if problem is None:
+                problem = encoding_problem(decoder, chunk, encoding, lines_before)
+            lines_before += chunk.count(b"\n")
+    return head, problem
+
+
+def encoding_problem(decoder, chunk: bytes, encoding: str, lines_before: int) -> str | None:
+    if encoding == "latin-1":
+        # DuckDB's Latin-1 reader refuses 0x80-0x9F, where Windows-1252
+        # puts the euro sign, curly quotes and dashes.
+        match = re.search(rb"[\x80-\x9f]", chunk)
+        if match is None:
+            return None
+        line = lines_before + chunk.count(b"\n", 0, match.start()) + 1
+        return (
+            f"line {line} has the byte 0x{chunk[match.start()]:02x}, which Latin-1 does not define "
+            "(Windows-1252 puts the euro sign, curly quotes and dashes there): "
+            "save the file as UTF-8"
+        )
+    try:
+        decoder.decode(chunk)
+        return None
+    except UnicodeDecodeError as error:
+        line = lines_before + chunk.count(b"\n", 0, error.start) + 1
+        if encoding == "utf-8":
+            return (
+                f"line {line} is not UTF-8 text (byte 0x{chunk[error.start]:02x}): the export "
+                "looks Latin-1 or Windows-1252; save it as UTF-8, or set the var "
+                "input_encoding: latin-1"
+            )
+        return f"line {line} is not {encoding} text (byte 0x{chunk[error.start]:02x})"
+
+
+def not_csv_text(head: bytes, encoding: str) -> str | None:
+    """A message when the first bytes are not text at all."""
+    kind = kind_of_bytes(head)
+    if kind == "UTF-16 text":
+        if encoding == "utf-16":
+            return None
+        return "is UTF-16 text: save it as UTF-8, or set the var input_encoding: utf-16"
+    if kind:
+        advice = {
+            "a zip archive (an Excel workbook is one)": "save the sheet as CSV (UTF-8)",
+            "a Parquet file": "name it .parquet and set the var raw_format: parquet",
+        }.get(kind, "export the table as CSV")
+        return f"is not CSV text: it is {kind}; {advice}"
+    if encoding == "utf-16":
+        return "is not UTF-16 text (no byte order mark): save it as UTF-16, or unset input_encoding"
+    sample = head[:8192]
+    control = sum(1 for byte in sample if byte < 0x20 and byte not in (0x09, 0x0A, 0x0D))
+    if sample and control / len(sample) > 0.05:
+        return "is not CSV text: it holds binary data"
+    return None
+
+
+def kind_of_bytes(head: bytes) -> str | None:
+    """What a file is, from its first bytes, when it is a known non-CSV kind."""
+    if head.startswith(b"\x1f\x8b"):
+        return "gzip-compressed data"
+    if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
+        return "a zip archive (an Excel workbook is one)"
+    if head.startswith(b"PAR1"):
+        return "a Parquet file"
+    if head.startswith(b"%PDF"):
+        return "a PDF document"
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        return "an old Excel (.xls) or Office document"
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "UTF-16 text"
+    sample = head[:64]
+    if len(sample) >= 8 and (
+        sample[1::2].count(0) > len(sample) // 4 or sample[0::2].count(0) > len(sample) // 4
+    ):
+        return "UTF-16 text"
+    return None
+
+
+def normalise(name: str) -> str:
+    return name.strip().strip('"').strip().lower()
+
+
+def read_header(line: str, required: list[str]) -> tuple[str, list[str], str | None]:
+    """The delimiter and the reader's column names, from the header line."""
+    best = None
+    for delimiter in DELIMITERS:
+        written = next(csv.reader([line], delimiter=delimiter))
+        fields = [normalise(field) for field in written]
+        found = [column for column in required if column in fields]
+        if len(found) == len(required):
+            repeated = sorted({c for c in required if fields.count(c) > 1})
+            if repeated:
+                return (
+                    delimiter,
+                    [],
+                    f"line 1: the header names {', '.join(repeated)} more than once",
+                )
+            columns = [
+                field
+                if field in required and fields.index(field) == position
+                else f"extra_{position + 1}"
+                for position, field in enumerate(fields)
+            ]
+            return delimiter, columns, None
+        if best is None or len(found) > len(best[1]):
+            best = (written, found)
+    written, found = best
+    missing = [column for column in required if column not in found]
+    shown = ", ".join(field.strip() for field in written if field.strip()) or "nothing"
+    message = (
+        f"line 1: wrong columns: it must name the columns {', '.join(required)} (in any order; "
+        f"other columns are allowed); it has {shown} (missing {', '.join(missing)})"
+    )
+    if not found:
+        message += ": is the header row missing?"
+    return ",", [], message
+
+
+def structure(path, gzipped, encoding, delimiter, columns) -> dict:
+    """Reads the file with DuckDB's CSV reader and the options the staging
+    views will read it with, and lists the lines it cannot read."""
+    options = csv_read_options(gzipped, encoding, delimiter, columns)
+    with private_duckdb() as connection:
+        try:
+            # fetchall: the rejects table is written when the scan ends.
+            reader = f"read_csv('{sql_text(path)}', {options}, store_rejects = true)"
+            row_count = connection.execute(f"select count(*) from {reader}").fetchall()[0][0]
+            rejects = connection.execute(
+                "select line, error_type, error_message from reject_errors order by line"
+            ).fetchall()
+        except duckdb.Error as error:
+            return {"problems": [f"could not be read as CSV: {first_line(error)}"]}
+    if not rejects:
+        return {"problems": [], "read_options": options, "columns": columns, "row_count": row_count}
+    lines = sorted({line for line, _, _ in rejects})
+    problems = []
+    for line, error_type, message in rejects:
+        text = f"line {line}: {describe_reject(error_type, message, delimiter, len(columns))}"
+        if text not in problems and len(problems) < PROBLEM_LINES_SHOWN:
+            problems.append(text)
+    if len(lines) > PROBLEM_LINES_SHOWN:
+        problems.append(f"and {len(lines) - PROBLEM_LINES_SHOWN} more lines that cannot be read")
+    return {"problems": problems}
+
+
+def describe_reject(error_type: str, message: str, delimiter: str, expected: int) -> str:
+    found = re.search(r"Found: (\d+)", message or "")
+    separator = DELIMITER_NAMES[delimiter]
+    if error_type == "MISSING COLUMNS" and found:
+        return f"{found.group(1)} fields instead of {expected}"
+    if error_type == "TOO MANY COLUMNS" and found:
+        return (
+            f"{found.group(1)} fields instead of {expected} (a {separator} inside a value "
+            "must be in double quotes)"
+        )
+    if error_type == "UNQUOTED VALUE":
+        return "a value opens a double quote that is never closed"
+    if error_type == "LINE SIZE OVER MAXIMUM":
+        size = re.search(r"Actual Size:\s*(\d+)", message or "")
+        actual = f" ({int(size.group(1)):,} bytes)" if size else ""
+        return f"the line is longer than the {MAX_LINE_BYTES:,} bytes a line may have{actual}"
+    if error_type == "INVALID ENCODING":
+        return "not text in the expected encoding"
+    return (message or error_type).strip()
+
+
+def csv_read_options(gzipped, encoding, delimiter, columns) -> str:
+    """The read_csv options every model reads the file with (the staging
+    views take them from stg_crm__export_files): no guessing, the dialect
+    found here."""
+    quoted_columns = ", ".join(f"'{sql_text(column)}': 'VARCHAR'" for column in columns)
+    return ", ".join(
+        [
+            "auto_detect = false",
+            "header = true",
+            f"delim = '{sql_text(delimiter)}'",
+            "quote = '\"'",
+            "escape = '\"'",
+            f"columns = {{{quoted_columns}}}",
+            f"encoding = '{encoding}'",
+            f"compression = '{'gzip' if gzipped else 'none'}'",
+            f"max_line_size = {MAX_LINE_BYTES}",
+        ]
+    )
+
+
+def sql_text(text: str) -> str:
+    return text.replace("'", "''")
+
+
+class private_duckdb:
+    """A small in-memory DuckDB of its own, so an inspection never touches
+    dbt's connection or its transaction."""
+
+    def __enter__(self) -> duckdb.DuckDBPyConnection:
+        self.connection = duckdb.connect(config={"threads": 1, "memory_limit": "256MB"})
+        return self.connection
+
+    def __exit__(self, *exc) -> None:
+        self.connection.close()
+
+
+def first_line(error: BaseException) -> str:
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]

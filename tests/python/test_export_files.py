@@ -1,0 +1,394 @@
+"""Every export file accounted for: read and counted, or refused with a
+message in plain words that stops the build before any mart is published;
+a loaded file that changed or disappeared is never silently ignored.
+
+One published build of good exports comes first; then every malformed kind
+of file is dropped in at once, and the refresh must fail with one line per
+file, publish nothing and leave the published warehouse and its Parquet
+marts as they were. Each kind's line is asserted word for word.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import gzip
+import io
+import os
+import random
+import shutil
+import zipfile
+from pathlib import Path
+
+import duckdb
+import pytest
+from dbt_project_harness import PUBLISHED_MARTS, REPO, DbtProject, write_csv
+from generate_demo_data import LEAD_COLUMNS, TRANSITION_COLUMNS, generate, read_stages
+from reference import compute_marts, read_csv_rows
+from test_marts_match_reference import as_text, assert_marts_match, demo_config
+
+STAGES = read_stages(REPO / "seeds/config/pipeline_stages.csv")
+HEADER = "lead_id,stage_key,entered_at\n"
+REQUIRED = "lead_id, stage_key, entered_at"
+WRONG_COLUMNS = (
+    "line 1: wrong columns: it must name the columns lead_id, stage_key, entered_at "
+    "(in any order; other columns are allowed); it has {} (missing {})"
+)
+
+
+def small_exports(seed: int = 3, leads: int = 120):
+    return generate(
+        leads,
+        seed=seed,
+        stages=STAGES,
+        start=dt.date(2025, 1, 1),
+        months=6,
+        edge_case_rate=0,
+        timestamp_granularity="minute",
+    )
+
+
+def csv_text(rows: list[dict[str, str]], columns: list[str]) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+# name -> (file bytes, the line the build must print for it)
+MALFORMED: dict[str, tuple[bytes, str]] = {
+    "raw_lead_transitions_missing_column.csv": (
+        b"lead_id,entered_at\nL1,2025-01-01\n",
+        WRONG_COLUMNS.format("lead_id, entered_at", "stage_key"),
+    ),
+    "raw_lead_transitions_renamed_column.csv": (
+        b"lead_id,stage,entered_at\nL1,qualification,2025-01-01\n",
+        WRONG_COLUMNS.format("lead_id, stage, entered_at", "stage_key"),
+    ),
+    "raw_lead_transitions_binary.csv": (
+        random.Random(7).randbytes(4096),
+        "is not CSV text: it holds binary data",
+    ),
+    "raw_lead_transitions_gzip.csv": (
+        gzip.compress((HEADER + "L1,qualification,2025-01-01\n").encode(), mtime=0),
+        "is gzip-compressed but named .csv: name it raw_lead_transitions_gzip.csv.gz",
+    ),
+    "raw_lead_transitions_workbook.csv": (
+        b"",  # a zip archive, written below
+        "is not CSV text: it is a zip archive (an Excel workbook is one); "
+        "save the sheet as CSV (UTF-8)",
+    ),
+    "raw_lead_transitions_utf16.csv": (
+        (HEADER + "L1,qualification,2025-01-01\n").encode("utf-16"),
+        "is UTF-16 text: save it as UTF-8, or set the var input_encoding: utf-16",
+    ),
+    "raw_lead_transitions_latin1.csv": (
+        (HEADER + "L1,qualification,2025-01-01\nL1,réunion,2025-01-02\n").encode("latin-1"),
+        "line 3 is not UTF-8 text (byte 0xe9): the export looks Latin-1 or Windows-1252; "
+        "save it as UTF-8, or set the var input_encoding: latin-1",
+    ),
+    "raw_lead_transitions_short_row.csv": (
+        (HEADER + "L1,qualification,2025-01-01\nL1,discovery\nL1,meeting,2025-01-03\n").encode(),
+        "line 3: 2 fields instead of 3",
+    ),
+    "raw_lead_transitions_unquoted_comma.csv": (
+        (HEADER + "L1,qualification,2025-01-01\nL1,disc,overy,2025-01-02\n").encode(),
+        "line 3: 4 fields instead of 3 (a comma inside a value must be in double quotes)",
+    ),
+    "raw_lead_transitions_huge_field.csv": (
+        (HEADER + "L1," + "x" * (10 * 1024 * 1024) + ",2025-01-01\n").encode(),
+        "line 2: the line is longer than the 2,000,000 bytes a line may have (10,485,774 bytes)",
+    ),
+    "raw_lead_transitions_zz_headerless.csv": (
+        b"L5,qualification,2025-01-01\nL6,discovery,2025-01-02\n",
+        WRONG_COLUMNS.format("L5, qualification, 2025-01-01", REQUIRED)
+        + ": is the header row missing?",
+    ),
+    "raw_lead_transitions_unclosed_quote.csv": (
+        (HEADER + 'L1,"qualification,2025-01-01\nL1,discovery,2025-01-02\n').encode(),
+        "line 2: a value opens a double quote that is never closed",
+    ),
+    "raw_lead_transitions_plain.csv.gz": (
+        (HEADER + "L1,qualification,2025-01-01\n").encode(),
+        "is named .gz but is not gzip-compressed; name plain CSV text .csv",
+    ),
+    "raw_leads_2026.xlsx": (
+        b"",  # a zip archive, written below
+        "is a spreadsheet: save it as CSV (UTF-8), or export the CRM table as CSV",
+    ),
+}
+
+
+def workbook_bytes() -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("xl/workbook.xml", "<workbook/>")
+    return out.getvalue()
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory: pytest.TempPathFactory):
+    """A project with a published build of good exports, then the refresh
+    that finds every malformed file."""
+    root = tmp_path_factory.mktemp("files")
+    exports = root / "exports"
+    leads, transitions = small_exports()
+    write_csv(exports / "raw_leads.csv", leads, LEAD_COLUMNS)
+    write_csv(exports / "raw_lead_transitions.csv", transitions, TRANSITION_COLUMNS)
+    project = DbtProject.copy_of_repo(root / "project")
+    project.vars = {"raw_path": str(exports)}
+    project.publish()
+    good = snapshot(project)
+
+    for name, (content, _) in MALFORMED.items():
+        (exports / name).write_bytes(content or workbook_bytes())
+    refresh = project.publish(check=False)
+    return project, good, refresh
+
+
+def snapshot(project: DbtProject) -> dict:
+    marts = {name: sorted(map(repr, project.mart(name)[1])) for name in PUBLISHED_MARTS}
+    folder = project.database.parent / "marts"
+    parquet = {path.name: path.read_bytes() for path in sorted(folder.resolve().iterdir())}
+    return {"marts": marts, "parquet": parquet, "bytes": project.database.stat().st_mtime_ns}
+
+
+@pytest.mark.parametrize("name", sorted(MALFORMED))
+def test_a_malformed_file_stops_the_build_naming_the_file_and_the_problem(published, name):
+    _, _, refresh = published
+    output = refresh.stdout
+    assert f"  - {name} {MALFORMED[name][1]}\n" in output, output[-4000:]
+
+
+def test_the_problems_come_in_one_message_before_any_model_reads_a_file(published):
+    _, _, refresh = published
+    assert refresh.returncode != 0
+    output = refresh.stdout
+    assert "Compilation Error in model stg_crm__export_files" in output
+    lines = [line for line in output.splitlines() if line.startswith("    - raw_")]
+    assert len(lines) == len(MALFORMED), lines
+    assert "Fix or remove these files and build again" in output
+    assert "Runtime Error" not in output and "Traceback" not in output + refresh.stderr
+    for model in ("stg_crm__lead_transitions", "int_leads_checked", "fct_stage_conversion"):
+        assert f"OK created sql table model marts.{model}" not in output
+
+
+def test_the_failed_refresh_leaves_the_published_build_and_its_parquet_marts(published):
+    project, good, refresh = published
+    assert "is unchanged" in refresh.stderr
+    assert snapshot(project) == good
+    leftovers = sorted(p.name for p in project.root.iterdir() if "building" in p.name)
+    assert leftovers == []
+
+
+def test_latin1_exports_are_read_with_input_encoding(tmp_path: Path):
+    exports = tmp_path / "exports"
+    leads, transitions = small_exports(seed=4, leads=40)
+    leads[0]["owner_id"] = "José Müller"
+    exports.mkdir()
+    (exports / "raw_leads.csv").write_bytes(csv_text(leads, LEAD_COLUMNS).encode("latin-1"))
+    (exports / "raw_lead_transitions.csv").write_bytes(
+        csv_text(transitions, TRANSITION_COLUMNS).encode("latin-1")
+    )
+    project = DbtProject.copy_of_repo(tmp_path / "project")
+    project.vars = {"raw_path": str(exports), "input_encoding": "latin-1"}
+    project.dbt("build", "--exclude-resource-type", "unit_test")
+    [row] = project.query(
+        f"select owner_id from marts.fct_lead_stage_visits where lead_id = '{leads[0]['lead_id']}' "
+        "limit 1"
+    )
+    assert row["owner_id"] == "José Müller"
+
+
+def test_exports_in_any_case_gzip_and_semicolons_are_read_and_every_file_is_listed(
+    tmp_path: Path,
+):
+    """Upper-case extensions, gzip-compressed CSV and a semicolon-separated
+    file are read; other files are listed as ignored; every raw row is
+    accounted for, and the marts equal the reference on all the rows."""
+    exports = tmp_path / "exports"
+    leads, transitions = small_exports(seed=9, leads=150)
+    third = len(transitions) // 3
+    parts = [transitions[:third], transitions[third : 2 * third], transitions[2 * third :]]
+    exports.mkdir()
+    (exports / "RAW_LEADS.CSV").write_text(csv_text(leads, LEAD_COLUMNS))
+    (exports / "raw_lead_transitions_a.CSV.GZ").write_bytes(
+        gzip.compress(csv_text(parts[0], TRANSITION_COLUMNS).encode(), mtime=0)
+    )
+    (exports / "Raw_Lead_Transitions_b.csv").write_text(
+        csv_text(parts[1], TRANSITION_COLUMNS).replace(",", ";")
+    )
+    (exports / "raw_lead_transitions_c.csv").write_text(csv_text(parts[2], TRANSITION_COLUMNS))
+    (exports / "README.txt").write_text("exported from the CRM on Monday")
+    shutil.copyfile(REPO / "seeds/config/pipeline_stages.csv", exports / "pipeline_stages.csv")
+    duckdb.connect().execute(
+        f"copy (select 'x' as lead_id) to '{exports / 'raw_leads_old.parquet'}' (format parquet)"
+    )
+    project = DbtProject.copy_of_repo(tmp_path / "project")
+    project.vars = {"raw_path": str(exports), "config_path": str(exports)}
+    for name in ("stage_benchmarks", "revenue_targets"):
+        shutil.copyfile(REPO / f"seeds/config/{name}.csv", exports / f"{name}.csv")
+    result = project.dbt("build", "--exclude-resource-type", "unit_test")
+    assert "WARN 1 export_files_of_the_other_raw_format_are_read" in result.stdout
+
+    report = {row["file_name"]: row for row in project.mart("rpt_export_files")[1]}
+    expected_rows = {
+        "RAW_LEADS.CSV": len(leads),
+        "raw_lead_transitions_a.CSV.GZ": len(parts[0]),
+        "Raw_Lead_Transitions_b.csv": len(parts[1]),
+        "raw_lead_transitions_c.csv": len(parts[2]),
+    }
+    assert {name: (row["status"], row["row_count"]) for name, row in report.items()} == {
+        **{name: ("read", rows) for name, rows in expected_rows.items()},
+        "README.txt": ("ignored", None),
+        "raw_leads_old.parquet": ("ignored", None),
+        "pipeline_stages.csv": ("configuration", None),
+        "stage_benchmarks.csv": ("configuration", None),
+        "revenue_targets.csv": ("configuration", None),
+    }
+    assert report["raw_leads_old.parquet"]["reason"] == (
+        "a Parquet file, and raw_format is csv: set raw_format: parquet"
+    )
+    for name, path in ((n, exports / n) for n in report):
+        assert report[name]["file_size_bytes"] == path.stat().st_size
+
+    quality = project.query(
+        "select table_name, sum(row_count) as n from marts.rpt_data_quality group by 1"
+    )
+    assert {row["table_name"]: row["n"] for row in quality} == {
+        "raw_leads": len(leads),
+        "raw_lead_transitions": len(transitions),
+    }
+    expected = compute_marts(
+        as_text(leads), as_text(transitions), *demo_config().values(), as_of_date=None
+    )
+    assert_marts_match(project, expected)
+
+
+def write_base_exports(exports: Path) -> tuple[list[dict], list[dict]]:
+    leads, transitions = small_exports(seed=12, leads=200)
+    half = len(transitions) // 2
+    write_csv(exports / "raw_leads.csv", leads, LEAD_COLUMNS)
+    write_csv(exports / "raw_lead_transitions_1.csv", transitions[:half], TRANSITION_COLUMNS)
+    write_csv(exports / "raw_lead_transitions_2.csv", transitions[half:], TRANSITION_COLUMNS)
+    return leads, transitions
+
+
+def marts_of(project: DbtProject) -> dict[str, list]:
+    names = [*PUBLISHED_MARTS, "rpt_data_quality", "rejected_leads", "rejected_lead_transitions"]
+    return {name: sorted(map(repr, project.mart(name)[1])) for name in names}
+
+
+def test_a_changed_or_removed_export_file_rebuilds_from_scratch(tmp_path: Path):
+    """Through the publisher (make build): a new file refreshes the
+    published warehouse; a loaded file changed in place, then one removed,
+    each rebuild from scratch, equal to a build on the files as they are."""
+    exports = tmp_path / "exports"
+    write_base_exports(exports)
+    project = DbtProject.copy_of_repo(tmp_path / "project")
+    project.vars = {"raw_path": str(exports)}
+    fresh = DbtProject.copy_of_repo(tmp_path / "fresh")
+    fresh.vars = project.vars
+    project.publish()
+    leads = read_csv_rows(str(exports / "raw_leads.csv"))
+    write_csv(
+        exports / "raw_lead_transitions_3.csv",
+        [{"lead_id": leads[0]["lead_id"], "stage_key": "closed_lost", "entered_at": "2025-06-30"}],
+        TRANSITION_COLUMNS,
+    )
+    incremental = project.publish()
+    assert "refreshing the published warehouse (same inputs" in incremental.stderr
+
+    changed = exports / "raw_lead_transitions_1.csv"
+    rows = read_csv_rows(str(changed))
+    write_csv(changed, rows[: len(rows) // 2], TRANSITION_COLUMNS)
+    refresh = project.publish()
+    assert (
+        "rebuilding from scratch: export file raw_lead_transitions_1.csv changed ("
+        in refresh.stderr
+    )
+    fresh.dbt("build", "--full-refresh", "--exclude-resource-type", "unit_test")
+    assert marts_of(project) == marts_of(fresh)
+
+    (exports / "raw_lead_transitions_2.csv").unlink()
+    refresh = project.publish()
+    assert (
+        "rebuilding from scratch: export file raw_lead_transitions_2.csv was removed"
+        in refresh.stderr
+    )
+    fresh.dbt("build", "--full-refresh", "--exclude-resource-type", "unit_test")
+    assert marts_of(project) == marts_of(fresh)
+
+
+def test_a_plain_dbt_build_never_mixes_inputs_or_reads_a_stale_file(tmp_path: Path):
+    """Without the publisher, dbt itself stops: onto a warehouse of the demo
+    seeds, and after a loaded file changed or disappeared, naming what to run."""
+    exports = tmp_path / "exports"
+    write_base_exports(exports)
+    project = DbtProject.copy_of_repo(tmp_path / "project")
+    project.dbt("build", "--exclude-resource-type", "unit_test")
+    own_data = {"raw_path": str(exports)}
+    onto_demo = project.dbt(
+        "build", "--exclude-resource-type", "unit_test", extra_vars=own_data, check=False
+    )
+    assert onto_demo.returncode != 0
+    assert "the warehouse holds the demo seed raw_leads: it was built without raw_path" in (
+        onto_demo.stdout
+    )
+
+    project.dbt(
+        "build", "--full-refresh", "--exclude-resource-type", "unit_test", extra_vars=own_data
+    )
+    before = marts_of(project)
+    target = exports / "raw_lead_transitions_2.csv"
+    target.write_text(target.read_text() + "L-NEW,qualification,2025-06-01\n")
+    (exports / "raw_lead_transitions_1.csv").unlink()
+    result = project.dbt(
+        "build", "--exclude-resource-type", "unit_test", extra_vars=own_data, check=False
+    )
+    assert result.returncode != 0
+    output = " ".join(result.stdout.split())
+    size = target.stat().st_size
+    for line in (
+        f"Export files changed since the warehouse loaded them (in {exports}):",
+        "- raw_lead_transitions_1.csv was removed (loaded ",
+        f"- raw_lead_transitions_2.csv changed: {size:,} bytes now, ",
+        "a plain dbt build needs --full-refresh.",
+    ):
+        assert line in output, output[-3000:]
+    assert marts_of(project) == before, "nothing downstream ran"
+
+
+def test_the_inspection_reads_a_file_with_the_options_the_views_use(tmp_path: Path):
+    """The plugin's functions on their own (no dbt): what stg_crm__export_files
+    records is what DuckDB then reads, row for row."""
+    import json
+    import sys
+
+    sys.path.insert(0, str(REPO / "plugins"))
+    import sales_pipeline_files as files
+
+    path = tmp_path / "raw_lead_transitions.csv"
+    path.write_text(
+        '\ufeff"Stage_Key" ; lead_id ;note;ENTERED_AT\r\n'
+        'qualification;L1;"a; b";2025-01-01\r\n'
+        'discovery;L1;"two\nlines";2025-01-02\r\n'
+    )
+    plan = json.loads(
+        files.inspect_file_json(str(path), "csv", "lead_id,stage_key,entered_at", "utf-8")
+    )
+    assert plan["problems"] == [] and plan["row_count"] == 2
+    assert plan["columns"] == ["stage_key", "lead_id", "extra_3", "entered_at"]
+    rows = (
+        duckdb.connect()
+        .execute(
+            f"select lead_id, stage_key, entered_at from read_csv('{path}', {plan['read_options']})"
+        )
+        .fetchall()
+    )
+    assert rows == [("L1", "qualification", "2025-01-01"), ("L1", "discovery", "2025-01-02")]
+    listed = {e["file_name"]: e for e in files.list_folder(str(tmp_path), "csv", None)}
+    stat = os.stat(path)
+    assert listed["raw_lead_transitions.csv"]["file_size_bytes"] == stat.st_size
+    assert listed["raw_lead_transitions.csv"]["status"] == "export"
