@@ -1,7 +1,8 @@
 """Every dbt seed and model as a Dagster asset, grouped by layer; dbt data
 tests arrive as asset checks on their models. Each run builds a copy of the
-warehouse and publishes it only when the whole dbt invocation succeeds
-(orchestration.publish)."""
+warehouse and publishes it only when the whole run succeeds; a run with
+other inputs than the published warehouse's, or after a loaded export file
+changed, starts from an empty copy (orchestration.publish)."""
 
 import os
 from collections.abc import Iterator, Mapping
@@ -9,11 +10,18 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from dagster import AssetExecutionContext, Config, DailyPartitionsDefinition
+from dagster import (
+    AssetExecutionContext,
+    BackfillPolicy,
+    Config,
+    ConfigurableResource,
+    DailyPartitionsDefinition,
+)
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
+from orchestration.build_inputs import BuildInputs
 from orchestration.dbt_args import history_day_args, refresh_args
-from orchestration.project import history_start_date, pipeline_project, raw_format, raw_path
+from orchestration.project import history_start_date, pipeline_project
 from orchestration.publish import building_copy, published_warehouse
 
 
@@ -24,6 +32,40 @@ class LayerTranslator(DagsterDbtTranslator):
         # fqn is [project, folder, ..., name]: the first folder is the layer.
         fqn = dbt_resource_props.get("fqn", [])
         return fqn[1] if len(fqn) > 2 else "default"
+
+
+class PipelineInputs(ConfigurableResource):
+    """What the warehouse reads: the team's export folder (empty: the demo
+    seeds), its format, its configuration folder (empty: seeds/config), and
+    how its files are written. Defaults come from PIPELINE_RAW_PATH,
+    PIPELINE_RAW_FORMAT, PIPELINE_CONFIG_PATH,
+    PIPELINE_INPUT_TIMESTAMP_FORMAT and PIPELINE_INPUT_ENCODING."""
+
+    raw_path: str | None = None
+    raw_format: str = "csv"
+    config_path: str | None = None
+    input_timestamp_format: str | None = None
+    input_encoding: str | None = None
+
+    @classmethod
+    def from_env(cls) -> "PipelineInputs":
+        inputs = BuildInputs.from_env()
+        return cls(
+            raw_path=inputs.raw_path,
+            raw_format=inputs.raw_format,
+            config_path=inputs.config_path,
+            input_timestamp_format=inputs.input_timestamp_format,
+            input_encoding=inputs.input_encoding,
+        )
+
+    def build_inputs(self) -> BuildInputs:
+        return BuildInputs(
+            raw_path=self.raw_path,
+            raw_format=self.raw_format,
+            config_path=self.config_path,
+            input_timestamp_format=self.input_timestamp_format,
+            input_encoding=self.input_encoding,
+        )
 
 
 class RefreshConfig(Config):
@@ -44,12 +86,16 @@ history_partitions = DailyPartitionsDefinition(start_date=history_start_date(), 
     name="pipeline_warehouse",
 )
 def pipeline_warehouse(
-    context: AssetExecutionContext, dbt: DbtCliResource, config: RefreshConfig
+    context: AssetExecutionContext,
+    dbt: DbtCliResource,
+    pipeline_inputs: PipelineInputs,
+    config: RefreshConfig,
 ) -> Iterator[Any]:
     """Seeds, staging, intermediate models and the published marts, as of one date."""
-    args = refresh_args(config.as_of_date, raw_path(), raw_format())
-    with building_copy(published_warehouse()) as building:
-        with dbt_writes_to(building):
+    inputs = pipeline_inputs.build_inputs()
+    args = refresh_args(config.as_of_date, inputs.dbt_vars())
+    with building_copy(published_warehouse(), inputs, log=context.log.info) as building:
+        with dbt_writes_to(building.path):
             invocation = dbt.cli(args, context=context)
         yield from invocation.stream()
 
@@ -60,13 +106,28 @@ def pipeline_warehouse(
     select="tag:history",
     dagster_dbt_translator=translator,
     partitions_def=history_partitions,
+    # A backfill of a date range is one run: one copy of the warehouse,
+    # the days computed one after the other.
+    backfill_policy=BackfillPolicy.single_run(),
     name="stage_conversion_history",
 )
-def stage_conversion_history(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
-    """One day of fct_stage_conversion_daily: the partition's date is the as-of date."""
-    compute, record = history_day_args(context.partition_key, raw_path(), raw_format())
-    with building_copy(published_warehouse()) as building:
-        with dbt_writes_to(building):
+def stage_conversion_history(
+    context: AssetExecutionContext, dbt: DbtCliResource, pipeline_inputs: PipelineInputs
+) -> Iterator[Any]:
+    """The days of the run's partitions (one, or a backfill's range) in
+    fct_stage_conversion_daily: each partition's date is its as-of date."""
+    inputs = pipeline_inputs.build_inputs()
+    days = sorted(context.partition_keys)
+    with building_copy(published_warehouse(), inputs, log=context.log.info) as building:
+        with dbt_writes_to(building.path):
+            if building.from_scratch:
+                # The published marts are rebuilt too, not only the history.
+                dbt.cli([*refresh_args(None, inputs.dbt_vars()), "--exclude", "tag:history"]).wait()
+            for day in days[:-1]:
+                compute, record = history_day_args(day, inputs.dbt_vars())
+                dbt.cli(compute).wait()
+                dbt.cli(record, context=context).wait()
+            compute, record = history_day_args(days[-1], inputs.dbt_vars())
             dbt.cli(compute).wait()
             invocation = dbt.cli(record, context=context)
         yield from invocation.stream()

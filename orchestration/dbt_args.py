@@ -5,26 +5,22 @@ from __future__ import annotations
 import json
 
 
-def dbt_vars(as_of_date: str | None, raw_path: str | None, raw_format: str = "csv") -> dict:
-    """dbt vars of a refresh: the as-of date it describes and the team's export folder."""
-    run_vars: dict[str, object] = {}
+def dbt_vars(as_of_date: str | None, input_vars: dict[str, str] | None = None) -> dict:
+    """dbt vars of a refresh: the as-of date it describes and what it reads
+    (BuildInputs.dbt_vars: the team's export folder, configuration, ...)."""
+    run_vars: dict[str, object] = dict(input_vars or {})
     if as_of_date:
         run_vars["as_of_date"] = as_of_date
-    if raw_path:
-        run_vars["raw_path"] = raw_path
-        run_vars["raw_format"] = raw_format
     return run_vars
 
 
-def refresh_args(
-    as_of_date: str | None, raw_path: str | None, raw_format: str = "csv"
-) -> list[str]:
+def refresh_args(as_of_date: str | None, input_vars: dict[str, str] | None = None) -> list[str]:
     """`dbt build` of the warehouse as of a date (selection is added by dagster-dbt)."""
-    return ["build", "--vars", json.dumps(dbt_vars(as_of_date, raw_path, raw_format))]
+    return ["build", "--vars", json.dumps(dbt_vars(as_of_date, input_vars))]
 
 
 def history_day_args(
-    day: str, raw_path: str | None, raw_format: str = "csv"
+    day: str, input_vars: dict[str, str] | None = None
 ) -> tuple[list[str], list[str]]:
     """The two dbt commands that add one past day to the history table.
 
@@ -33,7 +29,7 @@ def history_day_args(
     marts keep describing the latest date; then the history model (and its
     tests) copies that day's stage conversion in.
     """
-    run_vars = {**dbt_vars(day, raw_path, raw_format), "history_as_of_build": True}
+    run_vars = {**dbt_vars(day, input_vars), "history_as_of_build": True}
     as_of_vars = json.dumps(run_vars)
     compute = ["run", "--exclude", "tag:history", "--vars", as_of_vars]
     record = ["build", "--vars", as_of_vars]

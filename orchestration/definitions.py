@@ -5,7 +5,7 @@ from __future__ import annotations
 from dagster import Definitions
 from dagster_dbt import DbtCliResource
 
-from orchestration.assets import pipeline_warehouse, stage_conversion_history
+from orchestration.assets import PipelineInputs, pipeline_warehouse, stage_conversion_history
 from orchestration.project import DBT_EXECUTABLE, pipeline_project
 from orchestration.schedules import daily_history, daily_refresh, history_job, refresh_job
 from orchestration.sensors import raw_exports_sensor
@@ -15,5 +15,8 @@ defs = Definitions(
     jobs=[refresh_job, history_job],
     schedules=[daily_refresh, daily_history],
     sensors=[raw_exports_sensor],
-    resources={"dbt": DbtCliResource(project_dir=pipeline_project, dbt_executable=DBT_EXECUTABLE)},
+    resources={
+        "dbt": DbtCliResource(project_dir=pipeline_project, dbt_executable=DBT_EXECUTABLE),
+        "pipeline_inputs": PipelineInputs.from_env(),
+    },
 )

@@ -7,27 +7,32 @@ from pathlib import Path
 
 from dagster import RunRequest, SensorEvaluationContext, SkipReason, sensor
 
-from orchestration.project import watched_raw_folder
+from orchestration.assets import PipelineInputs
+from orchestration.build_inputs import (
+    REPO_ROOT,
+    export_fingerprints,
+    published_record,
+    rebuild_reason,
+)
+from orchestration.publish import published_warehouse
 from orchestration.schedules import refresh_job, refresh_run_config
 
-RAW_TABLES = ("raw_leads", "raw_lead_transitions")
 
-
-def export_fingerprints(folder: Path) -> dict[str, list[int]]:
-    """Size and modification time of every raw export file in the folder."""
-    fingerprints = {}
-    for path in sorted(folder.glob("raw_*")):
-        if path.is_file() and path.name.startswith(RAW_TABLES):
-            stat = path.stat()
-            fingerprints[path.name] = [stat.st_size, stat.st_mtime_ns]
-    return fingerprints
+def watched_folder(inputs: PipelineInputs) -> Path:
+    """The folder whose exports the sensor watches: raw_path, else the demo seeds."""
+    return Path(inputs.raw_path or REPO_ROOT / "seeds" / "raw")
 
 
 @sensor(job=refresh_job, minimum_interval_seconds=60)
-def raw_exports_sensor(context: SensorEvaluationContext):
+def raw_exports_sensor(context: SensorEvaluationContext, pipeline_inputs: PipelineInputs):
     """New, changed or removed export files request one refresh as of today;
-    unchanged files request nothing. The cursor keeps the last fingerprints."""
-    folder = watched_raw_folder()
+    unchanged files request nothing. The cursor keeps the last fingerprints
+    (size and modification time of each raw_leads* / raw_lead_transitions*
+    file). The refresh decides what it rebuilds as every refresh does
+    (orchestration.publish): only the new files when the files it read are
+    unchanged, from scratch after a loaded file changed or disappeared; the
+    request carries that decision in its tags, for the UI."""
+    folder = watched_folder(pipeline_inputs)
     current = export_fingerprints(folder)
     previous = json.loads(context.cursor) if context.cursor else None
     if current == previous:
@@ -36,7 +41,21 @@ def raw_exports_sensor(context: SensorEvaluationContext):
     if not current:
         return SkipReason(f"no raw export files in {folder}")
     changed = sorted(name for name in current if (previous or {}).get(name) != current[name])
+    removed = sorted(set(previous or {}) - set(current))
     run_key = hashlib.sha256(json.dumps(current, sort_keys=True).encode()).hexdigest()[:16]
     as_of_date = datetime.now(UTC).date().isoformat()
-    context.log.info(f"raw exports changed: {', '.join(changed) or 'files removed'}")
-    return RunRequest(run_key=run_key, run_config=refresh_run_config(as_of_date))
+    published = published_warehouse()
+    reason = None
+    if published.exists():
+        reason = rebuild_reason(
+            published_record(published), pipeline_inputs.build_inputs().record()
+        )
+    refresh = f"from scratch: {reason}" if reason else "incremental"
+    context.log.info(
+        f"raw exports changed: {', '.join(changed + removed) or 'files removed'}; refresh {refresh}"
+    )
+    return RunRequest(
+        run_key=run_key,
+        run_config=refresh_run_config(as_of_date),
+        tags={"pipeline/refresh": refresh[:200]},
+    )

@@ -15,7 +15,7 @@ from dagster import (
     build_sensor_context,
     materialize,
 )
-from dbt_project_harness import DBT, REPO, DbtProject
+from dbt_project_harness import DBT, REPO, DbtProject, write_csv
 
 HISTORY_DAYS = ["2026-06-28", "2026-06-29", "2026-06-30"]
 
@@ -41,16 +41,20 @@ def defs(manifest):
 
 
 def test_dbt_arguments_carry_the_date_and_the_team_folder():
+    from orchestration.build_inputs import BuildInputs
     from orchestration.dbt_args import dbt_vars, history_day_args, refresh_args
 
-    assert dbt_vars(None, None) == {}
-    assert dbt_vars("2026-11-28", "/data", "parquet") == {
+    assert dbt_vars(None) == {}
+    team = BuildInputs(raw_path="/data", raw_format="parquet", config_path="/config")
+    assert dbt_vars("2026-11-28", team.dbt_vars()) == {
         "as_of_date": "2026-11-28",
         "raw_path": "/data",
         "raw_format": "parquet",
+        "config_path": "/config",
     }
-    assert refresh_args("2026-11-28", None) == ["build", "--vars", '{"as_of_date": "2026-11-28"}']
-    compute, record = history_day_args("2026-06-30", None)
+    assert BuildInputs(raw_format="parquet").dbt_vars() == {}, "no raw_format without raw_path"
+    assert refresh_args("2026-11-28") == ["build", "--vars", '{"as_of_date": "2026-11-28"}']
+    compute, record = history_day_args("2026-06-30")
     assert compute[:3] == ["run", "--exclude", "tag:history"]
     for args in (compute, record):
         assert json.loads(args[-1]) == {"as_of_date": "2026-06-30", "history_as_of_build": True}
@@ -103,15 +107,16 @@ def test_daily_history_tick_records_the_day_that_just_ended(defs):
     assert [request.partition_key for request in requests] == ["2026-11-27"]
 
 
-def test_sensor_requests_a_refresh_for_new_or_changed_files_only(tmp_path, monkeypatch, defs):
+def test_sensor_requests_a_refresh_for_new_or_changed_files_only(tmp_path, defs):
+    from orchestration.assets import PipelineInputs
     from orchestration.sensors import raw_exports_sensor
 
-    monkeypatch.setenv("PIPELINE_RAW_PATH", str(tmp_path))
     (tmp_path / "raw_leads.csv").write_text("lead_id\nL1\n")
     (tmp_path / "notes.txt").write_text("not an export")
+    inputs = PipelineInputs(raw_path=str(tmp_path))
 
     def evaluate(cursor):
-        with build_sensor_context(cursor=cursor, definitions=defs) as context:
+        with build_sensor_context(cursor=cursor, resources={"pipeline_inputs": inputs}) as context:
             result = raw_exports_sensor(context)
             return result, context.cursor
 
@@ -124,14 +129,18 @@ def test_sensor_requests_a_refresh_for_new_or_changed_files_only(tmp_path, monke
     (tmp_path / "notes.txt").write_text("still not an export")
     assert isinstance(evaluate(cursor)[0], SkipReason), "other files do not count"
 
-    (tmp_path / "raw_lead_transitions_2026_11.csv").write_text("lead_id,stage_key,entered_at\n")
+    (tmp_path / "RAW_LEAD_TRANSITIONS_2026_11.CSV.GZ").write_bytes(b"")
     new_file, cursor_after_new = evaluate(cursor)
     assert isinstance(new_file, RunRequest) and new_file.run_key != first.run_key
 
     with (tmp_path / "raw_leads.csv").open("a") as handle:
         handle.write("L2\n")
-    changed, _ = evaluate(cursor_after_new)
+    changed, cursor_after_change = evaluate(cursor_after_new)
     assert isinstance(changed, RunRequest)
+
+    (tmp_path / "raw_leads.csv").unlink()
+    removed, _ = evaluate(cursor_after_change)
+    assert isinstance(removed, RunRequest)
 
 
 @pytest.fixture(scope="module")
@@ -139,13 +148,16 @@ def materialized(defs, tmp_path_factory):
     """Every non-history asset materialized in-process into a DuckDB file."""
     from dagster_dbt import DbtCliResource
 
-    from orchestration.assets import pipeline_warehouse
+    from orchestration.assets import PipelineInputs, pipeline_warehouse
     from orchestration.project import DBT_EXECUTABLE
 
     database = tmp_path_factory.mktemp("dagster") / "warehouse.duckdb"
     previous = os.environ.get("PIPELINE_DUCKDB_PATH")
     os.environ["PIPELINE_DUCKDB_PATH"] = str(database)
-    resources = {"dbt": DbtCliResource(project_dir=str(REPO), dbt_executable=DBT_EXECUTABLE)}
+    resources = {
+        "dbt": DbtCliResource(project_dir=str(REPO), dbt_executable=DBT_EXECUTABLE),
+        "pipeline_inputs": PipelineInputs(),
+    }
     instance = DagsterInstance.ephemeral()
     result = materialize([pipeline_warehouse], resources=resources, instance=instance)
     yield result, database, resources, instance
@@ -170,17 +182,26 @@ def test_all_assets_materialize_and_every_check_passes(materialized, defs):
     assert all(evaluation.passed for evaluation in evaluations)
 
 
-def test_backfilled_days_equal_separate_builds_and_leave_the_marts_alone(materialized, tmp_path):
+def test_a_backfill_of_three_days_in_one_run_equals_three_dated_builds(materialized, tmp_path):
+    """A date range launched as one run (the asset's backfill policy): the
+    run computes each day in turn, and the published marts stay as they were."""
     from orchestration.assets import stage_conversion_history
 
     _, database, resources, instance = materialized
     before = query(database, "select * from marts.fct_stage_conversion order by stage_key")
-    for day in HISTORY_DAYS:
-        result = materialize(
-            [stage_conversion_history], partition_key=day, resources=resources, instance=instance
-        )
-        assert result.success
-        assert all(evaluation.passed for evaluation in result.get_asset_check_evaluations())
+    result = materialize(
+        [stage_conversion_history],
+        resources=resources,
+        instance=instance,
+        tags={
+            "dagster/asset_partition_range_start": HISTORY_DAYS[0],
+            "dagster/asset_partition_range_end": HISTORY_DAYS[-1],
+        },
+    )
+    assert result.success
+    assert all(evaluation.passed for evaluation in result.get_asset_check_evaluations())
+    materialized_days = {event.partition for event in result.get_asset_materialization_events()}
+    assert materialized_days == set(HISTORY_DAYS)
 
     assert query(database, "select * from marts.fct_stage_conversion order by stage_key") == before
     assert {row["as_of_date"] for row in before} == {date(2026, 8, 31)}
@@ -205,3 +226,69 @@ def query(database: Path, sql: str) -> list[dict]:
         cursor = connection.execute(sql)
         names = [column[0] for column in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def test_the_sensors_refresh_after_a_file_changed_equals_a_build_from_scratch(
+    tmp_path, monkeypatch, defs
+):
+    """The team's files through the Dagster resources: a loaded export
+    changed in place makes the sensor request a refresh, which rebuilds from
+    scratch (the request says so), never the stale numbers."""
+    import datetime as dt
+
+    from dagster_dbt import DbtCliResource
+    from generate_demo_data import LEAD_COLUMNS, TRANSITION_COLUMNS, generate, read_stages
+
+    from orchestration.assets import PipelineInputs, pipeline_warehouse
+    from orchestration.project import DBT_EXECUTABLE
+    from orchestration.sensors import raw_exports_sensor
+
+    exports = tmp_path / "exports"
+    leads, transitions = generate(
+        150,
+        seed=8,
+        stages=read_stages(REPO / "seeds/config/pipeline_stages.csv"),
+        start=dt.date(2025, 1, 1),
+        months=6,
+        edge_case_rate=2,
+    )
+    write_csv(exports / "raw_leads.csv", leads, LEAD_COLUMNS)
+    half = len(transitions) // 2
+    write_csv(exports / "raw_lead_transitions_1.csv", transitions[:half], TRANSITION_COLUMNS)
+    write_csv(exports / "raw_lead_transitions_2.csv", transitions[half:], TRANSITION_COLUMNS)
+    database = tmp_path / "published" / "warehouse.duckdb"
+    monkeypatch.setenv("PIPELINE_DUCKDB_PATH", str(database))
+    inputs = PipelineInputs(raw_path=str(exports))
+    resources = {
+        "dbt": DbtCliResource(project_dir=str(REPO), dbt_executable=DBT_EXECUTABLE),
+        "pipeline_inputs": inputs,
+    }
+
+    def sensor_request(cursor):
+        with build_sensor_context(cursor=cursor, resources={"pipeline_inputs": inputs}) as context:
+            return raw_exports_sensor(context), context.cursor
+
+    first, cursor = sensor_request(None)
+    instance = DagsterInstance.ephemeral()
+    assert materialize(
+        [pipeline_warehouse], resources=resources, instance=instance, run_config=first.run_config
+    ).success
+
+    write_csv(exports / "raw_lead_transitions_1.csv", transitions[: half // 2], TRANSITION_COLUMNS)
+    request, _ = sensor_request(cursor)
+    assert isinstance(request, RunRequest)
+    assert request.tags["pipeline/refresh"].startswith(
+        "from scratch: export file raw_lead_transitions_1.csv changed"
+    )
+    result = materialize(
+        [pipeline_warehouse], resources=resources, instance=instance, run_config=request.run_config
+    )
+    assert result.success
+
+    as_of_date = request.run_config["ops"]["pipeline_warehouse"]["config"]["as_of_date"]
+    fresh = DbtProject.copy_of_repo(tmp_path / "fresh")
+    fresh.vars = {"raw_path": str(exports), "as_of_date": as_of_date}
+    fresh.dbt("build", "--exclude-resource-type", "unit_test")
+    for mart in ("fct_stage_conversion", "fct_lead_stage_visits", "rpt_data_quality"):
+        sql = f"select * from marts.{mart} order by all"
+        assert query(database, sql) == fresh.query(sql), mart
