@@ -44,7 +44,7 @@ stage, one or more lost stages. Nothing refers to particular stage keys.
   mid_market ~25k in whole dollars, enterprise ~90k rounded to 100); empty
   for ~10 % of the leads that are not won.
 
-Edge cases of metric-spec section 2 (probabilities x ``edge_case_rate``,
+Edge cases of metric-docs/metrics.md section 2 (probabilities x ``edge_case_rate``,
 capped at 1; ``edge_case_rate=0`` gives clean, canonical data; losses,
 stalls, rep_07 and missing amounts are the business story and not scaled):
 

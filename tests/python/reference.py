@@ -1,6 +1,6 @@
 """Independent Python reference implementation of the sales-pipeline metric spec.
 
-Written from the metric specification (shared/docs/metric-spec.md) alone (it shares no code with the
+Written from the metric definitions (docs/metrics.md) alone (it shares no code with the
 dbt SQL). pytest compares the dbt marts against what this module computes.
 
 Only the Python 3.11 standard library is used.
@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 Row = dict[str, str | None]
 
-# Columns of each published mart, in spec §7 order.
+# Columns of each published mart, in docs/metrics.md section 7 order.
 MART_COLUMNS: dict[str, list[str]] = {
     "fct_lead_stage_visits": [
         "lead_id",

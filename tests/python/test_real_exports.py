@@ -4,7 +4,8 @@ for by the mapping report, every written row by rpt_data_quality, and a few
 facts read by hand from the export files come out of the marts.
 
 The exports live outside the repository (their licenses are unstated):
-PIPELINE_SHARED_DATA, else <repo>/../shared/data, else /work/shared/data. Without it the
+PIPELINE_SHARED_DATA, else the first shared/data beside the repository or beside one of
+its parent folders (a clone in a subfolder finds it too). Without it the
 module skips; with it, a missing export is a failure. One dbt build per
 export (module-scoped fixtures, ~15-20 s each).
 """
@@ -33,12 +34,13 @@ from map_crm_exports import (
     map_salesforce,
 )
 
-# The first that exists: the env var, beside the repository, the team's shared folder.
-CANDIDATES = [
-    Path(os.environ.get("PIPELINE_SHARED_DATA") or REPO.parent / "shared" / "data"),
-    REPO.parent / "shared" / "data",
-    Path("/work/shared/data"),
-]
+# The first that exists: the env var, else shared/data beside the repository
+# or beside one of its parent folders.
+CANDIDATES = (
+    [Path(os.environ["PIPELINE_SHARED_DATA"])]
+    if os.environ.get("PIPELINE_SHARED_DATA")
+    else [folder / "shared" / "data" for folder in REPO.parents]
+)
 SHARED_DATA = next((path for path in CANDIDATES if path.is_dir()), CANDIDATES[0])
 if not SHARED_DATA.is_dir():
     pytest.skip(

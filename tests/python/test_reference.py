@@ -1,6 +1,6 @@
 """Self-checks of the Python reference implementation (tests/python/reference.py).
 
-Expected values are worked out by hand from /work/shared/docs/metric-spec.md.
+Expected values are worked out by hand from docs/metrics.md.
 """
 
 from __future__ import annotations
