@@ -121,7 +121,12 @@ def mart_fingerprints(database: Path) -> dict[str, tuple]:
         ).fetchall()
         fingerprints = {}
         for (mart,) in marts:
-            columns = [row[0] for row in connection.execute(f"describe marts.{mart}").fetchall()]
+            # loaded_at (rpt_export_files) is when a run first read a file.
+            columns = [
+                row[0]
+                for row in connection.execute(f"describe marts.{mart}").fetchall()
+                if row[0] != "loaded_at"
+            ]
             fingerprints[mart] = connection.execute(
                 f"select count(*), sum(hash({', '.join(columns)})::hugeint) from marts.{mart}"
             ).fetchone()

@@ -7,6 +7,7 @@ changed, starts from an empty copy (orchestration.publish)."""
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ from dagster import (
 )
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
-from orchestration.build_inputs import BuildInputs
+from orchestration.build_inputs import INPUT_VARS, BuildInputs
 from orchestration.dbt_args import history_day_args, refresh_args
 from orchestration.project import history_start_date, pipeline_project
 from orchestration.publish import building_copy, published_warehouse
@@ -49,23 +50,10 @@ class PipelineInputs(ConfigurableResource):
 
     @classmethod
     def from_env(cls) -> "PipelineInputs":
-        inputs = BuildInputs.from_env()
-        return cls(
-            raw_path=inputs.raw_path,
-            raw_format=inputs.raw_format,
-            config_path=inputs.config_path,
-            input_timestamp_format=inputs.input_timestamp_format,
-            input_encoding=inputs.input_encoding,
-        )
+        return cls(**asdict(BuildInputs.from_env()))
 
     def build_inputs(self) -> BuildInputs:
-        return BuildInputs(
-            raw_path=self.raw_path,
-            raw_format=self.raw_format,
-            config_path=self.config_path,
-            input_timestamp_format=self.input_timestamp_format,
-            input_encoding=self.input_encoding,
-        )
+        return BuildInputs(**{name: getattr(self, name) for name in INPUT_VARS})
 
 
 class RefreshConfig(Config):

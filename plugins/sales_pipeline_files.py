@@ -454,18 +454,24 @@ def structure(path, gzipped, encoding, delimiter, columns) -> dict:
             reader = f"read_csv('{sql_text(path)}', {options}, store_rejects = true)"
             row_count = connection.execute(f"select count(*) from {reader}").fetchall()[0][0]
             rejects = connection.execute(
-                "select line, error_type, error_message from reject_errors order by line"
+                "select line, error_type, error_message, csv_line from reject_errors "
+                "order by line, column_idx"
             ).fetchall()
         except duckdb.Error as error:
             return {"problems": [f"could not be read as CSV: {first_line(error)}"]}
     if not rejects:
         return {"problems": [], "read_options": options, "columns": columns, "row_count": row_count}
-    lines = sorted({line for line, _, _ in rejects})
+    first_per_line = {}
+    for line, error_type, message, text in rejects:
+        first_per_line.setdefault(line, (error_type, message, text))
     problems = []
-    for line, error_type, message in rejects:
-        text = f"line {line}: {describe_reject(error_type, message, delimiter, len(columns))}"
-        if text not in problems and len(problems) < PROBLEM_LINES_SHOWN:
-            problems.append(text)
+    for line, (error_type, message, text) in list(first_per_line.items())[:PROBLEM_LINES_SHOWN]:
+        if text is not None and not text.strip():
+            problems.append(f"line {line} holds only spaces: remove it")
+        else:
+            described = describe_reject(error_type, message, delimiter, len(columns))
+            problems.append(f"line {line}: {described}")
+    lines = sorted(first_per_line)
     if len(lines) > PROBLEM_LINES_SHOWN:
         problems.append(f"and {len(lines) - PROBLEM_LINES_SHOWN} more lines that cannot be read")
     return {"problems": problems}
@@ -475,7 +481,8 @@ def describe_reject(error_type: str, message: str, delimiter: str, expected: int
     found = re.search(r"Found: (\d+)", message or "")
     separator = DELIMITER_NAMES[delimiter]
     if error_type == "MISSING COLUMNS" and found:
-        return f"{found.group(1)} fields instead of {expected}"
+        count = int(found.group(1))
+        return f"{count} field{'s' if count != 1 else ''} instead of {expected}"
     if error_type == "TOO MANY COLUMNS" and found:
         return (
             f"{found.group(1)} fields instead of {expected} (a {separator} inside a value "
