@@ -10,7 +10,7 @@ SQL functions on dbt's DuckDB connection:
   with its size and modification time (stg_crm__export_folder);
 - sales_pipeline_inspect_file(path, file_format, required_columns,
   encoding): a JSON text, what a model needs to read the file
-  (delimiter, column names, row count) or the problems that stop the build,
+  (read_csv options, column names, row count) or the problems that stop the build,
   each in plain words with the line where it can be known
   (stg_crm__export_files, and the configuration files of config_path).
 
@@ -39,10 +39,9 @@ try:  # Imported by dbt-duckdb; without dbt (tests) the functions still work.
 except ImportError:  # pragma: no cover
     BasePlugin = object  # type: ignore[assignment,misc]
 
-# Longest first: every raw_lead_transitions* name also starts with raw_lead.
+# An export file's name starts with its raw table's (any case).
 EXPORT_TABLES = ("raw_lead_transitions", "raw_leads")
 CONFIG_FILES = ("pipeline_stages.csv", "stage_benchmarks.csv", "revenue_targets.csv")
-CSV_FORMATS = ("csv", "csv.gz")
 # Tried in this order on the header line; exports use all of them.
 DELIMITERS = (",", ";", "\t", "|")
 DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
@@ -316,8 +315,8 @@ def inspect_csv(path: str, gzipped: bool, required: list[str], encoding: str) ->
 
 
 def scan_text(path: str, gzipped: bool, encoding: str) -> tuple[bytes, str | None]:
-    """Reads the whole file once: its first bytes, and the first line whose
-    bytes are not text in the encoding (a message)."""
+    """Reads the file once, to its end or its first line whose bytes are not
+    text in the encoding: its first bytes, and that line's problem (a message)."""
     opener = gzip.open if gzipped else open
     decoder = codecs.getincrementaldecoder(encoding)()
     head = b""
@@ -327,8 +326,9 @@ def scan_text(path: str, gzipped: bool, encoding: str) -> tuple[bytes, str | Non
         while chunk := handle.read(CHUNK_BYTES):
             if len(head) < 65536:
                 head += chunk[: 65536 - len(head)]
-            if problem is None:
-                problem = encoding_problem(decoder, chunk, encoding, lines_before)
+            problem = encoding_problem(decoder, chunk, encoding, lines_before)
+            if problem is not None:
+                break
             lines_before += chunk.count(b"\n")
     return head, problem
 

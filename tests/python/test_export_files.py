@@ -30,6 +30,8 @@ from test_marts_match_reference import as_text, assert_marts_match, demo_config
 STAGES = read_stages(REPO / "seeds/config/pipeline_stages.csv")
 HEADER = "lead_id,stage_key,entered_at\n"
 REQUIRED = "lead_id, stage_key, entered_at"
+# Seeds and models, no data or unit tests (other builds run those).
+MODELS_ONLY = ("build", "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test")
 WRONG_COLUMNS = (
     "line 1: wrong columns: it must name the columns lead_id, stage_key, entered_at "
     "(in any order; other columns are allowed); it has {} (missing {})"
@@ -193,7 +195,7 @@ def test_latin1_exports_are_read_with_input_encoding(tmp_path: Path):
     )
     project = DbtProject.copy_of_repo(tmp_path / "project")
     project.vars = {"raw_path": str(exports), "input_encoding": "latin-1"}
-    project.dbt("build", "--exclude-resource-type", "unit_test")
+    project.dbt(*MODELS_ONLY, "--select", "+fct_lead_stage_visits")
     [row] = project.query(
         f"select owner_id from marts.fct_lead_stage_visits where lead_id = '{leads[0]['lead_id']}' "
         "limit 1"
@@ -229,7 +231,7 @@ def test_exports_in_any_case_gzip_and_semicolons_are_read_and_every_file_is_list
     project.vars = {"raw_path": str(exports), "config_path": str(exports)}
     for name in ("stage_benchmarks", "revenue_targets"):
         shutil.copyfile(REPO / f"seeds/config/{name}.csv", exports / f"{name}.csv")
-    result = project.dbt("build", "--exclude-resource-type", "unit_test")
+    result = project.dbt("build")
     assert "WARN 1 export_files_of_the_other_raw_format_are_read" in result.stdout
 
     report = {row["file_name"]: row for row in project.mart("rpt_export_files")[1]}
@@ -305,7 +307,7 @@ def test_a_changed_or_removed_export_file_rebuilds_from_scratch(tmp_path: Path):
         "rebuilding from scratch: export file raw_lead_transitions_1.csv changed ("
         in refresh.stderr
     )
-    fresh.dbt("build", "--full-refresh", "--exclude-resource-type", "unit_test")
+    fresh.dbt(*MODELS_ONLY, "--full-refresh")
     assert marts_of(project) == marts_of(fresh)
 
     (exports / "raw_lead_transitions_2.csv").unlink()
@@ -314,7 +316,7 @@ def test_a_changed_or_removed_export_file_rebuilds_from_scratch(tmp_path: Path):
         "rebuilding from scratch: export file raw_lead_transitions_2.csv was removed"
         in refresh.stderr
     )
-    fresh.dbt("build", "--full-refresh", "--exclude-resource-type", "unit_test")
+    fresh.dbt(*MODELS_ONLY, "--full-refresh")
     assert marts_of(project) == marts_of(fresh)
 
 
@@ -324,26 +326,20 @@ def test_a_plain_dbt_build_never_mixes_inputs_or_reads_a_stale_file(tmp_path: Pa
     exports = tmp_path / "exports"
     write_base_exports(exports)
     project = DbtProject.copy_of_repo(tmp_path / "project")
-    project.dbt("build", "--exclude-resource-type", "unit_test")
+    project.dbt(*MODELS_ONLY)
     own_data = {"raw_path": str(exports)}
-    onto_demo = project.dbt(
-        "build", "--exclude-resource-type", "unit_test", extra_vars=own_data, check=False
-    )
+    onto_demo = project.dbt("build", extra_vars=own_data, check=False)
     assert onto_demo.returncode != 0
     assert "the warehouse holds the demo seed raw_leads: it was built without raw_path" in (
         onto_demo.stdout
     )
 
-    project.dbt(
-        "build", "--full-refresh", "--exclude-resource-type", "unit_test", extra_vars=own_data
-    )
+    project.dbt("build", "--full-refresh", extra_vars=own_data)
     before = marts_of(project)
     target = exports / "raw_lead_transitions_2.csv"
     target.write_text(target.read_text() + "L-NEW,qualification,2025-06-01\n")
     (exports / "raw_lead_transitions_1.csv").unlink()
-    result = project.dbt(
-        "build", "--exclude-resource-type", "unit_test", extra_vars=own_data, check=False
-    )
+    result = project.dbt("build", extra_vars=own_data, check=False)
     assert result.returncode != 0
     output = " ".join(result.stdout.split())
     size = target.stat().st_size

@@ -214,7 +214,14 @@ def test_a_backfill_of_three_days_in_one_run_equals_three_dated_builds(materiali
     separate = DbtProject.copy_of_repo(tmp_path / "project")
     expected = []
     for day in HISTORY_DAYS:
-        separate.dbt("build", extra_vars={"as_of_date": day})
+        separate.dbt(
+            "build",
+            "--exclude-resource-type",
+            "test",
+            "--exclude-resource-type",
+            "unit_test",
+            extra_vars={"as_of_date": day},
+        )
         expected += separate.query("select * from marts.fct_stage_conversion order by stage_key")
     assert history == expected
 
@@ -288,7 +295,7 @@ def test_the_sensors_refresh_after_a_file_changed_equals_a_build_from_scratch(
     as_of_date = request.run_config["ops"]["pipeline_warehouse"]["config"]["as_of_date"]
     fresh = DbtProject.copy_of_repo(tmp_path / "fresh")
     fresh.vars = {"raw_path": str(exports), "as_of_date": as_of_date}
-    fresh.dbt("build", "--exclude-resource-type", "unit_test")
+    fresh.dbt("build", "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test")
     for mart in ("fct_stage_conversion", "fct_lead_stage_visits", "rpt_data_quality"):
         sql = f"select * from marts.{mart} order by all"
         assert query(database, sql) == fresh.query(sql), mart

@@ -136,8 +136,13 @@ def first_hour(tmp_path_factory: pytest.TempPathFactory):
 
 
 def snapshot(warehouse: Path) -> dict:
+    """Two marts' columns and rows, in a fixed order."""
     project = as_project(warehouse)
-    return {name: project.mart(name) for name in ("fct_stage_conversion", "dim_stages")}
+    marts = {}
+    for name in ("fct_stage_conversion", "dim_stages"):
+        columns, rows = project.mart(name)
+        marts[name] = (columns, sorted(rows, key=lambda row: row["stage_key"]))
+    return marts
 
 
 def history_dates(warehouse: Path) -> set[dt.date]:
