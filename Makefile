@@ -69,7 +69,7 @@ lock: setup
 	uv pip compile requirements.in -o requirements.lock --python-version 3.11 --quiet
 
 clean:
-	rm -rf target logs $(VENV) warehouse/*.duckdb warehouse/*.wal
+	rm -rf target logs $(VENV) warehouse/*.duckdb warehouse/*.wal warehouse/marts warehouse/.*_marts.*
 
 # Dagster UI and daemon on http://127.0.0.1:3000 (DAGSTER_PORT to change),
 # with the instance in .dagster_home/ (ignored) and telemetry off.

@@ -282,27 +282,28 @@ def marts_of(project: DbtProject) -> dict[str, list]:
 def test_a_changed_or_removed_export_file_rebuilds_from_scratch(tmp_path: Path):
     """Through the publisher (make build): a new file refreshes the
     published warehouse; a loaded file changed in place, then one removed,
-    each rebuild from scratch, equal to a build on the files as they are."""
+    each rebuild from scratch, equal to a build on the files as they are.
+    A plain dbt build after such a change stops instead."""
     exports = tmp_path / "exports"
     write_base_exports(exports)
     project = DbtProject.copy_of_repo(tmp_path / "project")
     project.vars = {"raw_path": str(exports)}
     fresh = DbtProject.copy_of_repo(tmp_path / "fresh")
     fresh.vars = project.vars
-    project.publish()
+    project.publish(*MODELS_ONLY[1:])
     leads = read_csv_rows(str(exports / "raw_leads.csv"))
     write_csv(
         exports / "raw_lead_transitions_3.csv",
         [{"lead_id": leads[0]["lead_id"], "stage_key": "closed_lost", "entered_at": "2025-06-30"}],
         TRANSITION_COLUMNS,
     )
-    incremental = project.publish()
+    incremental = project.publish(*MODELS_ONLY[1:])
     assert "refreshing the published warehouse (same inputs" in incremental.stderr
 
     changed = exports / "raw_lead_transitions_1.csv"
     rows = read_csv_rows(str(changed))
     write_csv(changed, rows[: len(rows) // 2], TRANSITION_COLUMNS)
-    refresh = project.publish()
+    refresh = project.publish(*MODELS_ONLY[1:])
     assert (
         "rebuilding from scratch: export file raw_lead_transitions_1.csv changed ("
         in refresh.stderr
@@ -311,7 +312,7 @@ def test_a_changed_or_removed_export_file_rebuilds_from_scratch(tmp_path: Path):
     assert marts_of(project) == marts_of(fresh)
 
     (exports / "raw_lead_transitions_2.csv").unlink()
-    refresh = project.publish()
+    refresh = project.publish(*MODELS_ONLY[1:])
     assert (
         "rebuilding from scratch: export file raw_lead_transitions_2.csv was removed"
         in refresh.stderr
@@ -319,38 +320,36 @@ def test_a_changed_or_removed_export_file_rebuilds_from_scratch(tmp_path: Path):
     fresh.dbt(*MODELS_ONLY, "--full-refresh")
     assert marts_of(project) == marts_of(fresh)
 
+    # Without the publisher, dbt itself stops after a loaded file changed or
+    # disappeared, naming them and what to run; nothing downstream runs.
+    before = marts_of(fresh)
+    changed.write_text(changed.read_text() + "L-NEW,qualification,2025-06-01\n")
+    (exports / "raw_lead_transitions_3.csv").unlink()
+    result = fresh.dbt("build", check=False)
+    assert result.returncode != 0
+    output = " ".join(result.stdout.split())
+    for line in (
+        f"Export files changed since the warehouse loaded them (in {exports}):",
+        f"- raw_lead_transitions_1.csv changed: {changed.stat().st_size:,} bytes now, ",
+        "- raw_lead_transitions_3.csv was removed (loaded ",
+        "a plain dbt build needs --full-refresh.",
+    ):
+        assert line in output, output[-3000:]
+    assert marts_of(fresh) == before
 
-def test_a_plain_dbt_build_never_mixes_inputs_or_reads_a_stale_file(tmp_path: Path):
-    """Without the publisher, dbt itself stops: onto a warehouse of the demo
-    seeds, and after a loaded file changed or disappeared, naming what to run."""
+
+def test_a_plain_dbt_build_onto_the_demo_seeds_stops(tmp_path: Path):
+    """Without the publisher, exports meeting a warehouse of the demo seeds
+    stop dbt itself (the publisher would start from scratch instead)."""
     exports = tmp_path / "exports"
     write_base_exports(exports)
     project = DbtProject.copy_of_repo(tmp_path / "project")
     project.dbt(*MODELS_ONLY)
-    own_data = {"raw_path": str(exports)}
-    onto_demo = project.dbt("build", extra_vars=own_data, check=False)
+    onto_demo = project.dbt("build", extra_vars={"raw_path": str(exports)}, check=False)
     assert onto_demo.returncode != 0
     assert "the warehouse holds the demo seed raw_leads: it was built without raw_path" in (
         onto_demo.stdout
     )
-
-    project.dbt("build", "--full-refresh", extra_vars=own_data)
-    before = marts_of(project)
-    target = exports / "raw_lead_transitions_2.csv"
-    target.write_text(target.read_text() + "L-NEW,qualification,2025-06-01\n")
-    (exports / "raw_lead_transitions_1.csv").unlink()
-    result = project.dbt("build", extra_vars=own_data, check=False)
-    assert result.returncode != 0
-    output = " ".join(result.stdout.split())
-    size = target.stat().st_size
-    for line in (
-        f"Export files changed since the warehouse loaded them (in {exports}):",
-        "- raw_lead_transitions_1.csv was removed (loaded ",
-        f"- raw_lead_transitions_2.csv changed: {size:,} bytes now, ",
-        "a plain dbt build needs --full-refresh.",
-    ):
-        assert line in output, output[-3000:]
-    assert marts_of(project) == before, "nothing downstream ran"
 
 
 def test_the_inspection_reads_a_file_with_the_options_the_views_use(tmp_path: Path):
