@@ -160,7 +160,13 @@ def _write_parquet_marts(database: Path, published: Path) -> Path:
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%f")
     folder = published.parent / f".{published.stem}_marts.{stamp}"
     folder.mkdir()
-    with duckdb.connect(str(database), read_only=True) as connection:
+    # The same memory as the build's (profiles.yml), spilling beside the file.
+    resources = {
+        "memory_limit": os.environ.get("PIPELINE_DUCKDB_MEMORY_LIMIT") or "1GB",
+        "temp_directory": str(folder) + ".tmp",
+        "preserve_insertion_order": False,
+    }
+    with duckdb.connect(str(database), read_only=True, config=resources) as connection:
         marts = connection.execute(
             "select table_name from information_schema.tables "
             "where table_schema = 'marts' order by table_name"
@@ -170,6 +176,7 @@ def _write_parquet_marts(database: Path, published: Path) -> Path:
             connection.execute(
                 f"copy (select * from marts.\"{mart}\") to '{target}' (format parquet)"
             )
+    shutil.rmtree(resources["temp_directory"], ignore_errors=True)
     for path in folder.iterdir():
         with path.open("rb") as handle:
             os.fsync(handle.fileno())
