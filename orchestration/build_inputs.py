@@ -62,15 +62,6 @@ class BuildInputs:
             input_encoding=os.environ.get("PIPELINE_INPUT_ENCODING") or None,
         )
 
-    @classmethod
-    def split_vars(cls, run_vars: dict) -> tuple[BuildInputs, dict]:
-        """The inputs among a run's dbt vars, and the other vars."""
-        inputs = {
-            name: run_vars[name] for name in INPUT_VARS if run_vars.get(name) not in (None, "")
-        }
-        others = {name: value for name, value in run_vars.items() if name not in INPUT_VARS}
-        return cls(**{name: str(value) for name, value in inputs.items()}), others
-
     def resolved(self) -> BuildInputs:
         """The same inputs with absolute folders (dbt runs in the project folder)."""
         return BuildInputs(

@@ -238,7 +238,8 @@ def build_command(
         command += ["--profiles-dir", str(project_dir)]
     command += extra_args
     if run_vars:
-        command += ["--vars", json.dumps(run_vars)]
+        # YAML reads 2026-06-30 as a date; dbt gets it back as the text it was.
+        command += ["--vars", json.dumps(run_vars, default=str)]
     return command
 
 
@@ -247,12 +248,11 @@ def parse_inputs(args: argparse.Namespace, parser: argparse.ArgumentParser):
     run_vars = yaml.safe_load(args.vars) if args.vars else {}
     if not isinstance(run_vars, dict):
         parser.error(f"--vars must be a YAML or JSON mapping, got {args.vars!r}")
-    from_vars, other_vars = BuildInputs.split_vars(run_vars)
+    other_vars = {name: value for name, value in run_vars.items() if name not in INPUT_VARS}
     merged = {}
     for name in INPUT_VARS:
-        option, var = getattr(args, name), getattr(from_vars, name)
-        if name == "raw_format" and var == "csv" and "raw_format" not in run_vars:
-            var = None
+        option, var = getattr(args, name), run_vars.get(name)
+        var = None if var in (None, "") else var
         if option is not None and var is not None and str(option) != str(var):
             parser.error(f"--{name.replace('_', '-')} {option} and the var {name}: {var} disagree")
         value = option if option is not None else var
@@ -264,7 +264,7 @@ def parse_inputs(args: argparse.Namespace, parser: argparse.ArgumentParser):
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0],
-        epilog="Other dbt build arguments go after --, e.g. -- --select +fct_stage_conversion",
+        epilog="Other dbt build arguments go after --, e.g. -- --fail-fast",
     )
     parser.add_argument(
         "--warehouse",

@@ -153,7 +153,7 @@ def snapshot(project: DbtProject) -> dict:
     marts = {name: sorted(map(repr, project.mart(name)[1])) for name in PUBLISHED_MARTS}
     folder = project.database.parent / "marts"
     parquet = {path.name: path.read_bytes() for path in sorted(folder.resolve().iterdir())}
-    return {"marts": marts, "parquet": parquet, "bytes": project.database.stat().st_mtime_ns}
+    return {"marts": marts, "parquet": parquet, "mtime_ns": project.database.stat().st_mtime_ns}
 
 
 @pytest.mark.parametrize("name", sorted(MALFORMED))

@@ -245,3 +245,45 @@ def test_the_demo_again_holds_the_demo_alone(first_hour):
     assert steps["demo_again_marts"] == steps["demo_marts"]
     assert steps["demo_again_history"] == {dt.date(2026, 8, 31)}
     assert_marts_match(as_project(warehouse), demo_reference())
+
+
+def test_the_publishers_options_and_vars_make_one_dbt_build():
+    """What `make build` passes becomes one dbt build: the inputs from the
+    options or --vars (which must agree), other vars as written, a YAML date
+    given back to dbt as the text it was."""
+    from orchestration.publish import build_command, main, parse_inputs
+
+    def parsed(*argv: str):
+        import argparse
+
+        parser = argparse.ArgumentParser()
+        for name in (
+            "raw_path",
+            "raw_format",
+            "config_path",
+            "input_timestamp_format",
+            "input_encoding",
+            "vars",
+        ):
+            parser.add_argument("--" + name.replace("_", "-"))
+        return parse_inputs(parser.parse_args(argv), parser)
+
+    inputs, other = parsed(
+        "--raw-path", "/data", "--vars", "{raw_format: parquet, as_of_date: 2026-06-30}"
+    )
+    assert (inputs.raw_path, inputs.raw_format, other) == (
+        "/data",
+        "parquet",
+        {"as_of_date": dt.date(2026, 6, 30)},
+    )
+    command = build_command(inputs, other, REPO, ["--fail-fast"])
+    assert command[1:3] == ["build", "--project-dir"] and "--fail-fast" in command
+    assert json.loads(command[-1]) == {
+        "as_of_date": "2026-06-30",
+        "raw_path": "/data",
+        "raw_format": "parquet",
+    }
+    with pytest.raises(SystemExit):
+        parsed("--raw-path", "/data", "--vars", "{raw_path: /elsewhere}")
+    with pytest.raises(SystemExit):
+        main(["--", "dbt", "build"])
