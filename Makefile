@@ -1,6 +1,9 @@
 # Two commands on a fresh machine:
 #   make build   set up .venv, build the warehouse (dbt build on DuckDB), print a summary
 #   make test    set up .venv, lint, build with every data and unit test, run pytest
+# The other engines, each on a server the target starts and stops itself:
+#   make test-postgres   a throw-away PostgreSQL cluster (Debian's packages)
+#   make test-spark      Spark in session mode (local pyspark, Java 17)
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := build
@@ -18,7 +21,8 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 WAREHOUSE ?= $(CURDIR)/warehouse/pipeline.duckdb
 TEST_WAREHOUSE := $(CURDIR)/target/test_warehouse.duckdb
 
-.PHONY: setup build test lint docs demo-data lock clean manifest dagster bench
+.PHONY: setup build test lint docs demo-data lock clean manifest dagster bench \
+	setup-postgres setup-spark test-postgres test-spark test-engines bench-engines
 
 $(VENV)/.installed: requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +31,14 @@ $(VENV)/.installed: requirements.lock
 	touch $@
 
 setup: $(VENV)/.installed
+
+# The engine adapters are optional installs on top of the main set.
+$(VENV)/.installed-%: requirements-%.lock $(VENV)/.installed
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements.lock -r $<
+	touch $@
+
+setup-postgres: $(VENV)/.installed-postgres
+setup-spark: $(VENV)/.installed-spark
 
 # Builds a copy of the warehouse and swaps it in only when every model and
 # test passed: BI readers never see a half-built or failed build. A team's
@@ -46,8 +58,8 @@ build: setup
 	python scripts/print_summary.py "$(WAREHOUSE)"
 
 lint: setup
-	ruff check scripts tests/python orchestration benchmarks plugins
-	ruff format --check scripts tests/python orchestration benchmarks plugins
+	ruff check scripts tests/python tests/engines orchestration benchmarks plugins
+	ruff format --check scripts tests/python tests/engines orchestration benchmarks plugins
 	sqlfluff lint models tests/singular
 
 docs: setup
@@ -60,6 +72,22 @@ test: lint
 	PIPELINE_DUCKDB_PATH=$(TEST_WAREHOUSE) dbt docs generate
 	python -m pytest
 
+# The models on PostgreSQL and Spark against the reference (tests/engines).
+test-postgres: setup-postgres
+	python scripts/throwaway_postgres.py -- \
+		env PIPELINE_TEST_TARGET=postgres python -m pytest tests/engines
+
+test-spark: setup-spark
+	PIPELINE_TEST_TARGET=spark SPARK_LOCAL_IP=127.0.0.1 python -m pytest tests/engines
+
+# Everything CI runs: make test, then both engines.
+test-engines: test-postgres test-spark
+
+# Build times on PostgreSQL and Spark: the demo and ~100k transitions.
+bench-engines: setup-postgres setup-spark
+	python scripts/throwaway_postgres.py -- python benchmarks/engines.py --target postgres
+	SPARK_LOCAL_IP=127.0.0.1 python benchmarks/engines.py --target spark
+
 # Regenerate the demo seeds (deterministic: the committed files come out byte-identical).
 demo-data: setup
 	python scripts/generate_demo_data.py --leads 2000 --seed 42 --out seeds/raw \
@@ -67,6 +95,10 @@ demo-data: setup
 
 lock: setup
 	uv pip compile requirements.in -o requirements.lock --python-version 3.11 --quiet
+	for engine in postgres spark; do \
+		uv pip compile requirements-$$engine.in -c requirements.lock \
+			-o requirements-$$engine.lock --python-version 3.11 --quiet; \
+	done
 
 clean:
 	rm -rf target logs $(VENV) warehouse/*.duckdb warehouse/*.wal warehouse/marts warehouse/.*_marts.*

@@ -102,7 +102,7 @@
 
         select
             min(stage_key) as stage_key,
-            'rows stage_key=''' || {{ dbt.listagg('stage_key', "''', '''", 'order by stage_key') }}
+            'rows stage_key=''' || {{ sorted_text_list('stage_key', "''', '''") }}
             || ''': they share stage_order ' || cast(stage_order as {{ dbt.type_string() }})
             || '; orders must be unique' as message
         from stages
@@ -255,4 +255,17 @@
     from problems
     where message is not null
     order by target_month_text nulls last, message
+{%- endmacro %}
+
+{#- The group's texts in order, joined by delimiter_sql (a SQL string literal); Spark's listagg cannot order. -#}
+{% macro sorted_text_list(column, delimiter_sql) -%}
+    {{ return(adapter.dispatch('sorted_text_list', 'sales_pipeline')(column, delimiter_sql)) }}
+{%- endmacro %}
+
+{% macro default__sorted_text_list(column, delimiter_sql) -%}
+    {{ dbt.listagg(column, delimiter_sql, 'order by ' ~ column) }}
+{%- endmacro %}
+
+{% macro spark__sorted_text_list(column, delimiter_sql) -%}
+    array_join(array_sort(collect_list({{ column }})), {{ delimiter_sql }})
 {%- endmacro %}

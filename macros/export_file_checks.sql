@@ -21,6 +21,9 @@
     on any problem.
 -#}
 {% macro inspect_new_export_files() -%}
+    {%- if building_models() and is_incremental() and crm_batch_column() is not none -%}
+        {%- do stop_on_changed_batches(ref('stg_crm__export_folder')) -%}
+    {%- endif -%}
     {%- if raw_path_setting() is none or not building_models() -%}
         {{ return([]) }}
     {%- endif -%}
@@ -109,9 +112,10 @@
         ~ "or loaded.file_modified_at is distinct from folder.file_modified_at "
         ~ "order by loaded.file_name"
     ).rows -%}
-        {%- if file[1] == 'seed' -%}
+        {%- if file[1] in ('seed', 'table') -%}
             {%- do messages.append(
-                'the warehouse holds the demo seed ' ~ file[0] ~ ': it was built without raw_path'
+                'the warehouse holds the ' ~ ('demo seed ' if file[1] == 'seed' else 'table ') ~ file[0]
+                ~ ': it was built without raw_path'
             ) -%}
         {%- elif file[5] -%}
             {%- do messages.append(file[0] ~ ' was removed (loaded ' ~ file[2] ~ ')') -%}
@@ -148,29 +152,31 @@
 {%- endmacro %}
 
 {#-
-    The rows of stg_crm__export_files: the demo seeds with their row
-    counts, or the export files this build reads for the first time (from
-    inspect_new_export_files), as literals.
+    The rows of stg_crm__export_files: the raw tables (demo seeds or a
+    loader's), or their batches not loaded yet, with the row counts the
+    folder listing took; or the export files this build reads for the
+    first time (from inspect_new_export_files), as literals.
 -#}
 {% macro export_file_rows(new_files) -%}
     {%- set columns = ['raw_table', 'file_name', 'file_path', 'file_format', 'read_options', 'column_names'] -%}
     {%- if raw_path_setting() is none -%}
-        {%- for name in ['raw_leads', 'raw_lead_transitions'] %}
-        {%- if not loop.first %}
-    union all
-        {%- endif %}
     select
-        '{{ name }}' as raw_table,
-        '{{ name }}' as file_name,
-        cast(null as {{ dbt.type_string() }}) as file_path,
-        'seed' as file_format,
+        folder.raw_table,
+        folder.file_name,
+        folder.file_path,
+        folder.file_format,
         cast(null as {{ dbt.type_string() }}) as read_options,
         cast(null as {{ dbt.type_string() }}) as column_names,
-        count(*) as row_count,
-        cast(null as {{ dbt.type_bigint() }}) as file_size_bytes,
-        cast(null as {{ dbt.type_timestamp() }}) as file_modified_at
-    from {{ ref(name) }}
-        {%- endfor %}
+        folder.row_count,
+        folder.file_size_bytes,
+        folder.file_modified_at
+    from {{ ref('stg_crm__export_folder') }} as folder
+        {%- if is_incremental() %}
+    where not exists (
+        select 1 from {{ this }} as loaded
+        where loaded.raw_table = folder.raw_table and loaded.file_name = folder.file_name
+    )
+        {%- endif %}
     {%- else -%}
         {%- for file in new_files %}
         {%- if not loop.first %}
@@ -193,6 +199,39 @@
         cast(null as {{ dbt.type_timestamp() }}) as file_modified_at
     where 1 = 0
         {%- endfor %}
+    {%- endif -%}
+{%- endmacro %}
+
+{#-
+    Batches of a loader's tables (crm_batch_column) are append-only like
+    export files: a loaded batch whose rows changed in number, or that is
+    gone, stops the build with one line each.
+-#}
+{% macro stop_on_changed_batches(folder) -%}
+    {%- set messages = [] -%}
+    {%- for batch in run_query(
+        "select loaded.raw_table, loaded.file_name, loaded.row_count, now.row_count "
+        ~ "from " ~ this ~ " as loaded left join " ~ folder ~ " as now "
+        ~ "on loaded.raw_table = now.raw_table and loaded.file_name = now.file_name "
+        ~ "where now.file_name is null or now.row_count != loaded.row_count "
+        ~ "order by loaded.raw_table, loaded.file_name"
+    ).rows -%}
+        {%- if batch[3] is none -%}
+            {%- do messages.append(batch[0] ~ " batch '" ~ batch[1] ~ "' was removed") -%}
+        {%- else -%}
+            {%- do messages.append(
+                batch[0] ~ " batch '" ~ batch[1] ~ "' has " ~ '{:,}'.format(batch[3] | int)
+                ~ ' rows now, ' ~ '{:,}'.format(batch[2] | int) ~ ' when loaded'
+            ) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- if messages -%}
+        {{ exceptions.raise_compiler_error(
+            'Batches changed since the warehouse loaded them (crm_batch_column '
+            ~ crm_batch_column() ~ '):\n  - ' ~ messages | join('\n  - ')
+            ~ '\nBatches are append-only: a refresh reads new batches, never a changed one again. '
+            ~ 'Rebuild from scratch: dbt build --full-refresh.'
+        ) }}
     {%- endif -%}
 {%- endmacro %}
 

@@ -11,7 +11,9 @@
     so what a run that failed half-way loaded is picked up by the next one.
     Aggregates and marts are rebuilt from these tables.
 
-    The demo seeds are rebuilt in full (they are small). `dbt build
+    A loader's tables (or the seeds) with the var crm_batch_column refresh
+    the same way, a batch standing for a file; without it they are rebuilt
+    in full (the demo seeds are small). `dbt build
     --full-refresh` rebuilds everything too, with the same result. Export
     files are append-only: a changed or removed file stops the build
     (macros/export_file_checks.sql); the publisher (make build,
@@ -19,9 +21,22 @@
     does when the inputs (raw_path, configuration, ...) change.
 #}
 
-{#- table or incremental, for the models that can refresh by lead. -#}
+{#-
+    table or incremental, for the models that can refresh by lead: export
+    files, or tables with a batch column (crm_batch_column), are read a
+    file or batch at a time.
+-#}
 {% macro lead_refresh_materialization() -%}
-    {{ return('table' if raw_path_setting() is none else 'incremental') }}
+    {{ return(adapter.dispatch('lead_refresh_materialization', 'sales_pipeline')()) }}
+{%- endmacro %}
+
+{% macro default__lead_refresh_materialization() -%}
+    {{ return('incremental' if crm_tables_setting() == 'files' or crm_batch_column() is not none else 'table') }}
+{%- endmacro %}
+
+{#- Spark without Delta cannot delete rows: every build is a full build. -#}
+{% macro spark__lead_refresh_materialization() -%}
+    {{ return('table') }}
 {%- endmacro %}
 
 {#- When this run started, the loaded_at of every row it writes. -#}
@@ -71,4 +86,23 @@
             )
             or entered_at >= (select as_of_at from {{ ref('int_pipeline_as_of') }})
     {%- endif -%}
+{%- endmacro %}
+
+{#-
+    How fct_stage_conversion_daily replaces the rows of the day it builds
+    and keeps the others: delete+insert on (as_of_date, stage_key). Spark
+    without Delta has no delete: it overwrites the day's partition
+    (insert_overwrite, partitioned by as_of_date, which Spark stores as the
+    table's last column).
+-#}
+{% macro history_incremental_config() -%}
+    {{ return(adapter.dispatch('history_incremental_config', 'sales_pipeline')()) }}
+{%- endmacro %}
+
+{% macro default__history_incremental_config() -%}
+    {{ return({'incremental_strategy': 'delete+insert', 'partition_by': none}) }}
+{%- endmacro %}
+
+{% macro spark__history_incremental_config() -%}
+    {{ return({'incremental_strategy': 'insert_overwrite', 'partition_by': ['as_of_date']}) }}
 {%- endmacro %}

@@ -34,7 +34,20 @@
     rounding to 9 decimals first keeps floating-point noise from adding one.
 -#}
 {% macro whole_units_needed(quantity) -%}
-    cast(ceil(round({{ quantity }}, 9)) as {{ dbt.type_bigint() }})
+    cast(ceil({{ round_to_places(quantity, 9) }}) as {{ dbt.type_bigint() }})
+{%- endmacro %}
+
+{#- round(x, places) of a double; PostgreSQL rounds to places only numerics. -#}
+{% macro round_to_places(expression, places) -%}
+    {{ return(adapter.dispatch('round_to_places', 'sales_pipeline')(expression, places)) }}
+{%- endmacro %}
+
+{% macro default__round_to_places(expression, places) -%}
+    round({{ expression }}, {{ places }})
+{%- endmacro %}
+
+{% macro postgres__round_to_places(expression, places) -%}
+    round(cast({{ expression }} as numeric), {{ places }})
 {%- endmacro %}
 
 {#-
@@ -61,17 +74,30 @@
     {{ return(adapter.dispatch('cumulative_product', 'sales_pipeline')(expression, order_by)) }}
 {%- endmacro %}
 
-{#- Engines without a product aggregate: exp(sum(ln(x))) over the positive factors. -#}
-{% macro default__cumulative_product(expression, order_by) -%}
+{#- PostgreSQL: the product aggregate macros/engine_functions.sql creates (ln/exp would add noise). -#}
+{% macro postgres__cumulative_product(expression, order_by) -%}
     {%- set running = 'over (order by ' ~ order_by ~ ' rows between unbounded preceding and current row)' -%}
     case
         when count(*) {{ running }} > count({{ expression }}) {{ running }} then null
-        when min({{ expression }}) {{ running }} = 0 then 0
-        else exp(sum(ln(nullif({{ expression }}, 0))) {{ running }})
+        else {{ target.schema }}.pipeline_product({{ expression }}) {{ running }}
     end
 {%- endmacro %}
 
-{% macro duckdb__cumulative_product(expression, order_by) -%}
+{#- Spark: the factors so far as an array, multiplied in order. -#}
+{% macro spark__cumulative_product(expression, order_by) -%}
+    {%- set running = 'over (order by ' ~ order_by ~ ' rows between unbounded preceding and current row)' -%}
+    case
+        when count(*) {{ running }} > count({{ expression }}) {{ running }} then null
+        else aggregate(
+            collect_list({{ expression }}) {{ running }},
+            cast(1 as double),
+            (product_so_far, factor) -> product_so_far * factor
+        )
+    end
+{%- endmacro %}
+
+{#- DuckDB has a product aggregate. -#}
+{% macro default__cumulative_product(expression, order_by) -%}
     {%- set running = 'over (order by ' ~ order_by ~ ' rows between unbounded preceding and current row)' -%}
     case
         when count(*) {{ running }} > count({{ expression }}) {{ running }} then null

@@ -88,30 +88,98 @@
 {%- endmacro %}
 
 {#-
-    raw_input(name): the rows of a raw export, every required column as
-    text (typing happens in staging), plus source_file, the name of the
-    file each row came from.
+    Where the raw tables come from (see models/staging/_sources.yml):
+    'seeds' (the demo seeds, loaded into schema raw), 'tables' (a loader's
+    tables: the var crm_schema or env PIPELINE_CRM_SCHEMA names their
+    schema) or 'files' (raw_path: export files, DuckDB only).
 -#}
-{% macro raw_input(name) -%}
-    {%- set columns = raw_columns(name) -%}
-    {%- if raw_path_setting() is none -%}
-        (
-            select
-                {%- for column in columns %}
-                {{ column }},
-                {%- endfor %}
-                '{{ name }}' as source_file
-            from {{ ref(name) }}
-        )
+{% macro crm_tables_setting() -%}
+    {%- if raw_path_setting() is not none -%}
+        {{ return('files') }}
+    {%- elif (var('crm_schema', env_var('PIPELINE_CRM_SCHEMA', '')) or '') | string | trim != '' -%}
+        {{ return('tables') }}
+    {%- endif -%}
+    {{ return('seeds') }}
+{%- endmacro %}
+
+{#-
+    The required columns of a raw table as text, for a select from its
+    source: a loader may have typed them (timestamps, numbers), and
+    staging parses text the same way whatever wrote it.
+-#}
+{% macro raw_text_columns(name) -%}
+    {%- for column in raw_columns(name) %}
+        cast({{ column }} as {{ dbt.type_string() }}) as {{ column }}{{ ',' if not loop.last }}
+    {%- endfor %}
+{%- endmacro %}
+
+{#-
+    crm_batch_column: the column of both raw tables that names the load a
+    row came in with (dlt's _dlt_load_id, the _file of a file connector,
+    a load date: any column whose value a loader never changes once
+    written), or none. With it, each batch is an "export file": counted,
+    listed, loaded once, and a refresh reads only the batches it has not
+    read before (macros/incremental_refresh.sql).
+-#}
+{% macro crm_batch_column() -%}
+    {%- set value = var('crm_batch_column', none) -%}
+    {%- if value is none or value | string | trim == '' -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set column = value | string | trim -%}
+    {%- if not modules.re.match('^[A-Za-z_][A-Za-z0-9_]*$', column) -%}
+        {{ exceptions.raise_compiler_error("var crm_batch_column must be a column name, got '" ~ column ~ "'") }}
+    {%- endif -%}
+    {%- if raw_path_setting() is not none -%}
+        {{ exceptions.raise_compiler_error(
+            "var crm_batch_column is for tables (crm_schema or the seeds); with raw_path each export file is a batch"
+        ) }}
+    {%- endif -%}
+    {{ return(column) }}
+{%- endmacro %}
+
+{#-
+    The "file" each raw row came from: the export views carry it; in a
+    table it is the row's batch (crm_batch_column, '' when empty), or the
+    whole table, named as the raw table.
+-#}
+{% macro raw_source_file(name) -%}
+    {%- set batch_column = crm_batch_column() -%}
+    {%- if crm_tables_setting() == 'files' -%}
+        source_file
+    {%- elif batch_column is not none -%}
+        coalesce(cast({{ batch_column }} as {{ dbt.type_string() }}), '')
     {%- else -%}
-        {{ adapter.dispatch('read_export_files', 'sales_pipeline')(name, columns) }}
+        '{{ name }}'
     {%- endif -%}
 {%- endmacro %}
 
-{% macro default__read_export_files(name, columns) -%}
+{#-
+    With raw_path, the post-hook of stg_crm__export_files: the sources
+    crm.raw_leads and crm.raw_lead_transitions become views over every
+    export file it lists, each read with the options its inspection
+    recorded, so the models read export files and tables alike through
+    source().
+-#}
+{% macro write_export_views() -%}
+    {%- if crm_tables_setting() != 'files' or not building_models() -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- for name in ['raw_leads', 'raw_lead_transitions'] -%}
+        {%- set view = source('crm', name) -%}
+        {%- do run_query('create schema if not exists ' ~ view.without_identifier()) -%}
+        {%- do run_query(
+            'create or replace view ' ~ view ~ ' as select * from '
+            ~ adapter.dispatch('read_export_files', 'sales_pipeline')(name, raw_columns(name), this)
+        ) -%}
+    {%- endfor -%}
+    {{ return('') }}
+{%- endmacro %}
+
+{% macro default__read_export_files(name, columns, files_relation) -%}
     {{ exceptions.raise_compiler_error(
         "raw_path is supported on DuckDB only; on " ~ target.type
-        ~ " load the exports into tables and point the raw seeds' refs at them"
+        ~ " load the exports into tables and set the var crm_schema to their schema"
     ) }}
 {%- endmacro %}
 
@@ -120,12 +188,12 @@
     format, options and columns: usually one), unioned; a view over it
     reads only the files a filter on source_file names.
 -#}
-{% macro duckdb__read_export_files(name, columns) -%}
+{% macro duckdb__read_export_files(name, columns, files_relation) -%}
     {%- set groups = {} -%}
     {%- if building_models() -%}
         {%- set files = run_query(
             "select file_path, file_format, read_options, column_names from "
-            ~ ref('stg_crm__export_files')
+            ~ files_relation
             ~ " where raw_table = '" ~ name ~ "' and row_count > 0 order by file_name"
         ) -%}
         {%- for file in files.rows -%}
@@ -180,14 +248,19 @@
     union all
         {%- endif %}
     select
-        '{{ name }}' as file_name,
+        {{ raw_source_file(name) }} as file_name,
         cast(null as {{ dbt.type_string() }}) as file_path,
         '{{ name }}' as raw_table,
-        'seed' as file_format,
+        '{{ raw_table_format() }}' as file_format,
         'export' as status,
         cast(null as {{ dbt.type_string() }}) as reason,
         cast(null as {{ dbt.type_bigint() }}) as file_size_bytes,
-        cast(null as {{ dbt.type_timestamp() }}) as file_modified_at
+        cast(null as {{ dbt.type_timestamp() }}) as file_modified_at,
+        count(*) as row_count
+    from {{ source('crm', name) }}
+        {%- if crm_batch_column() is not none %}
+    group by {{ raw_source_file(name) }}
+        {%- endif %}
         {%- endfor %}
     {%- else -%}
         {{ return(adapter.dispatch('export_folder_entries', 'sales_pipeline')()) }}
@@ -195,18 +268,24 @@
 {%- endmacro %}
 
 {% macro default__export_folder_entries() -%}
-    {{ default__read_export_files('', []) }}
+    {{ default__read_export_files('', [], none) }}
 {%- endmacro %}
 
+{#- Files are counted when inspected (stg_crm__export_files), not listed. -#}
 {% macro duckdb__export_folder_entries() -%}
     {%- set config_path = config_path_setting() -%}
-    select unnest(
-        sales_pipeline_list_folder(
-            '{{ raw_path_setting() }}',
-            '{{ raw_format_setting() }}',
-            {{ "'" ~ config_path ~ "'" if config_path is not none else 'null' }}
-        ),
-        recursive := true
+    select
+        *,
+        cast(null as {{ dbt.type_bigint() }}) as row_count
+    from (
+        select unnest(
+            sales_pipeline_list_folder(
+                '{{ raw_path_setting() }}',
+                '{{ raw_format_setting() }}',
+                {{ "'" ~ config_path ~ "'" if config_path is not none else 'null' }}
+            ),
+            recursive := true
+        )
     )
 {%- endmacro %}
 
@@ -246,4 +325,9 @@
     {%- else -%}
         (select * from read_csv('{{ path }}', {{ plan.read_options }}))
     {%- endif -%}
+{%- endmacro %}
+
+{#- file_format of a raw table that is not files: seed (the demo) or table. -#}
+{% macro raw_table_format() -%}
+    {{- 'seed' if crm_tables_setting() == 'seeds' else 'table' -}}
 {%- endmacro %}

@@ -114,28 +114,34 @@ visits as (
         -- visit of a lower stage followed by it was advanced past.
         max(
             case when stages.stage_type in ('open', 'won') then stages.stage_order end
-        ) over (
-            lead_visits
-            rows between 1 following and unbounded following
-        ) as max_later_stage_order,
+        ) over later_visits as max_later_stage_order,
         -- The stages the lead visited before this visit, a bit each.
-        bit_or(stages.stage_bit) over (
-            lead_visits
-            rows between unbounded preceding and 1 preceding
-        ) as earlier_stage_bits,
+        bit_or(stages.stage_bit) over earlier_visits as earlier_stage_bits,
         last_value(run_starts.stage_key) over whole_lead as current_stage_key,
         last_value(run_starts.entered_at) over whole_lead as current_entered_at
     from run_starts
     inner join stages
         on run_starts.stage_key = stages.stage_key
     where run_starts.previous_stage_key is null or run_starts.previous_stage_key != run_starts.stage_key
+    -- Each window spelled out: Spark cannot add a frame to a named window.
     window
         lead_visits as (
             partition by run_starts.lead_id
             order by run_starts.entered_at, run_starts.event_tiebreak_rank
         ),
+        later_visits as (
+            partition by run_starts.lead_id
+            order by run_starts.entered_at, run_starts.event_tiebreak_rank
+            rows between 1 following and unbounded following
+        ),
+        earlier_visits as (
+            partition by run_starts.lead_id
+            order by run_starts.entered_at, run_starts.event_tiebreak_rank
+            rows between unbounded preceding and 1 preceding
+        ),
         whole_lead as (
-            lead_visits
+            partition by run_starts.lead_id
+            order by run_starts.entered_at, run_starts.event_tiebreak_rank
             rows between unbounded preceding and unbounded following
         )
 

@@ -24,12 +24,12 @@ ranked as (
         stage_order,
         stage_type,
         default_expected_days,
-        row_number() over (
+        cast(row_number() over (
             order by
                 case when stage_type = 'lost' then 1 else 0 end,
                 stage_order,
                 stage_key
-        ) as event_tiebreak_rank
+        ) as {{ dbt.type_bigint() }}) as event_tiebreak_rank
     from stages
 
 ),

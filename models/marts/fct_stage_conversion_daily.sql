@@ -3,10 +3,12 @@
 -- with what fct_stage_conversion gives for that date and keeps every other
 -- day. Past days are filled by building with the var history_as_of_build
 -- (see generate_schema_name), which computes them beside the published marts.
+{%- set history = history_incremental_config() %}
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
+        incremental_strategy=history.incremental_strategy,
+        partition_by=history.partition_by,
         unique_key=['as_of_date', 'stage_key'],
         on_schema_change='fail',
         tags=['history'],

@@ -1,4 +1,5 @@
--- Every file of the raw_path folder (the two demo seeds without it) and
+-- Every file of the raw_path folder (without it the two raw tables, or
+-- their batches with crm_batch_column) and
 -- what happened to it: read (with its rows, which rpt_data_quality then
 -- accounts for), ignored (not an export, or an export of the other
 -- raw_format) or configuration (read through config_path), with the
@@ -32,7 +33,7 @@ final as (
         files.loaded_at
     from folder
     left join files
-        on folder.file_name = files.file_name
+        on folder.raw_table = files.raw_table and folder.file_name = files.file_name
 
 )
 

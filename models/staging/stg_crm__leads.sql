@@ -3,14 +3,18 @@
 -- are collapsed and bad rows quarantined downstream (int_leads_checked),
 -- so every raw row is here.
 -- A view: the checks read it once, a refresh only the files it has not
--- read before (see macros/incremental_refresh.sql). Files are read with the
--- options stg_crm__export_files found for them (macros/raw_input.sql).
+-- read before (see macros/incremental_refresh.sql). The source is the demo
+-- seed, a loader's table, or the view over the export files that
+-- stg_crm__export_files writes (models/staging/_sources.yml).
 
 with
 
 source as (
 
-    select * from {{ raw_input('raw_leads') }}
+    select
+        {{ raw_source_file('raw_leads') }} as source_file,
+        {{ raw_text_columns('raw_leads') }}
+    from {{ source('crm', 'raw_leads') }}
 
 ),
 

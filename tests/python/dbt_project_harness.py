@@ -4,13 +4,21 @@ Each build runs in its own folder under tmp_path with its own DuckDB file, so
 tests never share state with each other or with the developer's warehouse.
 dbt runs as a subprocess: one process per invocation keeps dbt-duckdb's
 process-wide connection state out of the way.
+
+PIPELINE_TEST_TARGET=postgres or spark (make test-postgres, make
+test-spark) builds on that engine instead: on PostgreSQL each project gets
+a database of its own on the server the PIPELINE_POSTGRES_* variables name;
+on Spark, each project folder holds its own metastore and tables (session
+mode), read back through a Spark session in a subprocess.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import os
+import pickle
 import shutil
 import subprocess
 import sys
@@ -20,6 +28,8 @@ from pathlib import Path
 import duckdb
 
 REPO = Path(__file__).resolve().parents[2]
+# The engine test builds run on: duckdb (the default), postgres or spark.
+TARGET = os.environ.get("PIPELINE_TEST_TARGET", "duckdb")
 DBT = Path(sys.executable).with_name("dbt")
 PROJECT_FILES = ["dbt_project.yml", "profiles.yml"]
 PROJECT_DIRS = ["models", "macros", "plugins", "seeds", "tests/generic", "tests/singular"]
@@ -39,26 +49,53 @@ class DbtProject:
 
     root: Path
     vars: dict[str, object] = field(default_factory=dict)
+    target: str = TARGET
 
     @property
     def database(self) -> Path:
         return self.root / "warehouse.duckdb"
 
+    @property
+    def postgres_database(self) -> str:
+        """This project's database on the PostgreSQL server."""
+        return "t_" + hashlib.sha256(str(self.root).encode()).hexdigest()[:16]
+
     @classmethod
-    def copy_of_repo(cls, dest: Path) -> DbtProject:
+    def copy_of_repo(cls, dest: Path, target: str = TARGET) -> DbtProject:
         dest.mkdir(parents=True, exist_ok=True)
         for name in PROJECT_FILES:
             shutil.copy2(REPO / name, dest / name)
         for name in PROJECT_DIRS:
             shutil.copytree(REPO / name, dest / name)
-        return cls(dest)
+        project = cls(dest, target=target)
+        if target == "postgres":
+            connection = postgres_connection(os.environ["PIPELINE_POSTGRES_DBNAME"])
+            connection.autocommit = True  # create database runs outside a transaction
+            try:
+                with connection.cursor() as cursor:
+                    cursor.execute(f"drop database if exists {project.postgres_database}")
+                    cursor.execute(f"create database {project.postgres_database}")
+            finally:
+                connection.close()
+        return project
 
     def write_seed(self, folder: str, name: str, rows: list[dict[str, str]], columns: list[str]):
         write_csv(self.root / "seeds" / folder / f"{name}.csv", rows, columns)
 
-    def dbt(self, *args: str, extra_vars: dict[str, object] | None = None, check: bool = True):
-        """Run a dbt command in the copy on its warehouse; returns the completed process."""
-        return self._run(self._dbt_command(args, extra_vars), args, check)
+    def dbt(
+        self,
+        *args: str,
+        extra_vars: dict[str, object] | None = None,
+        check: bool = True,
+        unit_tests: bool = False,
+    ):
+        """Run a dbt command in the copy on its warehouse; returns the completed
+        process. A build leaves out the unit tests unless unit_tests is set."""
+        command = self._dbt_command(args, extra_vars)
+        if unit_tests:
+            command.remove("--exclude-resource-type")
+            command.remove("unit_test")
+        return self._run(command, args, check)
 
     def publish(self, *dbt_args: str, extra_vars: dict[str, object] | None = None, check=True):
         """`dbt build` through orchestration.publish, as `make build` runs it:
@@ -99,6 +136,8 @@ class DbtProject:
             **os.environ,
             "PIPELINE_DUCKDB_PATH": str(self.database),
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+            "DBT_TARGET": self.target,
+            **self._engine_env(),
             **extra_env,
         }
         result = subprocess.run(command, cwd=self.root, env=env, capture_output=True, text=True)
@@ -108,18 +147,96 @@ class DbtProject:
             )
         return result
 
+    def _engine_env(self) -> dict[str, str]:
+        if self.target == "postgres":
+            return {"PIPELINE_POSTGRES_DBNAME": self.postgres_database}
+        if self.target == "spark":
+            return {"SPARK_LOCAL_IP": "127.0.0.1", "TZ": "UTC"}
+        return {}
+
     def query(self, sql: str) -> list[dict[str, object]]:
-        with duckdb.connect(str(self.database), read_only=True) as connection:
-            cursor = connection.execute(sql)
-            names = [column[0] for column in cursor.description]
-            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        return self.mart_query([sql])[0][1]
 
     def mart(self, name: str) -> tuple[list[str], list[dict[str, object]]]:
         """The mart's column names in order, and its rows."""
+        return self.mart_query([f"select * from marts.{name}"])[0]
+
+    def relation_exists(self, schema: str, name: str) -> bool:
+        if self.target == "spark":
+            return bool(self.query(f"show tables in {schema} like '{name}'"))
+        return bool(
+            self.query(
+                "select * from information_schema.tables "
+                f"where table_schema = '{schema}' and table_name = '{name}'"
+            )
+        )
+
+    def mart_query(self, queries: list[str]) -> list[tuple[list[str], list[dict[str, object]]]]:
+        """Each query's column names and rows, read from the engine in one go
+        (on Spark one session serves them all)."""
+        if self.target == "spark":
+            return spark_queries(self.root, queries, self._engine_env())
+        if self.target == "postgres":
+            connection = postgres_connection(self.postgres_database)
+            try:
+                results = []
+                for sql in queries:
+                    with connection.cursor() as cursor:
+                        cursor.execute(sql)
+                        results.append(named_rows(cursor))
+                return results
+            finally:
+                connection.close()
         with duckdb.connect(str(self.database), read_only=True) as connection:
-            cursor = connection.execute(f"select * from marts.{name}")
-            names = [column[0] for column in cursor.description]
-            return names, [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+            return [named_rows(connection.execute(sql)) for sql in queries]
+
+
+def named_rows(cursor) -> tuple[list[str], list[dict[str, object]]]:
+    names = [column[0] for column in cursor.description]
+    return names, [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def postgres_connection(dbname: str):
+    import psycopg2
+
+    return psycopg2.connect(
+        host=os.environ["PIPELINE_POSTGRES_HOST"],
+        port=int(os.environ["PIPELINE_POSTGRES_PORT"]),
+        user=os.environ["PIPELINE_POSTGRES_USER"],
+        password=os.environ.get("PIPELINE_POSTGRES_PASSWORD", ""),
+        dbname=dbname,
+    )
+
+
+# Run in a subprocess in the project's folder: the metastore and tables
+# dbt's Spark session wrote there, read by a session of the same settings.
+SPARK_READER = """
+import pickle, sys
+from pyspark.sql import SparkSession
+queries = pickle.loads(sys.stdin.buffer.read())
+spark = (SparkSession.builder.master("local[1]").enableHiveSupport()
+    .config("spark.sql.session.timeZone", "UTC").config("spark.ui.enabled", "false")
+    .getOrCreate())
+results = []
+for sql in queries:
+    frame = spark.sql(sql)
+    names = frame.columns
+    results.append((names, [row.asDict() for row in frame.collect()]))
+sys.stdout.buffer.write(pickle.dumps(results))
+"""
+
+
+def spark_queries(root: Path, queries: list[str], env: dict[str, str]):
+    result = subprocess.run(
+        [sys.executable, "-c", SPARK_READER],
+        cwd=root,
+        input=pickle.dumps(queries),
+        capture_output=True,
+        env={**os.environ, **env},
+    )
+    if result.returncode != 0:
+        raise AssertionError(f"Spark query failed:\n{result.stderr.decode()[-4000:]}")
+    return pickle.loads(result.stdout)
 
 
 def without_unit_tests(args: tuple[str, ...]) -> tuple[str, ...]:

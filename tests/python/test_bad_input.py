@@ -4,7 +4,9 @@ engine error, never a silent drop.
 
 One build of exports holding every kind of bad row serves one test per
 kind (the row lands in the quarantine with that reason, and nowhere else);
-configuration errors and CSV quirks get builds of their own.
+configuration errors and CSV quirks get builds of their own. On PostgreSQL
+and Spark (tests/engines) the same rows are the raw seeds, and the same
+tests run.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from dbt_project_harness import PUBLISHED_MARTS, DbtProject
+from dbt_project_harness import PUBLISHED_MARTS, TARGET, DbtProject
 
 # Lead L1 is good; every other row is one kind of bad input.
 BAD_LEADS = (
@@ -44,12 +46,17 @@ AS_OF_DATE = "2025-01-03"
 
 
 def bad_exports(tmp_path: Path) -> DbtProject:
-    exports = tmp_path / "exports"
-    exports.mkdir()
-    (exports / "raw_leads.csv").write_text(BAD_LEADS)
-    (exports / "raw_lead_transitions.csv").write_text(BAD_TRANSITIONS)
+    """The bad rows as export files under raw_path (DuckDB), or as the raw
+    seeds on the other engines."""
     project = DbtProject.copy_of_repo(tmp_path / "project")
-    project.vars = {"raw_path": str(exports), "as_of_date": AS_OF_DATE}
+    project.vars = {"as_of_date": AS_OF_DATE}
+    folder = project.root / "seeds/raw"
+    if TARGET == "duckdb":
+        folder = tmp_path / "exports"
+        folder.mkdir()
+        project.vars["raw_path"] = str(folder)
+    (folder / "raw_leads.csv").write_text(BAD_LEADS)
+    (folder / "raw_lead_transitions.csv").write_text(BAD_TRANSITIONS)
     return project
 
 
@@ -71,10 +78,19 @@ def rejected_leads(project: DbtProject, lead_id: str | None) -> list[dict]:
 
 def rejected_transitions(project: DbtProject, lead_id: str | None) -> list[dict]:
     where = "lead_id is null" if lead_id is None else f"lead_id = '{lead_id}'"
-    return project.query(
-        "select stage_key, cast(entered_at as varchar) as entered_at, unparsed_entered_at, "
-        f"rejection_reason from marts.rejected_lead_transitions where {where} order by 1, 2"
+    rows = project.query(
+        "select stage_key, entered_at, unparsed_entered_at, "
+        f"rejection_reason from marts.rejected_lead_transitions where {where}"
     )
+    rows = [{**row, "entered_at": none_or_text(row["entered_at"])} for row in rows]
+    # Ordered as SQL's order by stage_key, entered_at: nulls last.
+    return sorted(
+        rows, key=lambda row: [(row[k] is None, row[k] or "") for k in ("stage_key", "entered_at")]
+    )
+
+
+def none_or_text(value: object) -> str | None:
+    return None if value is None else str(value)
 
 
 def visit_leads(project: DbtProject) -> set[str]:
@@ -362,10 +378,7 @@ def test_a_broken_configuration_stops_the_build_naming_the_rows(
     for message in messages:
         assert " ".join(message.split()) in output, message
     assert "Traceback" not in result.stdout + result.stderr
-    assert not project.query(
-        "select * from information_schema.tables where table_schema = 'marts' "
-        "and table_name = 'fct_stage_conversion'"
-    )
+    assert not project.relation_exists("marts", "fct_stage_conversion")
 
 
 def test_the_won_stage_must_come_after_every_open_stage(tmp_path: Path):

@@ -325,7 +325,7 @@ def check_bad_input_handled(project: DbtProject, raw: Path, extras: dict[str, st
     accounted = {
         row["table_name"]: row["n"]
         for row in project.query(
-            "select table_name, sum(row_count) as n from marts.rpt_data_quality group by all"
+            "select table_name, sum(row_count) as n from marts.rpt_data_quality group by table_name"
         )
     }
     assert accounted == {

@@ -1,0 +1,145 @@
+"""Build times of the warehouse on PostgreSQL or Spark.
+
+    python scripts/throwaway_postgres.py -- python benchmarks/engines.py --target postgres
+    SPARK_LOCAL_IP=127.0.0.1 python benchmarks/engines.py --target spark
+
+(make bench-engines runs both.) Two data sets: the demo seeds, loaded by
+dbt seed; and about 100k transitions from the scale generator, loaded into
+schema crm the way a loader would (PostgreSQL COPY; a Spark table written
+by Spark) and read through the crm source (var crm_schema). Each build is
+`dbt build` with every data test (the unit tests once, on the demo); the
+time is the wall clock of the dbt process, which includes dbt's own start
+(about 4 s) and, on Spark, starting the session.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(REPO / "tests/python"), str(REPO / "scripts")]
+
+from dbt_project_harness import DbtProject, postgres_connection  # noqa: E402
+
+LEAD_COLUMNS = ["lead_id", "created_at", "lead_source", "segment", "owner_id", "deal_amount_usd"]
+TRANSITION_COLUMNS = ["lead_id", "stage_key", "entered_at"]
+
+SPARK_LOADER = """
+import sys
+from pyspark.sql import SparkSession
+spark = (SparkSession.builder.master("local[2]").enableHiveSupport()
+    .config("spark.sql.session.timeZone", "UTC").config("spark.ui.enabled", "false")
+    .getOrCreate())
+spark.sql("create database if not exists crm")
+for name, path in [("raw_leads", sys.argv[1]), ("raw_lead_transitions", sys.argv[2])]:
+    frame = spark.read.option("header", True).csv(path)  # every column a string
+    frame.write.mode("overwrite").format("parquet").saveAsTable(f"crm.{name}")
+"""
+
+
+def timed_build(project: DbtProject, unit_tests: bool, **extra_vars) -> float:
+    start = time.perf_counter()
+    result = project.dbt("build", unit_tests=unit_tests, extra_vars=extra_vars or None)
+    elapsed = time.perf_counter() - start
+    assert "ERROR=0" in result.stdout, result.stdout[-3000:]
+    return elapsed
+
+
+def count_rows(project: DbtProject) -> tuple[int, int]:
+    [(_, [row])] = project.mart_query(
+        [
+            "select sum(row_count) as n from marts.rpt_data_quality "
+            "where table_name = 'raw_lead_transitions'"
+        ]
+    )
+    [(_, [leads])] = project.mart_query(
+        ["select sum(row_count) as n from marts.rpt_data_quality where table_name = 'raw_leads'"]
+    )
+    return int(leads["n"]), int(row["n"])
+
+
+def load_scale_data(project: DbtProject, folder: Path) -> None:
+    leads, transitions = folder / "raw_leads.csv", folder / "raw_lead_transitions.csv"
+    if project.target == "postgres":
+        connection = postgres_connection(project.postgres_database)
+        try:
+            with connection, connection.cursor() as cursor:
+                cursor.execute("create schema if not exists crm")
+                for name, path, columns in [
+                    ("raw_leads", leads, LEAD_COLUMNS),
+                    ("raw_lead_transitions", transitions, TRANSITION_COLUMNS),
+                ]:
+                    cursor.execute(f"drop table if exists crm.{name}")
+                    cursor.execute(
+                        f"create table crm.{name} ({', '.join(c + ' text' for c in columns)})"
+                    )
+                    with path.open() as handle:
+                        cursor.copy_expert(
+                            f"copy crm.{name} from stdin with (format csv, header true)", handle
+                        )
+        finally:
+            connection.close()
+    else:
+        subprocess.run(
+            [sys.executable, "-c", SPARK_LOADER, str(leads), str(transitions)],
+            cwd=project.root,
+            env={**os.environ, **project._engine_env()},
+            check=True,
+            capture_output=True,
+        )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--target", choices=["postgres", "spark"], required=True)
+    parser.add_argument("--leads", type=int, default=34_500, help="about 2.9 transitions each")
+    args = parser.parse_args()
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="pipeline_engine_bench_") as tmp:
+        root = Path(tmp)
+        demo = DbtProject.copy_of_repo(root / "demo", target=args.target)
+        seconds = timed_build(demo, unit_tests=True)
+        rows.append(("demo seeds (dbt seed + build, unit tests)", *count_rows(demo), seconds))
+
+        scale = DbtProject.copy_of_repo(root / "scale", target=args.target)
+        data = root / "data"
+        subprocess.run(
+            [
+                sys.executable,
+                str(REPO / "scripts/generate_scale_data.py"),
+                "--leads",
+                str(args.leads),
+                "--out",
+                str(data),
+                "--format",
+                "csv",
+                "--stages",
+                str(REPO / "seeds/config/pipeline_stages.csv"),
+            ],
+            check=True,
+            capture_output=True,
+        )
+        start = time.perf_counter()
+        load_scale_data(scale, data)
+        loaded = time.perf_counter() - start
+        seconds = timed_build(scale, unit_tests=False, crm_schema="crm")
+        rows.append(
+            (f"scale data from schema crm (load {loaded:.1f} s)", *count_rows(scale), seconds)
+        )
+    print(f"\n{args.target}: dbt build wall time")
+    print(f"  {'data':48} {'leads':>8} {'transitions':>12} {'build':>8}")
+    for name, leads, transitions, seconds in rows:
+        print(f"  {name:48} {leads:>8,} {transitions:>12,} {seconds:>7.1f}s")
+    print(json.dumps({"target": args.target, "rows": rows}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

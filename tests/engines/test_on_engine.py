@@ -1,0 +1,213 @@
+"""The same models on PostgreSQL or Spark (PIPELINE_TEST_TARGET), proven as
+on DuckDB: every data and unit test passes, the marts equal the independent
+reference on generated data with both stage configurations, bad rows are
+quarantined with the same reasons, broken configurations stop the build
+with the same messages. On PostgreSQL the marts also equal DuckDB's row by
+row. Run by make test-postgres and make test-spark, which start the engine.
+
+The raw rows are the raw seeds here (a loader's tables on these engines);
+reading export files (raw_path) is DuckDB's and tested there.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from pathlib import Path
+
+import pytest
+import test_bad_input
+from dbt_project_harness import REPO, TARGET, DbtProject
+from generate_demo_data import generate, read_stages
+from reference import read_csv_rows
+from test_bad_input import (  # noqa: F401  (collected here, on this engine)
+    test_a_broken_configuration_stops_the_build_naming_the_rows,
+    test_blank_lead_id_of_a_lead,
+    test_blank_lead_id_of_a_stage_change,
+    test_duplicate_lead_rows_with_conflicting_attributes,
+    test_every_raw_row_is_counted_once,
+    test_exact_duplicate_lead_rows_count_once,
+    test_negative_amount,
+    test_non_numeric_amount,
+    test_rejected_rows_warn,
+    test_stage_change_after_the_as_of_date_is_kept_but_not_counted,
+    test_stage_change_before_the_lead_was_created,
+    test_stage_change_of_a_lead_missing_from_raw_leads,
+    test_stage_change_of_a_quarantined_lead,
+    test_the_won_stage_must_come_after_every_open_stage,
+    test_too_many_rejected_rows_fail_the_build,
+    test_unknown_stage_key,
+    test_unparseable_created_at,
+    test_unparseable_timestamp,
+)
+from test_marts_match_reference import (
+    BENCHMARK_COLUMNS,
+    LEAD_COLUMNS,
+    OTHER_BENCHMARKS,
+    OTHER_STAGES,
+    OTHER_TARGETS,
+    STAGE_COLUMNS,
+    TARGET_COLUMNS,
+    TRANSITION_COLUMNS,
+    as_text,
+    check_scenario,
+    demo_config,
+    hand_written_edge_leads,
+    test_demo_config_from_seeds,  # noqa: F401  (collected here, on this engine)
+    transitions_for_edge_leads,
+)
+
+pytestmark = pytest.mark.skipif(
+    TARGET == "duckdb", reason="set PIPELINE_TEST_TARGET (make test-postgres, make test-spark)"
+)
+
+
+@pytest.fixture(scope="module")
+def quarantined(tmp_path_factory: pytest.TempPathFactory) -> DbtProject:
+    """test_bad_input's build of every kind of bad row, on this engine."""
+    project = test_bad_input.bad_exports(tmp_path_factory.mktemp("bad"))
+    result = project.dbt("build", extra_vars={"max_rejected_share": 1})
+    project.build_output = result.stdout  # type: ignore[attr-defined]
+    return project
+
+
+def test_the_demo_builds_with_every_data_and_unit_test(tmp_path: Path):
+    """dbt build of the demo seeds, unit tests included, and the marts equal
+    the reference on the same seeds."""
+    project = DbtProject.copy_of_repo(tmp_path / "project")
+    result = project.dbt("build", unit_tests=True)
+    assert f" {count_unit_tests()} unit tests" in result.stdout
+    assert "ERROR=0" in result.stdout and "WARN=0" in result.stdout
+    check_scenario(
+        project,
+        read_csv_rows(str(REPO / "seeds/raw/raw_leads.csv")),
+        read_csv_rows(str(REPO / "seeds/raw/raw_lead_transitions.csv")),
+        demo_config(),
+        as_of_dates=[None],
+    )
+
+
+def count_unit_tests() -> int:
+    import yaml
+
+    return sum(
+        len(yaml.safe_load(path.read_text()).get("unit_tests") or [])
+        for path in (REPO / "models").rglob("*.yml")
+    )
+
+
+def test_other_stage_configuration_from_seeds(tmp_path: Path):
+    """test_marts_match_reference's second configuration (other keys, four
+    open stages, two lost ones, benchmarks for some stages), as seeds."""
+    project = DbtProject.copy_of_repo(tmp_path / "project")
+    project.write_seed("config", "pipeline_stages", OTHER_STAGES, STAGE_COLUMNS)
+    project.write_seed("config", "stage_benchmarks", OTHER_BENCHMARKS, BENCHMARK_COLUMNS)
+    project.write_seed("config", "revenue_targets", OTHER_TARGETS, TARGET_COLUMNS)
+    leads, transitions = generate(
+        250,
+        seed=23,
+        stages=OTHER_STAGES,
+        start=dt.date(2025, 1, 1),
+        months=9,
+        edge_case_rate=4,
+        timestamp_granularity="minute",
+    )
+    leads += hand_written_edge_leads()
+    transitions += transitions_for_edge_leads("new", "demo")
+    project.write_seed("raw", "raw_leads", leads, LEAD_COLUMNS)
+    project.write_seed("raw", "raw_lead_transitions", transitions, TRANSITION_COLUMNS)
+    check_scenario(
+        project,
+        as_text(leads),
+        as_text(transitions),
+        {
+            "pipeline_stages": OTHER_STAGES,
+            "stage_benchmarks": OTHER_BENCHMARKS,
+            "revenue_targets": OTHER_TARGETS,
+        },
+        as_of_dates=[None, "2025-07-20"],
+    )
+
+
+def test_a_date_format_var_reads_the_same_as_on_duckdb(tmp_path: Path):
+    """input_timestamp_format on this engine: dd/mm/yyyy hh:mm texts parse,
+    an impossible date or another shape is quarantined as unparseable."""
+    project = DbtProject.copy_of_repo(tmp_path / "project")
+    (project.root / "seeds/raw/raw_leads.csv").write_text(
+        "lead_id,created_at,lead_source,segment,owner_id,deal_amount_usd\n"
+        "L1,01/02/2025 08:00,web,smb,rep_01,100\n"
+        "L2,31/02/2025 08:00,web,smb,rep_01,100\n"
+        "L3,2025-02-01T08:00:00Z,web,smb,rep_01,100\n"
+    )
+    (project.root / "seeds/raw/raw_lead_transitions.csv").write_text(
+        "lead_id,stage_key,entered_at\nL1,qualification,1/2/2025 9:30\n"
+    )
+    project.dbt(
+        "build",
+        extra_vars={"input_timestamp_format": "%d/%m/%Y %H:%M", "max_rejected_share": 1},
+    )
+    rejected = {
+        row["lead_id"]: row["rejection_reason"]
+        for row in project.query("select lead_id, rejection_reason from marts.rejected_leads")
+    }
+    assert rejected == {"L2": "unparseable_created_at", "L3": "unparseable_created_at"}
+    [visit] = project.query("select entered_at from marts.fct_lead_stage_visits")
+    assert visit["entered_at"] == dt.datetime(2025, 2, 1, 9, 30)
+
+
+@pytest.mark.skipif(TARGET != "postgres", reason="PostgreSQL against DuckDB")
+def test_postgres_marts_equal_duckdbs_row_by_row(tmp_path: Path):
+    """The same generated seeds built on DuckDB and on PostgreSQL: every
+    mart (published, quarantine and reports) holds the same rows, floats
+    equal to 1e-12."""
+    stages = read_stages(REPO / "seeds/config/pipeline_stages.csv")
+    leads, transitions = generate(
+        300, seed=31, stages=stages, start=dt.date(2025, 1, 1), months=8, edge_case_rate=4
+    )
+    leads += hand_written_edge_leads()
+    transitions += transitions_for_edge_leads("qualification", "discovery")
+    built = {}
+    for target in ("duckdb", "postgres"):
+        project = DbtProject.copy_of_repo(tmp_path / target, target=target)
+        project.write_seed("raw", "raw_leads", leads, LEAD_COLUMNS)
+        project.write_seed("raw", "raw_lead_transitions", transitions, TRANSITION_COLUMNS)
+        project.dbt("build", extra_vars={"max_rejected_share": 1})
+        built[target] = project
+    marts = sorted(
+        row["table_name"]
+        for row in built["duckdb"].query(
+            "select table_name from information_schema.tables where table_schema = 'marts'"
+        )
+    )
+    assert len(marts) >= 10, marts
+    for name, duck, postgres in zip(
+        marts,
+        built["duckdb"].mart_query([f"select * from marts.{m}" for m in marts]),
+        built["postgres"].mart_query([f"select * from marts.{m}" for m in marts]),
+        strict=True,
+    ):
+        assert duck[0] == postgres[0], f"{name}: columns differ"
+        assert duck[1], f"{name} is empty"
+        columns = [c for c in duck[0] if c != "loaded_at"]
+        duck_rows, postgres_rows = (
+            sorted((tuple(row[c] for c in columns) for row in rows), key=non_float_key)
+            for rows in (duck[1], postgres[1])
+        )
+        assert len(duck_rows) == len(postgres_rows), name
+        for want, got in zip(duck_rows, postgres_rows, strict=True):
+            assert all(same_value(a, b) for a, b in zip(want, got, strict=True)), (name, want, got)
+
+
+def non_float_key(row: tuple) -> tuple:
+    """Rows ordered by their exact values: floats may differ in the last bits."""
+    return tuple(repr(value) for value in row if not isinstance(value, float))
+
+
+def same_value(duck: object, postgres: object) -> bool:
+    if isinstance(duck, float) or isinstance(postgres, float):
+        return (
+            duck is not None
+            and postgres is not None
+            and math.isclose(float(duck), float(postgres), rel_tol=1e-12, abs_tol=1e-12)
+        )
+    return duck == postgres
