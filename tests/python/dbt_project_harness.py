@@ -14,12 +14,14 @@ mode), read back through a Spark session in a subprocess.
 
 from __future__ import annotations
 
+import atexit
 import csv
 import hashlib
 import json
 import os
 import pickle
 import shutil
+import struct
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -140,6 +142,7 @@ class DbtProject:
             **self._engine_env(),
             **extra_env,
         }
+        SparkReader.close_current(self.root)  # dbt's Spark session needs the metastore
         result = subprocess.run(command, cwd=self.root, env=env, capture_output=True, text=True)
         if check and result.returncode != 0:
             raise AssertionError(
@@ -175,7 +178,10 @@ class DbtProject:
         """Each query's column names and rows, read from the engine in one go
         (on Spark one session serves them all)."""
         if self.target == "spark":
-            return spark_queries(self.root, queries, self._engine_env())
+            reader = SparkReader.current
+            if reader is None or reader.root != self.root:
+                reader = SparkReader(self.root, self._engine_env())
+            return reader.query(queries)
         if self.target == "postgres":
             connection = postgres_connection(self.postgres_database)
             try:
@@ -208,35 +214,78 @@ def postgres_connection(dbname: str):
     )
 
 
-# Run in a subprocess in the project's folder: the metastore and tables
-# dbt's Spark session wrote there, read by a session of the same settings.
+# A Spark session in a subprocess in the project's folder, reading the
+# metastore and tables dbt's session wrote there: queries go in and results
+# come out as length-prefixed pickles, so one session (whose start costs
+# seconds) serves every query between two dbt runs.
 SPARK_READER = """
-import pickle, sys
+import pickle, struct, sys
 from pyspark.sql import SparkSession
-queries = pickle.loads(sys.stdin.buffer.read())
 spark = (SparkSession.builder.master("local[1]").enableHiveSupport()
     .config("spark.sql.session.timeZone", "UTC").config("spark.ui.enabled", "false")
     .getOrCreate())
-results = []
-for sql in queries:
-    frame = spark.sql(sql)
-    names = frame.columns
-    results.append((names, [row.asDict() for row in frame.collect()]))
-sys.stdout.buffer.write(pickle.dumps(results))
+def read_frame():
+    header = sys.stdin.buffer.read(8)
+    return pickle.loads(sys.stdin.buffer.read(struct.unpack(">Q", header)[0])) if header else None
+while (queries := read_frame()) is not None:
+    try:
+        reply = [(frame.columns, [row.asDict() for row in frame.collect()])
+                 for frame in map(spark.sql, queries)]
+    except Exception as error:
+        reply = ("error", str(error))
+    data = pickle.dumps(reply)
+    sys.stdout.buffer.write(struct.pack(">Q", len(data)) + data)
+    sys.stdout.buffer.flush()
 """
 
 
-def spark_queries(root: Path, queries: list[str], env: dict[str, str]):
-    result = subprocess.run(
-        [sys.executable, "-c", SPARK_READER],
-        cwd=root,
-        input=pickle.dumps(queries),
-        capture_output=True,
-        env={**os.environ, **env},
-    )
-    if result.returncode != 0:
-        raise AssertionError(f"Spark query failed:\n{result.stderr.decode()[-4000:]}")
-    return pickle.loads(result.stdout)
+class SparkReader:
+    """The one Spark reader session alive at a time (each holds the Derby
+    metastore of its folder, which dbt needs back for its next run)."""
+
+    current: SparkReader | None = None
+
+    def __init__(self, root: Path, env: dict[str, str]):
+        if SparkReader.current is not None:
+            SparkReader.current.close()
+        self.root = root
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", SPARK_READER],
+            cwd=root,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=(root / "spark_reader.log").open("ab"),
+            env={**os.environ, **env},
+        )
+        SparkReader.current = self
+
+    def query(self, queries: list[str]):
+        data = pickle.dumps(queries)
+        self.process.stdin.write(struct.pack(">Q", len(data)) + data)
+        self.process.stdin.flush()
+        header = self.process.stdout.read(8)
+        if len(header) < 8:
+            log = (self.root / "spark_reader.log").read_text(errors="replace")
+            raise AssertionError(f"the Spark reader stopped:\n{log[-4000:]}")
+        reply = pickle.loads(self.process.stdout.read(struct.unpack(">Q", header)[0]))
+        if isinstance(reply, tuple) and reply[:1] == ("error",):
+            raise AssertionError(f"Spark query failed: {reply[1][:4000]}")
+        return reply
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.stdin.close()
+            self.process.wait(timeout=60)
+        if SparkReader.current is self:
+            SparkReader.current = None
+
+    @classmethod
+    def close_current(cls, root: Path | None = None) -> None:
+        if cls.current is not None and (root is None or cls.current.root == root):
+            cls.current.close()
+
+
+atexit.register(SparkReader.close_current)
 
 
 def without_unit_tests(args: tuple[str, ...]) -> tuple[str, ...]:
