@@ -56,5 +56,5 @@
 
 {#- Java's replacement syntax: $1 for a group. -#}
 {% macro spark__regex_replace(text, pattern, replacement) -%}
-    regexp_replace({{ text }}, '{{ pattern }}', '{{ modules.re.sub("\\\\(\d)", "$\\1", replacement) }}')
+    regexp_replace({{ text }}, '{{ pattern }}', '{{ modules.re.sub("\\\\([0-9])", "$\\1", replacement) }}')
 {%- endmacro %}
