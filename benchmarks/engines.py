@@ -53,16 +53,12 @@ def timed_build(project: DbtProject, unit_tests: bool, **extra_vars) -> float:
 
 
 def count_rows(project: DbtProject) -> tuple[int, int]:
-    [(_, [row])] = project.mart_query(
-        [
-            "select sum(row_count) as n from marts.rpt_data_quality "
-            "where table_name = 'raw_lead_transitions'"
-        ]
+    """The raw leads and stage changes the build accounted for."""
+    [(_, rows)] = project.mart_query(
+        ["select table_name, sum(row_count) as n from marts.rpt_data_quality group by table_name"]
     )
-    [(_, [leads])] = project.mart_query(
-        ["select sum(row_count) as n from marts.rpt_data_quality where table_name = 'raw_leads'"]
-    )
-    return int(leads["n"]), int(row["n"])
+    counts = {row["table_name"]: int(row["n"]) for row in rows}
+    return counts["raw_leads"], counts["raw_lead_transitions"]
 
 
 def load_scale_data(project: DbtProject, folder: Path) -> None:

@@ -16,11 +16,11 @@ import math
 from pathlib import Path
 
 import pytest
-import test_bad_input
 from dbt_project_harness import REPO, TARGET, DbtProject
 from generate_demo_data import generate, read_stages
 from reference import read_csv_rows
 from test_bad_input import (  # noqa: F401  (collected here, on this engine)
+    quarantined,
     test_a_broken_configuration_stops_the_build_naming_the_rows,
     test_blank_lead_id_of_a_lead,
     test_blank_lead_id_of_a_stage_change,
@@ -41,34 +41,22 @@ from test_bad_input import (  # noqa: F401  (collected here, on this engine)
     test_unparseable_timestamp,
 )
 from test_marts_match_reference import (
-    BENCHMARK_COLUMNS,
     LEAD_COLUMNS,
-    OTHER_BENCHMARKS,
-    OTHER_STAGES,
-    OTHER_TARGETS,
-    STAGE_COLUMNS,
-    TARGET_COLUMNS,
+    OTHER_CONFIG,
     TRANSITION_COLUMNS,
     as_text,
     check_scenario,
     demo_config,
     hand_written_edge_leads,
+    other_stage_data,
     test_demo_config_from_seeds,  # noqa: F401  (collected here, on this engine)
     transitions_for_edge_leads,
+    write_other_config,
 )
 
 pytestmark = pytest.mark.skipif(
     TARGET == "duckdb", reason="set PIPELINE_TEST_TARGET (make test-postgres, make test-spark)"
 )
-
-
-@pytest.fixture(scope="module")
-def quarantined(tmp_path_factory: pytest.TempPathFactory) -> DbtProject:
-    """test_bad_input's build of every kind of bad row, on this engine."""
-    project = test_bad_input.bad_exports(tmp_path_factory.mktemp("bad"))
-    result = project.dbt("build", extra_vars={"max_rejected_share": 1})
-    project.build_output = result.stdout  # type: ignore[attr-defined]
-    return project
 
 
 def test_the_demo_builds_with_every_data_and_unit_test(tmp_path: Path):
@@ -100,31 +88,15 @@ def test_other_stage_configuration_from_seeds(tmp_path: Path):
     """test_marts_match_reference's second configuration (other keys, four
     open stages, two lost ones, benchmarks for some stages), as seeds."""
     project = DbtProject.copy_of_repo(tmp_path / "project")
-    project.write_seed("config", "pipeline_stages", OTHER_STAGES, STAGE_COLUMNS)
-    project.write_seed("config", "stage_benchmarks", OTHER_BENCHMARKS, BENCHMARK_COLUMNS)
-    project.write_seed("config", "revenue_targets", OTHER_TARGETS, TARGET_COLUMNS)
-    leads, transitions = generate(
-        250,
-        seed=23,
-        stages=OTHER_STAGES,
-        start=dt.date(2025, 1, 1),
-        months=9,
-        edge_case_rate=4,
-        timestamp_granularity="minute",
-    )
-    leads += hand_written_edge_leads()
-    transitions += transitions_for_edge_leads("new", "demo")
+    write_other_config(project.root / "seeds/config")
+    leads, transitions = other_stage_data(250)
     project.write_seed("raw", "raw_leads", leads, LEAD_COLUMNS)
     project.write_seed("raw", "raw_lead_transitions", transitions, TRANSITION_COLUMNS)
     check_scenario(
         project,
         as_text(leads),
         as_text(transitions),
-        {
-            "pipeline_stages": OTHER_STAGES,
-            "stage_benchmarks": OTHER_BENCHMARKS,
-            "revenue_targets": OTHER_TARGETS,
-        },
+        OTHER_CONFIG,
         as_of_dates=[None, "2025-07-20"],
     )
 

@@ -2,38 +2,24 @@
 full refresh gives, on PostgreSQL (and on DuckDB, where the same tables
 work without raw_path).
 
-test_incremental_refresh's generated history and its two increments (bad
-rows among them) are appended to the tables crm.raw_leads and
-crm.raw_lead_transitions as a loader would, each part a batch named in the
-column load_id (the var crm_batch_column). One warehouse builds after each
-batch, then as of 30 days earlier, then again (delete+insert by lead);
-another builds once from all the rows with --full-refresh. Every mart must
-then hold the same rows, floats bit for bit. A batch that changes after it
-was loaded stops the refresh.
+test_incremental_refresh's scenario (a generated history, two increments,
+bad rows among them; a refresh after each, an as-of cut, a refresh, then
+every mart against a --full-refresh build, floats bit for bit), with each
+part appended to the tables crm.raw_leads and crm.raw_lead_transitions as
+a loader would: a batch named in the column load_id (the var
+crm_batch_column). A batch that changes after it was loaded stops the
+refresh.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
 from pathlib import Path
 
 import duckdb
-import generate_scale_data
 import pytest
 from dbt_project_harness import TARGET, DbtProject, postgres_connection
 from generate_demo_data import LEAD_COLUMNS, TRANSITION_COLUMNS
-from test_incremental_refresh import (
-    BUILD,
-    FORMAT,
-    REQUIRED_MARTS,
-    STAGES,
-    assert_same_rows,
-    check_bad_input_handled,
-    lead_visits,
-    loaded_at_count,
-    marts_in,
-    write_bad_input,
-)
+from test_incremental_refresh import BUILD, FORMAT, assert_refresh_equals_full_refresh
 
 pytestmark = pytest.mark.skipif(
     TARGET == "spark", reason="Spark rebuilds in full (no delete without Delta)"
@@ -74,48 +60,9 @@ def insert_rows(project: DbtProject, table: str, columns: list[str], rows: list[
 
 
 def test_refresh_by_batch_equals_full_refresh(tmp_path: Path):
-    generated = tmp_path / "all"
-    generate_scale_data.generate(
-        generated,
-        leads=3000,
-        seed=5,
-        stages=STAGES,
-        file_format=FORMAT,
-        increments=2,
-        increment_share=0.05,
-        threads=2,
+    incremental = assert_refresh_equals_full_refresh(
+        tmp_path, lambda project: dict(BATCH_VARS), append_batch
     )
-    extras = write_bad_input(generated)
-
-    incremental = DbtProject.copy_of_repo(tmp_path / "incremental")
-    incremental.vars = dict(BATCH_VARS)
-    append_batch(incremental, generated, "base")
-    incremental.dbt(*BUILD)
-    assert lead_visits(incremental, extras["conflict_lead"]) > 0, "the base accepts the lead"
-    for label in ("inc01", "inc02"):
-        append_batch(incremental, generated, label)
-        incremental.dbt(*BUILD)
-    assert loaded_at_count(incremental, "staging.stg_crm__export_files") == 3
-    assert loaded_at_count(incremental, "intermediate.int_lead_stage_visits_collapsed") == 3
-    (latest,) = incremental.query("select as_of_date from intermediate.int_pipeline_as_of")
-    incremental.dbt(
-        *BUILD, extra_vars={"as_of_date": str(latest["as_of_date"] - timedelta(days=30))}
-    )
-    incremental.dbt(*BUILD)
-
-    full = DbtProject.copy_of_repo(tmp_path / "full")
-    full.vars = dict(BATCH_VARS)
-    for label in ("base", "inc01", "inc02"):
-        append_batch(full, generated, label)
-    full.dbt(*BUILD, "--full-refresh")
-
-    marts = marts_in(incremental)
-    assert marts == marts_in(full), "both warehouses publish the same marts"
-    missing = [name for name in REQUIRED_MARTS if name not in marts]
-    assert not missing, f"marts missing: {missing}"
-    for name in marts:
-        assert_same_rows(name, incremental, full)
-    check_bad_input_handled(incremental, generated, extras)
 
     # A loaded batch is append-only: a row added to it stops the refresh.
     insert_rows(

@@ -93,11 +93,7 @@ class DbtProject:
     ):
         """Run a dbt command in the copy on its warehouse; returns the completed
         process. A build leaves out the unit tests unless unit_tests is set."""
-        command = self._dbt_command(args, extra_vars)
-        if unit_tests:
-            command.remove("--exclude-resource-type")
-            command.remove("unit_test")
-        return self._run(command, args, check)
+        return self._run(self._dbt_command(args, extra_vars, unit_tests), args, check)
 
     def publish(self, *dbt_args: str, extra_vars: dict[str, object] | None = None, check=True):
         """`dbt build` through orchestration.publish, as `make build` runs it:
@@ -119,11 +115,11 @@ class DbtProject:
         command += ["--", *without_unit_tests(("build", *dbt_args))[1:]]
         return self._run(command, ("publish", *dbt_args), check, PYTHONPATH=str(REPO))
 
-    def _dbt_command(self, args, extra_vars) -> list[str]:
+    def _dbt_command(self, args, extra_vars, unit_tests: bool = False) -> list[str]:
         run_vars = {**self.vars, **(extra_vars or {})}
         command = [
             str(DBT),
-            *without_unit_tests(args),
+            *(args if unit_tests else without_unit_tests(args)),
             "--project-dir",
             str(self.root),
             "--profiles-dir",

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import shutil
 from collections import Counter
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -45,7 +46,28 @@ UNKNOWN_STAGE = "no_such_stage"
 BUILD = ("build", "--exclude-resource-type", "unit_test")
 
 
+PARTS = ("base", "inc01", "inc02")
+
+
 def test_incremental_refresh_equals_full_refresh(tmp_path: Path):
+    assert_refresh_equals_full_refresh(
+        tmp_path,
+        lambda project: {"raw_path": str(raw_folder(project)), "raw_format": FORMAT},
+        add_files,
+    )
+
+
+def assert_refresh_equals_full_refresh(
+    tmp_path: Path,
+    input_vars: Callable[[DbtProject], dict[str, object]],
+    add_part: Callable[[DbtProject, Path, str], None],
+) -> DbtProject:
+    """Generate the history with its increments and bad rows; build one
+    warehouse after each part reaches its input (add_part: files into a
+    folder, batches into tables), then as of 30 days earlier and again;
+    build another once from every part with --full-refresh; compare every
+    mart. input_vars gives a project the vars that point it at its input.
+    Returns the refreshed project."""
     generated = tmp_path / "all"
     generate_scale_data.generate(
         generated,
@@ -60,13 +82,12 @@ def test_incremental_refresh_equals_full_refresh(tmp_path: Path):
     extras = write_bad_input(generated)
 
     incremental = DbtProject.copy_of_repo(tmp_path / "incremental")
-    incremental_raw = tmp_path / "incremental_raw"
-    incremental.vars = {"raw_path": str(incremental_raw), "raw_format": FORMAT}
-    add_files(generated, incremental_raw, "base")
+    incremental.vars = input_vars(incremental)
+    add_part(incremental, generated, PARTS[0])
     incremental.dbt(*BUILD)
     assert lead_visits(incremental, extras["conflict_lead"]) > 0, "the base accepts the lead"
-    for label in ("inc01", "inc02"):
-        add_files(generated, incremental_raw, label)
+    for label in PARTS[1:]:
+        add_part(incremental, generated, label)
         incremental.dbt(*BUILD)
     # Each build loaded its files once and rewrote only the leads they touch:
     # untouched leads keep the visits the base build wrote.
@@ -82,7 +103,9 @@ def test_incremental_refresh_equals_full_refresh(tmp_path: Path):
     incremental.dbt(*BUILD)
 
     full = DbtProject.copy_of_repo(tmp_path / "full")
-    full.vars = {"raw_path": str(generated), "raw_format": FORMAT}
+    full.vars = input_vars(full)
+    for label in PARTS:
+        add_part(full, generated, label)
     full.dbt(*BUILD, "--full-refresh")
 
     marts = marts_in(incremental)
@@ -93,11 +116,17 @@ def test_incremental_refresh_equals_full_refresh(tmp_path: Path):
         assert_same_rows(name, incremental, full)
 
     check_bad_input_handled(incremental, generated, extras)
+    return incremental
 
 
-def add_files(source: Path, raw: Path, label: str) -> None:
-    """Copy the files of one part (base, inc01, ...) into the raw folder,
-    with their extra files (raw_*_<label>_extra)."""
+def raw_folder(project: DbtProject) -> Path:
+    return project.root.with_name(f"{project.root.name}_raw")
+
+
+def add_files(project: DbtProject, source: Path, label: str) -> None:
+    """Copy the files of one part (base, inc01, ...) into the project's raw
+    folder, with their extra files (raw_*_<label>_extra)."""
+    raw = raw_folder(project)
     raw.mkdir(exist_ok=True)
     for path in sorted(source.glob(f"raw_*_{label}*.{FORMAT}")):
         shutil.copy2(path, raw / path.name)

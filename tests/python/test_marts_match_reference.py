@@ -93,6 +93,40 @@ OTHER_TARGETS = [
     {"target_month": "2025-10-01", "revenue_target_usd": "120000", "avg_deal_size_usd": ""},
     {"target_month": "2025-11-01", "revenue_target_usd": "0.07", "avg_deal_size_usd": "0.01"},
 ]
+OTHER_CONFIG = {
+    "pipeline_stages": OTHER_STAGES,
+    "stage_benchmarks": OTHER_BENCHMARKS,
+    "revenue_targets": OTHER_TARGETS,
+}
+CONFIG_COLUMNS = {
+    "pipeline_stages": STAGE_COLUMNS,
+    "stage_benchmarks": BENCHMARK_COLUMNS,
+    "revenue_targets": TARGET_COLUMNS,
+}
+
+
+def write_other_config(folder: Path) -> None:
+    """The second configuration as the three configuration CSV files."""
+    for name, rows in OTHER_CONFIG.items():
+        write_csv(folder / f"{name}.csv", rows, CONFIG_COLUMNS[name])
+
+
+def other_stage_data(leads: int, seed: int = 23) -> tuple[list[dict], list[dict]]:
+    """Generated leads and stage changes of the second configuration
+    (minute timestamps, many edge cases), with the hand-written edge rows."""
+    lead_rows, transitions = generate(
+        leads,
+        seed=seed,
+        stages=OTHER_STAGES,
+        start=dt.date(2025, 1, 1),
+        months=9,
+        edge_case_rate=4,
+        timestamp_granularity="minute",
+    )
+    return (
+        lead_rows + hand_written_edge_leads(),
+        transitions + transitions_for_edge_leads("new", "demo"),
+    )
 
 
 def hand_written_edge_leads() -> list[dict[str, str]]:
@@ -297,20 +331,8 @@ def test_other_stage_configuration_from_parquet(tmp_path: Path):
     """Other stage keys, four open stages and two lost ones, benchmarks for
     some stages only, read from Parquet files under raw_path."""
     project = DbtProject.copy_of_repo(tmp_path / "project")
-    project.write_seed("config", "pipeline_stages", OTHER_STAGES, STAGE_COLUMNS)
-    project.write_seed("config", "stage_benchmarks", OTHER_BENCHMARKS, BENCHMARK_COLUMNS)
-    project.write_seed("config", "revenue_targets", OTHER_TARGETS, TARGET_COLUMNS)
-    leads, transitions = generate(
-        350,
-        seed=23,
-        stages=OTHER_STAGES,
-        start=dt.date(2025, 1, 1),
-        months=9,
-        edge_case_rate=4,
-        timestamp_granularity="minute",
-    )
-    leads += hand_written_edge_leads()
-    transitions += transitions_for_edge_leads("new", "demo")
+    write_other_config(project.root / "seeds/config")
+    leads, transitions = other_stage_data(350)
     raw_path = tmp_path / "exports"
     write_parquet(raw_path / "raw_leads.parquet", leads, LEAD_COLUMNS)
     write_parquet(raw_path / "raw_lead_transitions.parquet", transitions, TRANSITION_COLUMNS)
@@ -319,11 +341,7 @@ def test_other_stage_configuration_from_parquet(tmp_path: Path):
         project,
         as_text(leads),
         as_text(transitions),
-        {
-            "pipeline_stages": OTHER_STAGES,
-            "stage_benchmarks": OTHER_BENCHMARKS,
-            "revenue_targets": OTHER_TARGETS,
-        },
+        OTHER_CONFIG,
         as_of_dates=[None, "2025-07-20"],
     )
 

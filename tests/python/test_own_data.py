@@ -19,22 +19,18 @@ from pathlib import Path
 import duckdb
 import pytest
 from dbt_project_harness import REPO, DbtProject, write_csv
-from generate_demo_data import generate
 from reference import compute_marts, read_csv_rows
 from test_marts_match_reference import (
-    BENCHMARK_COLUMNS,
     LEAD_COLUMNS,
     OTHER_BENCHMARKS,
     OTHER_STAGES,
     OTHER_TARGETS,
-    STAGE_COLUMNS,
-    TARGET_COLUMNS,
     TRANSITION_COLUMNS,
     as_text,
     assert_marts_match,
     demo_config,
-    hand_written_edge_leads,
-    transitions_for_edge_leads,
+    other_stage_data,
+    write_other_config,
 )
 
 # The oldest and the newest DuckDB 1.x the README says open the file.
@@ -88,22 +84,10 @@ def first_hour(tmp_path_factory: pytest.TempPathFactory):
     root = tmp_path_factory.mktemp("own_data")
     warehouse = root / "warehouse.duckdb"
     exports, config = root / "exports", root / "pipeline_config"
-    leads, transitions = generate(
-        250,
-        seed=31,
-        stages=OTHER_STAGES,
-        start=dt.date(2025, 1, 1),
-        months=9,
-        edge_case_rate=4,
-        timestamp_granularity="minute",
-    )
-    leads += hand_written_edge_leads()
-    transitions += transitions_for_edge_leads("new", "demo")
+    leads, transitions = other_stage_data(250, seed=31)
     write_csv(exports / "raw_leads.csv", leads, LEAD_COLUMNS)
     write_csv(exports / "raw_lead_transitions.csv", transitions, TRANSITION_COLUMNS)
-    write_csv(config / "pipeline_stages.csv", OTHER_STAGES, STAGE_COLUMNS)
-    write_csv(config / "stage_benchmarks.csv", OTHER_BENCHMARKS, BENCHMARK_COLUMNS)
-    write_csv(config / "revenue_targets.csv", OTHER_TARGETS, TARGET_COLUMNS)
+    write_other_config(config)
     own_reference = compute_marts(
         as_text(leads),
         as_text(transitions),
