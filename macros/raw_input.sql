@@ -2,15 +2,17 @@
     Where the raw exports and the configuration come from, and how each
     file is read.
 
-    Without the raw_path var the exports are the demo seeds (seeds/raw).
-    With it, the export files are the files directly under raw_path whose
-    names start with raw_leads or raw_lead_transitions and end with .csv or
-    .csv.gz (raw_format csv, the default) or .parquet (raw_format parquet),
-    in any case. stg_crm__export_folder lists the folder,
-    stg_crm__export_files inspects each new file once (the
-    sales_pipeline_files plugin, plugins/sales_pipeline_files.py) and
-    records how to read it, and the staging views read every file with
-    exactly those options. A file that cannot be read stops the build there
+    The models read the raw tables through the source crm
+    (models/staging/_sources.yml): the demo seeds, a loader's tables
+    (crm_schema), or with the raw_path var (DuckDB) the export files: the
+    files directly under raw_path whose names start with raw_leads or
+    raw_lead_transitions and end with .csv or .csv.gz (raw_format csv, the
+    default) or .parquet (raw_format parquet), in any case.
+    stg_crm__export_folder lists the folder, stg_crm__export_files inspects
+    each new file once (the sales_pipeline_files plugin,
+    plugins/sales_pipeline_files.py) and records how to read it, and its
+    post-hook makes the source views that read every file with exactly
+    those options. A file that cannot be read stops the build there
     (macros/export_file_checks.sql).
 
     Without the config_path var the configuration is the seeds in
