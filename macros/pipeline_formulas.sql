@@ -65,18 +65,22 @@
 {%- endmacro %}
 
 {#-
-    cumulative_product(expression, order_by): running product of a column of
-    non-negative factors in the given order (a window function), null as soon
-    as a factor is null. The fixed order makes the floating-point result the
+    cumulative_product(expression, order_by, partition_by): running product
+    of a column of non-negative factors in the given order (a window
+    function, over each partition when one is given), null as soon as a
+    factor is null. The fixed order makes the floating-point result the
     same on every rebuild.
 -#}
-{% macro cumulative_product(expression, order_by) -%}
-    {{ return(adapter.dispatch('cumulative_product', 'sales_pipeline')(expression, order_by)) }}
+{% macro cumulative_product(expression, order_by, partition_by=none) -%}
+    {%- set running -%}
+        over ({% if partition_by %}partition by {{ partition_by }} {% endif -%}
+        order by {{ order_by }} rows between unbounded preceding and current row)
+    {%- endset -%}
+    {{ return(adapter.dispatch('cumulative_product', 'sales_pipeline')(expression, running)) }}
 {%- endmacro %}
 
 {#- PostgreSQL: the product aggregate macros/engine_functions.sql creates (ln/exp would add noise). -#}
-{% macro postgres__cumulative_product(expression, order_by) -%}
-    {%- set running = 'over (order by ' ~ order_by ~ ' rows between unbounded preceding and current row)' -%}
+{% macro postgres__cumulative_product(expression, running) -%}
     case
         when count(*) {{ running }} > count({{ expression }}) {{ running }} then null
         else {{ target.schema }}.pipeline_product({{ expression }}) {{ running }}
@@ -84,8 +88,7 @@
 {%- endmacro %}
 
 {#- Spark: the factors so far as an array, multiplied in order. -#}
-{% macro spark__cumulative_product(expression, order_by) -%}
-    {%- set running = 'over (order by ' ~ order_by ~ ' rows between unbounded preceding and current row)' -%}
+{% macro spark__cumulative_product(expression, running) -%}
     case
         when count(*) {{ running }} > count({{ expression }}) {{ running }} then null
         else aggregate(
@@ -97,10 +100,42 @@
 {%- endmacro %}
 
 {#- DuckDB has a product aggregate. -#}
-{% macro default__cumulative_product(expression, order_by) -%}
-    {%- set running = 'over (order by ' ~ order_by ~ ' rows between unbounded preceding and current row)' -%}
+{% macro default__cumulative_product(expression, running) -%}
     case
         when count(*) {{ running }} > count({{ expression }}) {{ running }} then null
         else product({{ expression }}) {{ running }}
     end
+{%- endmacro %}
+
+{#- The lead attributes the marts are cut by (docs/metrics.md section 8). -#}
+{% macro lead_dimensions() -%}
+    {{ return(['owner_id', 'lead_source', 'segment']) }}
+{%- endmacro %}
+
+{#- docs/metrics.md section 9: won over decided (won or lost now), null when none is decided. -#}
+{% macro win_rate(leads_won, leads_decided) -%}
+    {{ ratio(leads_won, leads_decided) }}
+{%- endmacro %}
+
+{#-
+    docs/metrics.md section 10: the revenue a day the healthy pipeline is
+    expected to bring, open leads x win rate x average won deal / average
+    sales cycle days.
+-#}
+{% macro pipeline_velocity(leads_open, win_rate, avg_won_deal_usd, avg_sales_cycle_days) -%}
+    {{ ratio(leads_open ~ ' * ' ~ win_rate ~ ' * ' ~ avg_won_deal_usd, avg_sales_cycle_days) }}
+{%- endmacro %}
+
+{#- median(expression): the interpolated median of a group (an aggregate). -#}
+{% macro median(expression) -%}
+    {{ return(adapter.dispatch('median', 'sales_pipeline')(expression)) }}
+{%- endmacro %}
+
+{% macro default__median(expression) -%}
+    percentile_cont(0.5) within group (order by {{ expression }})
+{%- endmacro %}
+
+{#- Spark's percentile interpolates as percentile_cont does. -#}
+{% macro spark__median(expression) -%}
+    percentile({{ expression }}, 0.5)
 {%- endmacro %}

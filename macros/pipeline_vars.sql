@@ -52,6 +52,33 @@
     {{ return(factor) }}
 {%- endmacro %}
 
+{#-
+    expected_days_basis: what expected_days_factor multiplies (docs/metrics.md
+    section 3), `average` (the guide's mean over advanced visits) or
+    `km_median` (the Kaplan-Meier median of section 12). Returns the column
+    of int_stage_time_to_advance_km or int_stage_thresholds_derived it names.
+-#}
+{% macro expected_days_basis() -%}
+    {%- set basis = var('expected_days_basis') | string | trim | lower -%}
+    {%- if basis not in ('average', 'km_median') -%}
+        {{ exceptions.raise_compiler_error(
+            "var expected_days_basis must be average or km_median, got '" ~ var('expected_days_basis') ~ "'"
+        ) }}
+    {%- endif -%}
+    {{ return(basis) }}
+{%- endmacro %}
+
+{#- conversion_change_days: how many days back rpt_stage_conversion_change compares with, a whole number >= 1. -#}
+{% macro conversion_change_days() -%}
+    {%- set text = var('conversion_change_days') | string | trim -%}
+    {%- if not modules.re.match('^[0-9]+$', text) or text | int < 1 -%}
+        {{ exceptions.raise_compiler_error(
+            "var conversion_change_days must be a whole number of days, 1 or more, got '" ~ text ~ "'"
+        ) }}
+    {%- endif -%}
+    {{ return(text | int) }}
+{%- endmacro %}
+
 {#- A diagnosis threshold: a share between 0 and 1. -#}
 {% macro pipeline_var_fraction(name) -%}
     {%- set value = pipeline_var_number(name) -%}

@@ -1,5 +1,8 @@
 -- Per open stage: the average days a visit takes to advance and the
--- expected days to convert derived from it (docs/metrics.md section 3).
+-- expected days to convert derived from it, or from the Kaplan-Meier median
+-- when the expected_days_basis var says so (docs/metrics.md section 3).
+{%- set basis_days = 'avg_days_to_advance' if expected_days_basis() == 'average' else 'km_median_days_to_advance' %}
+
 with
 
 stages as (
@@ -40,10 +43,14 @@ summed as (
 averaged_days as (
 
     select
-        stage_key,
-        default_expected_days,
-        {{ microseconds_to_days(ratio('advanced_microseconds', 'advanced_visit_count')) }} as avg_days_to_advance
+        summed.stage_key,
+        summed.default_expected_days,
+        {{ microseconds_to_days(ratio('summed.advanced_microseconds', 'summed.advanced_visit_count')) }}
+            as avg_days_to_advance,
+        km.km_median_days_to_advance
     from summed
+    inner join {{ ref('int_stage_time_to_advance_km') }} as km
+        on summed.stage_key = km.stage_key
 
 ),
 
@@ -52,7 +59,8 @@ final as (
     select
         stage_key,
         avg_days_to_advance,
-        {{ expected_days_to_convert('avg_days_to_advance', 'default_expected_days') }} as expected_days_to_convert
+        km_median_days_to_advance,
+        {{ expected_days_to_convert(basis_days, 'default_expected_days') }} as expected_days_to_convert
     from averaged_days
 
 )

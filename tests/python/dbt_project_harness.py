@@ -35,13 +35,18 @@ TARGET = os.environ.get("PIPELINE_TEST_TARGET", "duckdb")
 DBT = Path(sys.executable).with_name("dbt")
 PROJECT_FILES = ["dbt_project.yml", "profiles.yml"]
 PROJECT_DIRS = ["models", "macros", "plugins", "seeds", "tests/generic", "tests/singular"]
-# The spec's published marts and dim_stages.
+# The published marts of metric definitions and dim_stages.
 PUBLISHED_MARTS = [
     "dim_stages",
     "fct_lead_stage_visits",
     "fct_stage_conversion",
     "fct_pipeline_plan",
     "rpt_old_leads",
+    "fct_stage_conversion_by_dimension",
+    "fct_win_rates",
+    "fct_pipeline_value",
+    "fct_cohort_conversion",
+    "fct_stage_time_to_advance",
 ]
 
 

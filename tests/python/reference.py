@@ -9,11 +9,11 @@ Public interface
 ----------------
 - ``read_csv_rows(path)``  -> list of dicts (utf-8-sig, '' -> None)
 - ``compute_marts(raw_leads, raw_transitions, pipeline_stages, stage_benchmarks,
-  revenue_targets, as_of_date=None, expected_days_factor=2.0,
+  revenue_targets, as_of_date=None, expected_days_factor=2.0, expected_days_basis="average",
   diagnosis_bandwidth_threshold=0.25, diagnosis_strict_threshold=0.05,
-  input_timestamp_format=None)``
-  -> {"fct_lead_stage_visits": [...], "fct_stage_conversion": [...],
-      "fct_pipeline_plan": [...], "rpt_old_leads": [...]}
+  input_timestamp_format=None, history=None, conversion_change_days=28)``
+  -> {mart name: rows} for every mart of ``MART_COLUMNS`` (history: the
+  fct_stage_conversion rows of earlier builds, by as-of date)
 
 Choices where the spec is silent (see ``AMBIGUITIES`` below for the list).
 """
@@ -24,6 +24,8 @@ import csv
 import datetime as dt
 import math
 import re
+import statistics
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -88,7 +90,94 @@ MART_COLUMNS: dict[str, list[str]] = {
         "lead_source",
         "segment",
     ],
+    "fct_stage_conversion_by_dimension": [
+        "as_of_date",
+        "dimension",
+        "dimension_value",
+        "stage_key",
+        "stage_order",
+        "leads_entered",
+        "leads_advanced",
+        "leads_completed",
+        "leads_old",
+        "leads_in_window",
+        "conversion_rate",
+        "old_lead_share",
+        "expected_days_to_convert",
+    ],
+    "fct_win_rates": [
+        "as_of_date",
+        "dimension",
+        "dimension_value",
+        "leads_decided",
+        "leads_won",
+        "leads_lost",
+        "win_rate",
+        "avg_won_deal_usd",
+        "avg_sales_cycle_days",
+        "median_sales_cycle_days",
+    ],
+    "fct_pipeline_value": [
+        "as_of_date",
+        "stage_key",
+        "stage_order",
+        "leads_open",
+        "leads_old",
+        "pipeline_usd",
+        "old_pipeline_usd",
+        "win_probability",
+        "weighted_pipeline_usd",
+        "target_month",
+        "revenue_target_usd",
+        "coverage_ratio",
+        "weighted_coverage_ratio",
+        "pipeline_velocity_usd_per_day",
+    ],
+    "fct_cohort_conversion": [
+        "as_of_date",
+        "cohort_month",
+        "stage_key",
+        "stage_order",
+        "stage_type",
+        "leads_created",
+        "leads_reached",
+        "reached_share",
+        "leads_in_stage",
+        "won_share",
+        "leads_still_open",
+    ],
+    "rpt_stage_conversion_change": [
+        "as_of_date",
+        "compared_date",
+        "stage_key",
+        "stage_order",
+        "earlier_conversion_rate",
+        "conversion_rate",
+        "conversion_rate_change",
+        "earlier_leads_old",
+        "leads_old",
+        "leads_old_change",
+        "earlier_leads_pending",
+        "leads_pending",
+        "leads_pending_change",
+    ],
+    "fct_stage_time_to_advance": [
+        "as_of_date",
+        "stage_key",
+        "stage_order",
+        "visits_observed",
+        "visits_advanced",
+        "visits_censored",
+        "visits_still_open",
+        "avg_days_to_advance",
+        "km_median_days_to_advance",
+        "km_p75_days_to_advance",
+        "expected_days_basis",
+        "expected_days_to_convert",
+    ],
 }
+
+DIMENSIONS = ("owner_id", "lead_source", "segment")
 
 AMBIGUITIES = """
 - Event tie order (§2): (entered_at, lost-flag, stage_order with nulls last,
@@ -116,6 +205,25 @@ AMBIGUITIES = """
 - deals_needed is None when revenue_target_usd is empty or avg_deal_size_usd is
   empty/0. leads_needed is None when deals_needed is None.
 - Benchmark / stage rows with a repeated stage_key: the first one wins.
+- The leads the win rates, pipeline value and cohorts count are the accepted
+  leads created before as_of_at, or without a created_at (they form the
+  cohort with an empty month).
+- A dimension value is any value an existing lead has; every value gets a
+  row per open stage. None is a value (leads without one).
+- Cohorts: a lead reached a stage when it visited it or an open/won stage
+  with a higher stage_order; won_share counts leads with any won visit.
+- Pipeline value total row: stage_key None; its weighted pipeline sums the
+  stages whose win probability is known (None when none is).
+- Kaplan-Meier (§12): times are whole microseconds; a visit censored at an
+  event's time is at risk at it; the median (75th percentile) is the first
+  event time where the share not yet advanced is <= 1/2 (1/4), within 1e-9
+  so that an exact half is not missed by a rounding error.
+- With expected_days_basis km_median, a stage whose curve never reaches a
+  half falls back to default_expected_days, as a stage without advanced
+  visits does with the average.
+- rpt_stage_conversion_change compares with the history's row of exactly
+  as_of_date - conversion_change_days; without one, the earlier values and
+  the changes are None.
 - Output rows are sorted: visits by (lead_id, visit_number); conversion by
   (stage_order, stage_key); plan by (target_month, stage_order, stage_key);
   old leads by (lead_id, stage_key).
@@ -290,6 +398,7 @@ class StageConversion:
     avg_days_to_advance: float | None = None
     expected_days_to_convert: float | None = None
     old_visits: list[Visit] = field(default_factory=list)
+    time_to_advance: dict = field(default_factory=dict)
 
     @property
     def conversion_rate(self) -> float | None:
@@ -475,18 +584,52 @@ def open_stages(stages: dict[str, Stage]) -> list[Stage]:
 
 
 def expected_days(
-    stage: Stage, all_visits: list[Visit], factor: float
+    stage: Stage, all_visits: list[Visit], factor: float, basis: str, km_median: float | None
 ) -> tuple[float | None, float | None]:
-    """§3: (avg_days_to_advance, expected_days_to_convert)."""
+    """§3: (avg_days_to_advance, expected_days_to_convert); the factor
+    multiplies the average, or the Kaplan-Meier median when basis is km_median."""
     dwells = [
         v.dwell_days
         for v in all_visits
         if v.stage_key == stage.key and v.exit_type == "advanced" and v.dwell_days is not None
     ]
-    if dwells:
-        avg = sum(dwells) / len(dwells)
-        return avg, factor * avg
-    return None, stage.default_expected_days
+    avg = sum(dwells) / len(dwells) if dwells else None
+    multiplied = km_median if basis == "km_median" else avg
+    return avg, factor * multiplied if multiplied is not None else stage.default_expected_days
+
+
+def kaplan_meier(stage: Stage, all_visits: list[Visit], as_of_at: dt.datetime) -> dict:
+    """§12: the stage's visits as (time, advanced) observations, the survival
+    curve over the distinct event times, its median and 75th percentile."""
+    observed = []
+    for v in all_visits:
+        if v.stage_key == stage.key:
+            end = v.exited_at if v.exited_at is not None else as_of_at
+            observed.append((_microseconds(end - v.entered_at), v.exit_type == "advanced"))
+    visits_at = Counter(time for time, _ in observed)
+    events_at = Counter(time for time, advanced in observed if advanced)
+    at_risk = len(observed)
+    not_advanced = 1.0
+    median = p75 = None
+    for time in sorted(visits_at):
+        if events_at[time]:
+            not_advanced *= 1 - events_at[time] / at_risk
+            if median is None and not_advanced <= 0.5 + 1e-9:
+                median = time / 86_400_000_000
+            if p75 is None and not_advanced <= 0.25 + 1e-9:
+                p75 = time / 86_400_000_000
+        at_risk -= visits_at[time]  # censored at an event's time: at risk at it
+    advanced = sum(events_at.values())
+    return {
+        "visits_observed": len(observed),
+        "visits_advanced": advanced,
+        "visits_censored": len(observed) - advanced,
+        "visits_still_open": sum(
+            1 for v in all_visits if v.stage_key == stage.key and v.exit_type == "open"
+        ),
+        "km_median_days_to_advance": median,
+        "km_p75_days_to_advance": p75,
+    }
 
 
 def has_advanced(visits: list[Visit], stage: Stage, stages: dict[str, Stage]) -> bool:
@@ -511,25 +654,22 @@ def convert_stage(
     visits_by_lead: dict[str, list[Visit]],
     stages: dict[str, Stage],
     factor: float,
+    basis: str,
+    as_of_at: dt.datetime,
 ) -> StageConversion:
     all_visits = [v for visits in visits_by_lead.values() for v in visits]
     result = StageConversion(stage)
+    result.time_to_advance = kaplan_meier(stage, all_visits, as_of_at)
     result.avg_days_to_advance, result.expected_days_to_convert = expected_days(
-        stage, all_visits, factor
+        stage, all_visits, factor, basis, result.time_to_advance["km_median_days_to_advance"]
     )
     for visits in visits_by_lead.values():
-        if not any(v.stage_key == stage.key for v in visits):
+        outcome = cohort_outcome(visits, stage, stages, result.expected_days_to_convert)
+        if outcome is None:
             continue  # not in the cohort
+        advanced, completed, old = outcome
+        current = visits[-1]
         result.leads_entered += 1
-        advanced = has_advanced(visits, stage, stages)
-        current = visits[-1]  # latest visit = current stage
-        completed = advanced or current.stage_key != stage.key
-        old = (
-            not completed
-            and result.expected_days_to_convert is not None
-            and current.days_in_stage is not None
-            and current.days_in_stage > result.expected_days_to_convert  # strictly
-        )
         result.leads_advanced += advanced
         result.leads_completed += completed
         result.leads_old += old
@@ -537,6 +677,24 @@ def convert_stage(
         if old:
             result.old_visits.append(current)
     return result
+
+
+def cohort_outcome(
+    visits: list[Visit], stage: Stage, stages: dict[str, Stage], expected: float | None
+) -> tuple[bool, bool, bool] | None:
+    """§4 for one lead: (advanced, completed, old), None when not in S's cohort."""
+    if not any(v.stage_key == stage.key for v in visits):
+        return None
+    advanced = has_advanced(visits, stage, stages)
+    current = visits[-1]  # latest visit = current stage
+    completed = advanced or current.stage_key != stage.key
+    old = (
+        not completed
+        and expected is not None
+        and current.days_in_stage is not None
+        and current.days_in_stage > expected  # strictly
+    )
+    return advanced, completed, old
 
 
 def diagnose(
@@ -633,11 +791,15 @@ def compute_marts(
     revenue_targets: list[Row],
     as_of_date: str | None = None,
     expected_days_factor: float = 2.0,
+    expected_days_basis: str = "average",
     diagnosis_bandwidth_threshold: float = 0.25,
     diagnosis_strict_threshold: float = 0.05,
     input_timestamp_format: str | None = None,
+    history: dict[dt.date, list[dict]] | None = None,
+    conversion_change_days: int = 28,
 ) -> dict[str, list[dict]]:
-    """Compute the four published marts of spec §7."""
+    """Compute the published marts of spec §7 to §13. history holds the
+    fct_stage_conversion rows of the days built before, by as-of date."""
     stages = load_stages(pipeline_stages)
     benchmarks = load_benchmarks(stage_benchmarks)
     leads = load_leads(raw_leads, input_timestamp_format)
@@ -655,7 +817,9 @@ def compute_marts(
 
     # §3/§4 per open stage
     conversions: dict[str, StageConversion] = {
-        s.key: convert_stage(s, visits_by_lead, stages, expected_days_factor)
+        s.key: convert_stage(
+            s, visits_by_lead, stages, expected_days_factor, expected_days_basis, as_of_at
+        )
         for s in open_stages(stages)
     }
     for conv in conversions.values():
@@ -789,84 +953,332 @@ def compute_marts(
     )
     old_rows.sort(key=lambda r: (r["lead_id"], r["stage_key"]))
 
+    existing = {
+        lead_id: lead
+        for lead_id, lead in leads.items()
+        if lead.created_at is None or lead.created_at < as_of_at
+    }
+    win_rate_rows = win_rates(as_of, existing, visits_by_lead, stages)
+    overall = win_rate_rows[0]
     return {
         "fct_lead_stage_visits": visit_rows,
         "fct_stage_conversion": conversion_rows,
         "fct_pipeline_plan": plan_rows,
         "rpt_old_leads": old_rows,
+        "fct_stage_conversion_by_dimension": conversion_by_dimension(
+            as_of, existing, visits_by_lead, stages, conversions
+        ),
+        "fct_win_rates": win_rate_rows,
+        "fct_pipeline_value": pipeline_value(
+            as_of, existing, visits_by_lead, conversions, revenue_targets, overall
+        ),
+        "fct_cohort_conversion": cohort_conversion(as_of, existing, visits_by_lead, stages),
+        "rpt_stage_conversion_change": conversion_change(
+            conversion_rows, history or {}, conversion_change_days
+        ),
+        "fct_stage_time_to_advance": [
+            {
+                "as_of_date": as_of,
+                "stage_key": conv.stage.key,
+                "stage_order": conv.stage.order,
+                **{k: v for k, v in conv.time_to_advance.items() if not k.startswith("km_")},
+                "avg_days_to_advance": conv.avg_days_to_advance,
+                "km_median_days_to_advance": conv.time_to_advance["km_median_days_to_advance"],
+                "km_p75_days_to_advance": conv.time_to_advance["km_p75_days_to_advance"],
+                "expected_days_basis": expected_days_basis,
+                "expected_days_to_convert": conv.expected_days_to_convert,
+            }
+            for conv in sorted(
+                conversions.values(),
+                key=lambda c: order_key({"stage_order": c.stage.order, "stage_key": c.stage.key}),
+            )
+        ],
     }
 
 
 # ---------------------------------------------------------------------------
-# rpt_export_files: every file of the export folder and what happens to it
+# The sales leader's next questions (docs/metrics.md sections 8 to 11)
 # ---------------------------------------------------------------------------
 
-EXPORT_TABLES = {
-    "raw_leads": ["lead_id", "created_at", "lead_source", "segment", "owner_id", "deal_amount_usd"],
-    "raw_lead_transitions": ["lead_id", "stage_key", "entered_at"],
-}
-CONFIG_FILE_NAMES = ("pipeline_stages.csv", "stage_benchmarks.csv", "revenue_targets.csv")
+
+def ratio(numerator: float | None, denominator: float | None) -> float | None:
+    if numerator is None or not denominator:
+        return None
+    return numerator / denominator
 
 
-def export_files_report(
-    folder: str, raw_format: str = "csv", config_folder: str | None = None
-) -> list[Row]:
-    """rpt_export_files for a folder of readable files, from the README's
-    rules: a file whose name starts (any case) with an export table's name
-    and ends .csv / .csv.gz (csv) or .parquet (parquet) is read, its data
-    rows counted (a CSV's delimiter is the one that makes its header name
-    the required columns); a configuration file of config_folder, when it
-    is this folder, is configuration; anything else is ignored. Parquet
-    row counts are not computed here (None)."""
-    import gzip
-    import os
+def dimension_values(existing: dict[str, Lead]) -> dict[str, dict[str, str | None]]:
+    """dimension -> lead_id -> the lead's value (None when it has none)."""
+    return {
+        dimension: {lead_id: _lead_attrs(lead)[dimension] for lead_id, lead in existing.items()}
+        for dimension in DIMENSIONS
+    }
 
-    same_config = config_folder is not None and os.path.samefile(folder, config_folder)
+
+def conversion_by_dimension(
+    as_of: dt.date,
+    existing: dict[str, Lead],
+    visits_by_lead: dict[str, list[Visit]],
+    stages: dict[str, Stage],
+    conversions: dict[str, StageConversion],
+) -> list[dict]:
+    """§8: §4's counts per dimension value, old by the stage's overall threshold."""
     rows = []
-    for name in sorted(os.listdir(folder)):
-        path = os.path.join(folder, name)
-        lower = name.lower()
-        table = next(
-            (t for t in ("raw_lead_transitions", "raw_leads") if lower.startswith(t)), None
+    for dimension, value_of in dimension_values(existing).items():
+        for value in set(value_of.values()):
+            for conv in conversions.values():
+                counts = {"entered": 0, "advanced": 0, "completed": 0, "old": 0}
+                for lead_id, visits in visits_by_lead.items():
+                    if lead_id not in value_of or value_of[lead_id] != value:
+                        continue
+                    outcome = cohort_outcome(
+                        visits, conv.stage, stages, conv.expected_days_to_convert
+                    )
+                    if outcome is None:
+                        continue
+                    advanced, completed, old = outcome
+                    counts["entered"] += 1
+                    counts["advanced"] += advanced
+                    counts["completed"] += completed
+                    counts["old"] += old
+                decided = counts["completed"] + counts["old"]
+                rows.append(
+                    {
+                        "as_of_date": as_of,
+                        "dimension": dimension,
+                        "dimension_value": value,
+                        "stage_key": conv.stage.key,
+                        "stage_order": conv.stage.order,
+                        "leads_entered": counts["entered"],
+                        "leads_advanced": counts["advanced"],
+                        "leads_completed": counts["completed"],
+                        "leads_old": counts["old"],
+                        "leads_in_window": counts["entered"] - decided,
+                        "conversion_rate": ratio(counts["advanced"], decided),
+                        "old_lead_share": ratio(counts["old"], decided),
+                        "expected_days_to_convert": conv.expected_days_to_convert,
+                    }
+                )
+    return rows
+
+
+def _microseconds(delta: dt.timedelta) -> int:
+    return delta // dt.timedelta(microseconds=1)
+
+
+def win_rates(
+    as_of: dt.date,
+    existing: dict[str, Lead],
+    visits_by_lead: dict[str, list[Visit]],
+    stages: dict[str, Stage],
+) -> list[dict]:
+    """§9: the overall row first, then one per dimension value."""
+    scopes: dict[tuple[str, str | None], list[str]] = {("overall", None): list(existing)}
+    for dimension, value_of in dimension_values(existing).items():
+        for lead_id, value in value_of.items():
+            scopes.setdefault((dimension, value), []).append(lead_id)
+    rows = []
+    for (dimension, value), lead_ids in scopes.items():
+        won = lost = 0
+        amounts: list[float] = []
+        cycles: list[int] = []
+        for lead_id in lead_ids:
+            visits = visits_by_lead.get(lead_id)
+            if not visits:
+                continue
+            current_type = stages[visits[-1].stage_key].type
+            if current_type == "lost":
+                lost += 1
+            elif current_type == "won":
+                won += 1
+                amount = existing[lead_id].deal_amount_usd
+                if amount is not None:
+                    amounts.append(amount)
+                first_won = next(v for v in visits if stages[v.stage_key].type == "won")
+                cycles.append(_microseconds(first_won.entered_at - visits[0].entered_at))
+        day = 86_400_000_000
+        rows.append(
+            {
+                "as_of_date": as_of,
+                "dimension": dimension,
+                "dimension_value": value,
+                "leads_decided": won + lost,
+                "leads_won": won,
+                "leads_lost": lost,
+                "win_rate": ratio(won, won + lost),
+                "avg_won_deal_usd": ratio(sum(amounts), len(amounts)),
+                "avg_sales_cycle_days": sum(cycles) / len(cycles) / day if cycles else None,
+                "median_sales_cycle_days": statistics.median(cycles) / day if cycles else None,
+            }
         )
-        kind = (
-            "csv.gz"
-            if lower.endswith(".csv.gz")
-            else "csv"
-            if lower.endswith(".csv")
-            else "parquet"
-            if lower.endswith(".parquet")
+    return rows
+
+
+def pipeline_value(
+    as_of: dt.date,
+    existing: dict[str, Lead],
+    visits_by_lead: dict[str, list[Visit]],
+    conversions: dict[str, StageConversion],
+    revenue_targets: list[Row],
+    overall: dict,
+) -> list[dict]:
+    """§10: per open stage, then a total row (stage_key None)."""
+    months = {}
+    for target in revenue_targets:
+        month = parse_date(target.get("target_month"))
+        if month is not None and month > as_of:
+            months[month] = to_float(target.get("revenue_target_usd"))
+    target_month = min(months) if months else None
+    revenue = months.get(target_month) if target_month else None
+
+    def amount_sum(lead_ids: list[str]) -> float:
+        return sum(
+            existing[i].deal_amount_usd for i in lead_ids if existing[i].deal_amount_usd is not None
+        )
+
+    stage_rows = []
+    for conv in conversions.values():
+        old_ids = {v.lead_id for v in conv.old_visits}
+        in_stage = [
+            lead_id
+            for lead_id, visits in visits_by_lead.items()
+            if visits[-1].stage_key == conv.stage.key and lead_id in existing
+        ]
+        healthy = [i for i in in_stage if i not in old_ids]
+        old = [i for i in in_stage if i in old_ids]
+        probability = cumulative_rate(conv.stage, conversions)
+        pipeline = amount_sum(healthy)
+        stage_rows.append(
+            {
+                "stage_key": conv.stage.key,
+                "stage_order": conv.stage.order,
+                "leads_open": len(healthy),
+                "leads_old": len(old),
+                "pipeline_usd": pipeline,
+                "old_pipeline_usd": amount_sum(old),
+                "win_probability": probability,
+                "weighted_pipeline_usd": pipeline * probability
+                if probability is not None
+                else None,
+            }
+        )
+    rows = list(stage_rows)
+    if stage_rows:
+        weighted = [r["weighted_pipeline_usd"] for r in stage_rows]
+        rows.append(
+            {
+                "stage_key": None,
+                "stage_order": None,
+                **{
+                    column: sum(r[column] for r in stage_rows)
+                    for column in ("leads_open", "leads_old", "pipeline_usd", "old_pipeline_usd")
+                },
+                "win_probability": None,
+                "weighted_pipeline_usd": sum(w for w in weighted if w is not None)
+                if any(w is not None for w in weighted)
+                else None,
+            }
+        )
+    rate, deal, cycle = (
+        overall["win_rate"],
+        overall["avg_won_deal_usd"],
+        overall["avg_sales_cycle_days"],
+    )
+    for row in rows:
+        row["as_of_date"] = as_of
+        row["target_month"] = target_month
+        row["revenue_target_usd"] = revenue
+        row["coverage_ratio"] = ratio(row["pipeline_usd"], revenue)
+        row["weighted_coverage_ratio"] = ratio(row["weighted_pipeline_usd"], revenue)
+        row["pipeline_velocity_usd_per_day"] = (
+            ratio(row["leads_open"] * rate * deal, cycle)
+            if rate is not None and deal is not None
             else None
         )
-        family = None if kind is None else ("parquet" if kind == "parquet" else "csv")
-        row: Row = {
-            "file_name": name,
-            "raw_table": table,
-            "file_format": kind if os.path.isfile(path) else None,
-            "status": "ignored",
-            "row_count": None,
-            "file_size_bytes": os.path.getsize(path) if os.path.isfile(path) else None,
-        }
-        if table is None and same_config and lower in CONFIG_FILE_NAMES:
-            row["status"] = "configuration"
-        elif table is not None and family == raw_format and kind != "parquet":
-            opener = gzip.open if kind == "csv.gz" else open
-            with opener(path, "rt", newline="", encoding="utf-8-sig") as handle:
-                text = handle.read()
-            header = text.splitlines()[0] if text.strip() else ""
-            delimiter = next(
-                (
-                    d
-                    for d in ",;\t|"
-                    if set(EXPORT_TABLES[table])
-                    <= {f.strip().lower() for f in next(csv.reader([header], delimiter=d))}
-                ),
-                ",",
+    return [{column: row[column] for column in MART_COLUMNS["fct_pipeline_value"]} for row in rows]
+
+
+def cohort_conversion(
+    as_of: dt.date,
+    existing: dict[str, Lead],
+    visits_by_lead: dict[str, list[Visit]],
+    stages: dict[str, Stage],
+) -> list[dict]:
+    """§11: per creation month x open or won stage."""
+    by_month: dict[dt.date | None, list[str]] = {}
+    for lead_id, lead in existing.items():
+        month = lead.created_at.date().replace(day=1) if lead.created_at else None
+        by_month.setdefault(month, []).append(lead_id)
+    funnel = [s for s in stages.values() if s.type in ("open", "won")]
+    rows = []
+    for month, lead_ids in by_month.items():
+        lead_visits = [visits_by_lead.get(i, []) for i in lead_ids]
+        won = sum(any(stages[v.stage_key].type == "won" for v in vs) for vs in lead_visits)
+        still_open = sum(bool(vs) and stages[vs[-1].stage_key].type == "open" for vs in lead_visits)
+        for stage in funnel:
+            reached = in_stage = 0
+            for visits in lead_visits:
+                orders = [
+                    stages[v.stage_key].order
+                    for v in visits
+                    if stages[v.stage_key].type in ("open", "won")
+                    and stages[v.stage_key].order is not None
+                ]
+                visited = any(v.stage_key == stage.key for v in visits)
+                past = stage.order is not None and bool(orders) and max(orders) >= stage.order
+                reached += visited or past
+                in_stage += bool(visits) and visits[-1].stage_key == stage.key
+            rows.append(
+                {
+                    "as_of_date": as_of,
+                    "cohort_month": month,
+                    "stage_key": stage.key,
+                    "stage_order": stage.order,
+                    "stage_type": stage.type,
+                    "leads_created": len(lead_ids),
+                    "leads_reached": reached,
+                    "reached_share": reached / len(lead_ids),
+                    "leads_in_stage": in_stage,
+                    "won_share": won / len(lead_ids),
+                    "leads_still_open": still_open,
+                }
             )
-            records = list(csv.reader(text.splitlines(keepends=True), delimiter=delimiter))
-            row["status"] = "read"
-            row["row_count"] = max(len([r for r in records if r]) - 1, 0)
-        elif table is not None and family == raw_format:
-            row["status"] = "read"
-        rows.append(row)
+    return rows
+
+
+def conversion_change(
+    conversion_rows: list[dict], history: dict[dt.date, list[dict]], days: int
+) -> list[dict]:
+    """§13: each stage now against the history's row `days` earlier."""
+
+    def change(current: float | None, earlier: float | None) -> float | None:
+        return current - earlier if current is not None and earlier is not None else None
+
+    rows = []
+    for now in conversion_rows:
+        compared = now["as_of_date"] - dt.timedelta(days=days)
+        then = next(
+            (r for r in history.get(compared, []) if r["stage_key"] == now["stage_key"]), None
+        )
+        pending = now["leads_old"] + now["leads_in_window"]
+        earlier_pending = then["leads_old"] + then["leads_in_window"] if then else None
+        earlier_rate = then["conversion_rate"] if then else None
+        earlier_old = then["leads_old"] if then else None
+        rows.append(
+            {
+                "as_of_date": now["as_of_date"],
+                "compared_date": compared,
+                "stage_key": now["stage_key"],
+                "stage_order": now["stage_order"],
+                "earlier_conversion_rate": earlier_rate,
+                "conversion_rate": now["conversion_rate"],
+                "conversion_rate_change": change(now["conversion_rate"], earlier_rate),
+                "earlier_leads_old": earlier_old,
+                "leads_old": now["leads_old"],
+                "leads_old_change": change(now["leads_old"], earlier_old),
+                "earlier_leads_pending": earlier_pending,
+                "leads_pending": pending,
+                "leads_pending_change": change(pending, earlier_pending),
+            }
+        )
     return rows

@@ -100,7 +100,9 @@ def test_building_twice_gives_identical_marts(demo: DbtProject):
 
     def snapshot() -> dict[str, list[tuple]]:
         return {
-            mart: sorted(tuple(row.values()) for row in demo.query(f"select * from marts.{mart}"))
+            mart: sorted(
+                (tuple(row.values()) for row in demo.query(f"select * from marts.{mart}")), key=repr
+            )
             for mart in PUBLISHED_MARTS
         }
 
@@ -192,6 +194,7 @@ def test_scale_generator_is_deterministic(tmp_path: Path, file_format: str):
         ({"as_of_date": "30/06/2025"}, "var as_of_date must be a valid date written YYYY-MM-DD"),
         ({"expected_days_factor": 0}, "var expected_days_factor must be greater than 0"),
         ({"expected_days_factor": "two"}, "var expected_days_factor must be a number"),
+        ({"expected_days_basis": "median"}, "var expected_days_basis must be average or km_median"),
         (
             {"diagnosis_bandwidth_threshold": 1.5},
             "var diagnosis_bandwidth_threshold must be between 0 and 1",

@@ -29,6 +29,12 @@ MART_KEYS = {
     "fct_stage_conversion": ("as_of_date", "stage_key"),
     "fct_pipeline_plan": ("target_month", "stage_key"),
     "rpt_old_leads": ("lead_id",),
+    "fct_stage_conversion_by_dimension": ("dimension", "dimension_value", "stage_key"),
+    "fct_win_rates": ("dimension", "dimension_value"),
+    "fct_pipeline_value": ("stage_key",),
+    "fct_cohort_conversion": ("cohort_month", "stage_key"),
+    "fct_stage_time_to_advance": ("stage_key",),
+    "rpt_stage_conversion_change": ("stage_key",),
 }
 
 # A second configuration with other keys, four open stages (orders not
@@ -225,7 +231,9 @@ def check_scenario(
     **spec_vars,
 ):
     """Build at each as-of date (None = the default) and compare the marts.
-    config holds the rows of pipeline_stages, stage_benchmarks and revenue_targets."""
+    config holds the rows of pipeline_stages, stage_benchmarks and revenue_targets.
+    Each build adds its day to the history, which the later ones compare with."""
+    history: dict[dt.date, list[dict]] = {}
     for as_of_date in as_of_dates:
         run_vars = {"as_of_date": as_of_date, **spec_vars}
         project.dbt("build", extra_vars=run_vars)
@@ -237,13 +245,17 @@ def check_scenario(
             config["revenue_targets"],
             as_of_date=as_of_date,
             expected_days_factor=spec_vars.get("expected_days_factor", 2.0),
+            expected_days_basis=spec_vars.get("expected_days_basis", "average"),
             diagnosis_bandwidth_threshold=spec_vars.get("diagnosis_bandwidth_threshold", 0.25),
             diagnosis_strict_threshold=spec_vars.get("diagnosis_strict_threshold", 0.05),
             input_timestamp_format=spec_vars.get("input_timestamp_format"),
+            history=history,
         )
         assert expected["fct_stage_conversion"], "the scenario must produce conversion rows"
         assert expected["rpt_old_leads"], "the scenario must contain old leads"
         assert_marts_match(project, expected)
+        for row in expected["fct_stage_conversion"]:
+            history.setdefault(row["as_of_date"], []).append(row)
 
 
 def demo_config() -> dict[str, list[dict[str, str | None]]]:
@@ -282,7 +294,9 @@ def test_demo_config_from_seeds(tmp_path: Path):
 def test_daily_timestamps_from_csv_files_with_other_vars(tmp_path: Path):
     """The team's own CSV files (split in two, found by pattern) under
     raw_path; day-granular timestamps make ties everywhere, written
-    dd/mm/yyyy as some CRMs export them; every var set."""
+    dd/mm/yyyy as some CRMs export them; every var set. The second as-of
+    date is four weeks after the first, so the change report compares the
+    two."""
     project = DbtProject.copy_of_repo(tmp_path / "project")
     raw_path = tmp_path / "exports"
     stages = read_stages(REPO / "seeds/config/pipeline_stages.csv")
@@ -307,7 +321,7 @@ def test_daily_timestamps_from_csv_files_with_other_vars(tmp_path: Path):
         as_text(leads),
         as_text(transitions),
         demo_config(),
-        as_of_dates=[None, "2025-05-31"],
+        as_of_dates=["2025-05-03", "2025-05-31"],
         expected_days_factor=1.5,
         diagnosis_bandwidth_threshold=0.1,
         diagnosis_strict_threshold=0.08,
@@ -329,7 +343,8 @@ def day_first(rows: list[dict[str, str]], column: str) -> list[dict[str, str]]:
 
 def test_other_stage_configuration_from_parquet(tmp_path: Path):
     """Other stage keys, four open stages and two lost ones, benchmarks for
-    some stages only, read from Parquet files under raw_path."""
+    some stages only, read from Parquet files under raw_path; the expected
+    days multiply the Kaplan-Meier median."""
     project = DbtProject.copy_of_repo(tmp_path / "project")
     write_other_config(project.root / "seeds/config")
     leads, transitions = other_stage_data(350)
@@ -343,6 +358,7 @@ def test_other_stage_configuration_from_parquet(tmp_path: Path):
         as_text(transitions),
         OTHER_CONFIG,
         as_of_dates=[None, "2025-07-20"],
+        expected_days_basis="km_median",
     )
 
 

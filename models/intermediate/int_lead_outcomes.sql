@@ -1,0 +1,68 @@
+-- One row per accepted lead that exists as of as_of_date (created before
+-- as_of_at, or without a created_at): its attributes, where it is now and
+-- how far it got. The win rates, the pipeline value and the cohorts are
+-- counted from here (docs/metrics.md sections 8 to 10). A lead without
+-- stage changes yet has no current stage.
+with
+
+as_of as (
+
+    select * from {{ ref('int_pipeline_as_of') }}
+
+),
+
+leads as (
+
+    select * from {{ ref('int_leads_checked') }}
+    where rejection_reason is null
+
+),
+
+visits as (
+
+    select * from {{ ref('int_lead_stage_visits_collapsed') }}
+
+),
+
+visit_summary as (
+
+    select
+        lead_id,
+        -- The first visit starts at the lead's first accepted stage change.
+        min(entered_at) as first_entered_at,
+        min(case when stage_type = 'won' then entered_at end) as first_won_at,
+        max(case when stage_type in ('open', 'won') then stage_order end) as furthest_stage_order,
+        max(case when is_current_visit then stage_key end) as current_stage_key,
+        max(case when is_current_visit then stage_type end) as current_stage_type
+    from visits
+    group by lead_id
+
+),
+
+final as (
+
+    select
+        leads.lead_id,
+        leads.created_at,
+        leads.owner_id,
+        leads.lead_source,
+        leads.segment,
+        leads.deal_amount_usd,
+        visit_summary.current_stage_key,
+        visit_summary.current_stage_type,
+        visit_summary.first_entered_at,
+        visit_summary.first_won_at,
+        visit_summary.furthest_stage_order,
+        case
+            when visit_summary.current_stage_type = 'won'
+                then {{ microseconds_between('visit_summary.first_entered_at', 'visit_summary.first_won_at') }}
+        end as sales_cycle_microseconds
+    from leads
+    cross join as_of
+    left join visit_summary
+        on leads.lead_id = visit_summary.lead_id
+    where leads.created_at is null or leads.created_at < as_of.as_of_at
+
+)
+
+select * from final
