@@ -1,4 +1,5 @@
-"""Print where the marts are and a one-screen summary of fct_stage_conversion.
+"""Print where the marts are, a one-screen summary of fct_stage_conversion and
+the headlines of the win-rate, pipeline-value and time-to-advance marts.
 
 Usage: python scripts/print_summary.py [path/to/pipeline.duckdb]
 """
@@ -15,6 +16,12 @@ MARTS = [
     "fct_stage_conversion_daily",
     "fct_pipeline_plan",
     "fct_lead_stage_visits",
+    "fct_stage_conversion_by_dimension",
+    "fct_win_rates",
+    "fct_pipeline_value",
+    "fct_cohort_conversion",
+    "fct_stage_time_to_advance",
+    "rpt_stage_conversion_change",
     "rpt_old_leads",
     "dim_stages",
     "rpt_export_files",
@@ -29,12 +36,68 @@ def format_value(value: object) -> str:
     return str(value)
 
 
+def money(value: float | None) -> str:
+    return "-" if value is None else f"${value:,.0f}"
+
+
+def ratio_text(value: float | None, digits: int = 2) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def read_headlines(connection: duckdb.DuckDBPyConnection) -> list[str]:
+    """One line each: win rate and cycle, the pipeline against next month's
+    target and its velocity, and the Kaplan-Meier median beside the average."""
+    lines = []
+    win = connection.execute(
+        "select leads_won, leads_decided, win_rate, avg_won_deal_usd, avg_sales_cycle_days, "
+        "median_sales_cycle_days from marts.fct_win_rates where dimension = 'overall'"
+    ).fetchone()
+    if win:
+        won, decided, rate, deal, cycle, median = win
+        lines.append(
+            f"Win rate {ratio_text(rate, 3)} ({won:,} won of {decided:,} decided), "
+            f"average won deal {money(deal)}, sales cycle {ratio_text(cycle, 1)} days "
+            f"(median {ratio_text(median, 1)})"
+        )
+    total = connection.execute(
+        "select pipeline_usd, weighted_pipeline_usd, leads_open, leads_old, old_pipeline_usd, "
+        "target_month, revenue_target_usd, coverage_ratio, weighted_coverage_ratio, "
+        "pipeline_velocity_usd_per_day from marts.fct_pipeline_value where stage_key is null"
+    ).fetchone()
+    if total:
+        pipeline, weighted, n_open, n_old, old_usd, month, target, cover, w_cover, velocity = total
+        target_text = (
+            f"against {month:%B %Y}'s target {money(target)}: coverage {ratio_text(cover)}, "
+            f"weighted {ratio_text(w_cover)}"
+            if month
+            else "no target month after the as-of date"
+        )
+        lines.append(
+            f"Pipeline {money(pipeline)} in {n_open:,} leads not old "
+            f"(weighted {money(weighted)}), {target_text}; "
+            f"old leads apart: {n_old:,} holding {money(old_usd)}"
+        )
+        lines.append(f"Pipeline velocity {money(velocity)} a day")
+    stages = connection.execute(
+        "select stage_key, avg_days_to_advance, km_median_days_to_advance "
+        "from marts.fct_stage_time_to_advance order by stage_order"
+    ).fetchall()
+    if stages:
+        lines.append(
+            "Days to advance, average / Kaplan-Meier median (counts the leads still waiting): "
+            + ", ".join(
+                f"{key} {ratio_text(avg, 1)} / {ratio_text(km, 1)}" for key, avg, km in stages
+            )
+        )
+    return lines
+
+
 def main(database: Path) -> None:
     with duckdb.connect(str(database), read_only=True) as connection:
         print(f"\nWarehouse: {database.resolve()}  (schema 'marts')")
         for mart in MARTS:
             count = connection.execute(f"select count(*) from marts.{mart}").fetchone()[0]
-            print(f"  marts.{mart:<28} {count:>8} rows")
+            print(f"  marts.{mart:<34} {count:>8} rows")
         print(f"  as Parquet: {database.resolve().parent / 'marts'}/<mart>.parquet")
         files = connection.execute(
             "select status, count(*), sum(row_count) from marts.rpt_export_files "
@@ -58,6 +121,7 @@ def main(database: Path) -> None:
             """
         )
         rows = cursor.fetchall()
+        headlines = read_headlines(connection)
     if not rows:
         print("\nfct_stage_conversion is empty: no stage changes in the data.")
         return
@@ -84,6 +148,9 @@ def main(database: Path) -> None:
                 for i, (cell, width) in enumerate(zip(line, widths, strict=True))
             )
         )
+    print()
+    for line in headlines:
+        print(line)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,9 @@
 -- The one row every metric is computed "as of": as_of_date from the var, or
 -- the date of the latest entered_at in the data (docs/metrics.md section 1), and
 -- as_of_at, the first instant after that day. Events at or after as_of_at do
--- not exist yet.
+-- not exist yet. Days are the business time zone's (var business_time_zone):
+-- the date of an instant is its date there, and as_of_at is the next local
+-- midnight, stored in UTC like every timestamp.
 {%- set as_of_date = as_of_date_literal() %}
 
 with
@@ -16,7 +18,7 @@ transitions as (
 resolved as (
 
     {% if as_of_date is none -%}
-        select cast(max(entered_at) as date) as as_of_date
+        select cast({{ utc_to_business_time('max(entered_at)') }} as date) as as_of_date
         from transitions
     {%- else -%}
         select {{ as_of_date }} as as_of_date
@@ -28,7 +30,9 @@ final as (
 
     select
         as_of_date,
-        cast({{ dbt.dateadd('day', 1, 'as_of_date') }} as {{ dbt.type_timestamp() }}) as as_of_at
+        {{ business_time_to_utc(
+            "cast(" ~ dbt.dateadd('day', 1, 'as_of_date') ~ " as " ~ dbt.type_timestamp() ~ ")"
+        ) }} as as_of_at
     from resolved
 
 )

@@ -22,7 +22,8 @@ leads as (
 
     select
         lead_id,
-        cast({{ dbt.date_trunc('month', 'created_at') }} as date) as cohort_month,
+        -- The month in the business time zone.
+        cast({{ dbt.date_trunc('month', utc_to_business_time('created_at')) }} as date) as cohort_month,
         current_stage_key,
         furthest_stage_order,
         case when first_won_at is not null then 1 else 0 end as is_won_reached,

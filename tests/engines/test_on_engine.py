@@ -86,7 +86,8 @@ def count_unit_tests() -> int:
 
 def test_other_stage_configuration_from_seeds(tmp_path: Path):
     """test_marts_match_reference's second configuration (other keys, four
-    open stages, two lost ones, benchmarks for some stages), as seeds."""
+    open stages, two lost ones, benchmarks for some stages), as seeds, with
+    its Los Angeles days and Kaplan-Meier expected days."""
     project = DbtProject.copy_of_repo(tmp_path / "project")
     write_other_config(project.root / "seeds/config")
     leads, transitions = other_stage_data(250)
@@ -98,6 +99,8 @@ def test_other_stage_configuration_from_seeds(tmp_path: Path):
         as_text(transitions),
         OTHER_CONFIG,
         as_of_dates=[None, "2025-07-20"],
+        expected_days_basis="km_median",
+        business_time_zone="America/Los_Angeles",
     )
 
 

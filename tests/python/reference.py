@@ -3,7 +3,8 @@
 Written from the metric definitions (docs/metrics.md) alone (it shares no code with the
 dbt SQL). pytest compares the dbt marts against what this module computes.
 
-Only the Python 3.11 standard library is used.
+Only the Python 3.11 standard library is used (zoneinfo reads the system's or the
+tzdata package's time zone database).
 
 Public interface
 ----------------
@@ -11,7 +12,8 @@ Public interface
 - ``compute_marts(raw_leads, raw_transitions, pipeline_stages, stage_benchmarks,
   revenue_targets, as_of_date=None, expected_days_factor=2.0, expected_days_basis="average",
   diagnosis_bandwidth_threshold=0.25, diagnosis_strict_threshold=0.05,
-  input_timestamp_format=None, history=None, conversion_change_days=28)``
+  input_timestamp_format=None, history=None, conversion_change_days=28,
+  business_time_zone="UTC")``
   -> {mart name: rows} for every mart of ``MART_COLUMNS`` (history: the
   fct_stage_conversion rows of earlier builds, by as-of date)
 
@@ -25,6 +27,7 @@ import datetime as dt
 import math
 import re
 import statistics
+import zoneinfo
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -335,6 +338,11 @@ def parse_date(value: str | dt.date | None) -> dt.date | None:
     if text is None:
         return None
     return dt.date.fromisoformat(text[:10])
+
+
+def local_time(utc: dt.datetime, zone: zoneinfo.ZoneInfo) -> dt.datetime:
+    """The wall-clock time in zone of a naive UTC time."""
+    return utc.replace(tzinfo=dt.UTC).astimezone(zone).replace(tzinfo=None)
 
 
 def fractional_days(delta: dt.timedelta) -> float:
@@ -797,6 +805,7 @@ def compute_marts(
     input_timestamp_format: str | None = None,
     history: dict[dt.date, list[dict]] | None = None,
     conversion_change_days: int = 28,
+    business_time_zone: str = "UTC",
 ) -> dict[str, list[dict]]:
     """Compute the published marts of spec §7 to §13. history holds the
     fct_stage_conversion rows of the days built before, by as-of date."""
@@ -805,13 +814,16 @@ def compute_marts(
     leads = load_leads(raw_leads, input_timestamp_format)
     events, latest = load_events(raw_transitions, set(stages), leads, input_timestamp_format)
 
-    # §1 as_of_date: default = UTC date of the latest entered_at.
+    # §1 as_of_date: default = the business time zone's date of the latest
+    # entered_at; as_of_at = the next local midnight, as a naive UTC time.
+    zone = zoneinfo.ZoneInfo(business_time_zone)
     as_of = parse_date(as_of_date)
     if as_of is None:
         if latest is None:
             return {name: [] for name in MART_COLUMNS}
-        as_of = latest.date()
-    as_of_at = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time())
+        as_of = local_time(latest, zone).date()
+    local_midnight = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time(), tzinfo=zone)
+    as_of_at = local_midnight.astimezone(dt.UTC).replace(tzinfo=None)
 
     visits_by_lead = build_visits(events, stages, as_of_at)
 
@@ -972,7 +984,7 @@ def compute_marts(
         "fct_pipeline_value": pipeline_value(
             as_of, existing, visits_by_lead, conversions, revenue_targets, overall
         ),
-        "fct_cohort_conversion": cohort_conversion(as_of, existing, visits_by_lead, stages),
+        "fct_cohort_conversion": cohort_conversion(as_of, existing, visits_by_lead, stages, zone),
         "rpt_stage_conversion_change": conversion_change(
             conversion_rows, history or {}, conversion_change_days
         ),
@@ -1203,11 +1215,13 @@ def cohort_conversion(
     existing: dict[str, Lead],
     visits_by_lead: dict[str, list[Visit]],
     stages: dict[str, Stage],
+    zone: zoneinfo.ZoneInfo,
 ) -> list[dict]:
-    """§11: per creation month x open or won stage."""
+    """§11: per creation month (in the business time zone) x open or won stage."""
     by_month: dict[dt.date | None, list[str]] = {}
     for lead_id, lead in existing.items():
-        month = lead.created_at.date().replace(day=1) if lead.created_at else None
+        created = local_time(lead.created_at, zone) if lead.created_at else None
+        month = created.date().replace(day=1) if created else None
         by_month.setdefault(month, []).append(lead_id)
     funnel = [s for s in stages.values() if s.type in ("open", "won")]
     rows = []

@@ -250,6 +250,7 @@ def check_scenario(
             diagnosis_strict_threshold=spec_vars.get("diagnosis_strict_threshold", 0.05),
             input_timestamp_format=spec_vars.get("input_timestamp_format"),
             history=history,
+            business_time_zone=spec_vars.get("business_time_zone", "UTC"),
         )
         assert expected["fct_stage_conversion"], "the scenario must produce conversion rows"
         assert expected["rpt_old_leads"], "the scenario must contain old leads"
@@ -344,7 +345,9 @@ def day_first(rows: list[dict[str, str]], column: str) -> list[dict[str, str]]:
 def test_other_stage_configuration_from_parquet(tmp_path: Path):
     """Other stage keys, four open stages and two lost ones, benchmarks for
     some stages only, read from Parquet files under raw_path; the expected
-    days multiply the Kaplan-Meier median."""
+    days multiply the Kaplan-Meier median; days and months are Los Angeles's
+    (UTC-8 or -7), so the as-of day ends and cohort months turn at local
+    midnight."""
     project = DbtProject.copy_of_repo(tmp_path / "project")
     write_other_config(project.root / "seeds/config")
     leads, transitions = other_stage_data(350)
@@ -359,6 +362,7 @@ def test_other_stage_configuration_from_parquet(tmp_path: Path):
         OTHER_CONFIG,
         as_of_dates=[None, "2025-07-20"],
         expected_days_basis="km_median",
+        business_time_zone="America/Los_Angeles",
     )
 
 

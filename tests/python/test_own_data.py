@@ -191,6 +191,23 @@ def test_the_demo_builds_with_make_build(first_hour):
     assert "Stage conversion as of 2026-08-31" in steps["demo"].stdout
 
 
+def test_the_summary_prints_the_reference_headlines(first_hour):
+    """make build's last lines: win rate, pipeline against the next target
+    month and velocity, as the reference computes them for that data."""
+    _, own_reference, steps = first_hour
+    win = next(r for r in own_reference["fct_win_rates"] if r["dimension"] == "overall")
+    total = next(r for r in own_reference["fct_pipeline_value"] if r["stage_key"] is None)
+    printed = steps["own"].stdout
+    assert (
+        f"Win rate {win['win_rate']:.3f} ({win['leads_won']:,} won of "
+        f"{win['leads_decided']:,} decided)" in printed
+    )
+    assert f"(weighted ${total['weighted_pipeline_usd']:,.0f})" in printed
+    if total["target_month"] is not None:
+        assert f"weighted {total['weighted_coverage_ratio']:.2f};" in printed
+    assert f"Pipeline velocity ${total['pipeline_velocity_usd_per_day']:,.0f} a day" in printed
+
+
 def test_own_exports_and_configuration_in_one_command_rebuild_from_scratch(first_hour):
     _, _, steps = first_hour
     assert "publish: rebuilding from scratch: raw_path changed (unset -> " in steps["own"].stderr

@@ -439,6 +439,32 @@ def test_as_of_cutoff_and_default():
     )
 
 
+def test_business_time_zone_day_and_dst():
+    """New York moves to EDT (UTC-4) at 02:00 on 10 March 2024. The latest
+    event, 03:30 UTC on 11 March, is 23:30 EDT on the 10th, which ends at
+    04:00 UTC on the 11th; c has waited since 10:00 UTC on the 1st."""
+    events = [
+        ev("c", "qualification", "2024-03-01T10:00:00Z"),
+        ev("d", "qualification", "2024-03-11T03:30:00Z"),
+    ]
+    m = run(events, as_of=None, business_time_zone="America/New_York")
+    assert conv(m, "qualification")["as_of_date"] == dt.date(2024, 3, 10)
+    assert visits(m, "c")[0]["days_in_stage"] == pytest.approx(9 + 18 / 24)
+    assert visits(m, "d")[0]["days_in_stage"] == pytest.approx(0.5 / 24)
+
+
+def test_cohort_month_in_business_time_zone():
+    """Created at 03:00 UTC on 1 March is 22:00 EST on 28 February."""
+    leads = [{**lead("a"), "created_at": "2024-03-01T03:00:00Z"}]
+    m = run(
+        [ev("a", "qualification", "2024-03-02")], leads=leads, business_time_zone="America/New_York"
+    )
+    months = {r["cohort_month"] for r in m["fct_cohort_conversion"]}
+    assert months == {dt.date(2024, 2, 1)}
+    m = run([ev("a", "qualification", "2024-03-02")], leads=leads)
+    assert {r["cohort_month"] for r in m["fct_cohort_conversion"]} == {dt.date(2024, 3, 1)}
+
+
 def test_no_transitions_all_empty():
     m = run(
         [],
