@@ -22,7 +22,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from orchestration.build_inputs import INPUT_VARS, BuildInputs
 from orchestration.dbt_args import history_day_args, refresh_args
-from orchestration.project import history_start_date, pipeline_project
+from orchestration.project import business_time_zone, history_start_date, pipeline_project
 from orchestration.publish import building_copy, published_warehouse
 
 
@@ -38,15 +38,18 @@ class LayerTranslator(DagsterDbtTranslator):
 class PipelineInputs(ConfigurableResource):
     """What the warehouse reads: the team's export folder (empty: the demo
     seeds), its format, its configuration folder (empty: seeds/config), and
-    how its files are written. Defaults come from PIPELINE_RAW_PATH,
+    how its files are written, and the business time zone whose days the
+    metrics count (empty: UTC). Defaults come from PIPELINE_RAW_PATH,
     PIPELINE_RAW_FORMAT, PIPELINE_CONFIG_PATH,
-    PIPELINE_INPUT_TIMESTAMP_FORMAT and PIPELINE_INPUT_ENCODING."""
+    PIPELINE_INPUT_TIMESTAMP_FORMAT, PIPELINE_INPUT_ENCODING and
+    PIPELINE_BUSINESS_TIME_ZONE."""
 
     raw_path: str | None = None
     raw_format: str = "csv"
     config_path: str | None = None
     input_timestamp_format: str | None = None
     input_encoding: str | None = None
+    business_time_zone: str | None = None
 
     @classmethod
     def from_env(cls) -> "PipelineInputs":
@@ -63,7 +66,10 @@ class RefreshConfig(Config):
 
 
 translator = LayerTranslator()
-history_partitions = DailyPartitionsDefinition(start_date=history_start_date(), timezone="UTC")
+# A partition is a whole day of the business time zone.
+history_partitions = DailyPartitionsDefinition(
+    start_date=history_start_date(), timezone=business_time_zone()
+)
 
 
 @dbt_assets(

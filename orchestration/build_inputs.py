@@ -4,7 +4,7 @@ the same.
 A refresh is incremental only when it may be: the published warehouse
 records the inputs it was built from (the export folder, the raw format,
 the configuration files' contents, the timestamp format, the encoding, the
-storage version) and the export files it had read, each by size and
+business time zone, the storage version) and the export files it had read, each by size and
 modification time. A refresh with other inputs, or after a loaded export
 file changed or disappeared, rebuilds from scratch by itself, so the marts
 never mix two sets of inputs and never go stale (orchestration.publish).
@@ -24,9 +24,18 @@ import duckdb
 REPO_ROOT = Path(__file__).resolve().parent.parent
 RAW_TABLES = ("raw_lead_transitions", "raw_leads")
 CONFIG_FILES = ("pipeline_stages.csv", "stage_benchmarks.csv", "revenue_targets.csv")
-# The dbt vars that say what is read; every other var is a setting of the
-# metrics (as_of_date, thresholds), which every build recomputes.
-INPUT_VARS = ("raw_path", "raw_format", "config_path", "input_timestamp_format", "input_encoding")
+# The dbt vars that say what is read, and the business time zone, which says
+# what a day is (so what the incremental state and the history's days mean);
+# every other var is a setting of the metrics (as_of_date, thresholds), which
+# every build recomputes.
+INPUT_VARS = (
+    "raw_path",
+    "raw_format",
+    "config_path",
+    "input_timestamp_format",
+    "input_encoding",
+    "business_time_zone",
+)
 RECORD_TABLE = "pipeline_meta.build_inputs"
 # The recorded settings, most telling first (a reason names the first two).
 SETTINGS_ORDER = (
@@ -36,6 +45,7 @@ SETTINGS_ORDER = (
     "raw_format",
     "input_timestamp_format",
     "input_encoding",
+    "business_time_zone",
     "storage_version",
 )
 DEFAULT_STORAGE_VERSION = "v1.0.0"
@@ -50,6 +60,7 @@ class BuildInputs:
     config_path: str | None = None
     input_timestamp_format: str | None = None
     input_encoding: str | None = None
+    business_time_zone: str | None = None
 
     @classmethod
     def from_env(cls) -> BuildInputs:
@@ -60,6 +71,7 @@ class BuildInputs:
             config_path=os.environ.get("PIPELINE_CONFIG_PATH") or None,
             input_timestamp_format=os.environ.get("PIPELINE_INPUT_TIMESTAMP_FORMAT") or None,
             input_encoding=os.environ.get("PIPELINE_INPUT_ENCODING") or None,
+            business_time_zone=os.environ.get("PIPELINE_BUSINESS_TIME_ZONE") or None,
         )
 
     def resolved(self) -> BuildInputs:
@@ -75,6 +87,10 @@ class BuildInputs:
             input_encoding=None
             if (self.input_encoding or "").strip().lower() in ("", "utf-8", "utf8")
             else self.input_encoding.strip().lower(),
+            # UTC is the default: naming it changes nothing.
+            business_time_zone=None
+            if (self.business_time_zone or "").strip() in ("", "UTC")
+            else self.business_time_zone.strip(),
         )
 
     def dbt_vars(self) -> dict[str, str]:

@@ -23,6 +23,12 @@ def history_start_date() -> str:
     return os.environ.get("PIPELINE_HISTORY_START", "2025-01-01")
 
 
+def business_time_zone() -> str:
+    """The time zone whose days the schedules and history partitions count,
+    the dbt var business_time_zone the refreshes are given (PipelineInputs)."""
+    return os.environ.get("PIPELINE_BUSINESS_TIME_ZONE") or "UTC"
+
+
 def refresh_cron() -> str:
-    """When the daily refresh runs (UTC)."""
+    """When the daily refresh runs (in the business time zone)."""
     return os.environ.get("PIPELINE_REFRESH_CRON", "0 5 * * *")

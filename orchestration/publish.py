@@ -287,6 +287,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--input-encoding", help="utf-8 (default), latin-1 or utf-16")
     parser.add_argument(
+        "--business-time-zone",
+        help="IANA time zone whose days and months the metrics count (default UTC)",
+    )
+    parser.add_argument(
         "--vars", help="other dbt vars, as YAML or JSON (e.g. '{as_of_date: 2026-06-30}')"
     )
     parser.add_argument("extra", nargs=argparse.REMAINDER, help="-- then other dbt build arguments")

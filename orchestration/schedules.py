@@ -11,7 +11,7 @@ from dagster import (
 )
 
 from orchestration.assets import RefreshConfig, pipeline_warehouse, stage_conversion_history
-from orchestration.project import refresh_cron
+from orchestration.project import business_time_zone, refresh_cron
 
 refresh_job = define_asset_job(
     "refresh_warehouse",
@@ -30,7 +30,7 @@ def refresh_run_config(as_of_date: str | None) -> RunConfig:
     return RunConfig(ops={pipeline_warehouse.op.name: RefreshConfig(as_of_date=as_of_date)})
 
 
-@schedule(job=refresh_job, cron_schedule=refresh_cron(), execution_timezone="UTC")
+@schedule(job=refresh_job, cron_schedule=refresh_cron(), execution_timezone=business_time_zone())
 def daily_refresh(context: ScheduleEvaluationContext) -> RunRequest:
     """Refreshes the marts as of the tick's own date, fixed in the run's config
     (never "today" read at run time), so re-running an old tick reproduces it."""
@@ -38,7 +38,8 @@ def daily_refresh(context: ScheduleEvaluationContext) -> RunRequest:
     return RunRequest(run_key=as_of_date, run_config=refresh_run_config(as_of_date))
 
 
-# Partition D (a whole UTC day) is recorded just after it ends, at 00:30 on D + 1.
+# Partition D (a whole day of the business time zone) is recorded just after
+# it ends, at 00:30 there on D + 1.
 daily_history = build_schedule_from_partitioned_job(
     history_job, name="daily_history", hour_of_day=0, minute_of_hour=30
 )

@@ -2,8 +2,9 @@
 
 import hashlib
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from dagster import RunRequest, SensorEvaluationContext, SkipReason, sensor
 
@@ -43,7 +44,9 @@ def raw_exports_sensor(context: SensorEvaluationContext, pipeline_inputs: Pipeli
     changed = sorted(name for name in current if (previous or {}).get(name) != current[name])
     removed = sorted(set(previous or {}) - set(current))
     run_key = hashlib.sha256(json.dumps(current, sort_keys=True).encode()).hexdigest()[:16]
-    as_of_date = datetime.now(UTC).date().isoformat()
+    # Today in the business time zone the refresh counts days in.
+    zone = ZoneInfo(pipeline_inputs.build_inputs().resolved().business_time_zone or "UTC")
+    as_of_date = datetime.now(zone).date().isoformat()
     published = published_warehouse()
     reason = None
     if published.exists():

@@ -196,7 +196,10 @@ def test_scale_generator_is_deterministic(tmp_path: Path, file_format: str):
         ({"expected_days_factor": "two"}, "var expected_days_factor must be a number"),
         ({"expected_days_basis": "median"}, "var expected_days_basis must be average or km_median"),
         ({"business_time_zone": "EST5"}, "var business_time_zone must be an IANA time zone name"),
-        ({"conversion_change_days": 0}, "var conversion_change_days must be a whole number of days"),
+        (
+            {"conversion_change_days": 0},
+            "var conversion_change_days must be a whole number of days",
+        ),
         (
             {"diagnosis_bandwidth_threshold": 1.5},
             "var diagnosis_bandwidth_threshold must be between 0 and 1",

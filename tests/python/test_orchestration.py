@@ -143,6 +143,56 @@ def test_sensor_requests_a_refresh_for_new_or_changed_files_only(tmp_path, defs)
     assert isinstance(removed, RunRequest)
 
 
+def test_the_business_time_zone_is_a_build_input_and_the_schedules_day(tmp_path, defs):
+    """A named zone reaches dbt (UTC, the default, is not passed), a change
+    of zone rebuilds from scratch (a history day means another day), the
+    sensor's as-of date is today there, and PIPELINE_BUSINESS_TIME_ZONE sets
+    the schedule's and the history partitions' time zone."""
+    import subprocess
+    import sys
+    from zoneinfo import ZoneInfo
+
+    from orchestration.assets import PipelineInputs
+    from orchestration.build_inputs import BuildInputs, rebuild_reason
+    from orchestration.sensors import raw_exports_sensor
+
+    assert BuildInputs(business_time_zone="Asia/Tokyo").dbt_vars() == {
+        "business_time_zone": "Asia/Tokyo"
+    }
+    assert BuildInputs(business_time_zone="UTC").dbt_vars() == {}
+    reason = rebuild_reason(
+        BuildInputs().record(), BuildInputs(business_time_zone="Asia/Tokyo").record()
+    )
+    assert reason == "business_time_zone changed (unset -> Asia/Tokyo)"
+
+    (tmp_path / "raw_leads.csv").write_text("lead_id\nL1\n")
+    inputs = PipelineInputs(raw_path=str(tmp_path), business_time_zone="Pacific/Kiritimati")
+    with build_sensor_context(resources={"pipeline_inputs": inputs}) as context:
+        before = datetime.now(ZoneInfo("Pacific/Kiritimati")).date().isoformat()
+        request = raw_exports_sensor(context)
+        after = datetime.now(ZoneInfo("Pacific/Kiritimati")).date().isoformat()
+    assert request.run_config["ops"]["pipeline_warehouse"]["config"]["as_of_date"] in (
+        before,
+        after,
+    )
+
+    zones = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from orchestration.definitions import defs; "
+            "print(defs.get_schedule_def('daily_refresh').execution_timezone, "
+            "defs.get_schedule_def('daily_history').execution_timezone)",
+        ],
+        env={**os.environ, "PIPELINE_BUSINESS_TIME_ZONE": "America/New_York"},
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert zones.stdout.split() == ["America/New_York", "America/New_York"]
+
+
 @pytest.fixture(scope="module")
 def materialized(defs, tmp_path_factory):
     """Every non-history asset materialized in-process into a DuckDB file."""

@@ -264,6 +264,7 @@ def test_the_publishers_options_and_vars_make_one_dbt_build():
             "config_path",
             "input_timestamp_format",
             "input_encoding",
+            "business_time_zone",
             "vars",
         ):
             parser.add_argument("--" + name.replace("_", "-"))
