@@ -1296,3 +1296,78 @@ def conversion_change(
             }
         )
     return rows
+
+
+# ---------------------------------------------------------------------------
+# rpt_export_files: every file of the export folder and what happens to it
+# ---------------------------------------------------------------------------
+
+EXPORT_TABLES = {
+    "raw_leads": ["lead_id", "created_at", "lead_source", "segment", "owner_id", "deal_amount_usd"],
+    "raw_lead_transitions": ["lead_id", "stage_key", "entered_at"],
+}
+CONFIG_FILE_NAMES = ("pipeline_stages.csv", "stage_benchmarks.csv", "revenue_targets.csv")
+
+
+def export_files_report(
+    folder: str, raw_format: str = "csv", config_folder: str | None = None
+) -> list[Row]:
+    """rpt_export_files for a folder of readable files, from the README's
+    rules: a file whose name starts (any case) with an export table's name
+    and ends .csv / .csv.gz (csv) or .parquet (parquet) is read, its data
+    rows counted (a CSV's delimiter is the one that makes its header name
+    the required columns); a configuration file of config_folder, when it
+    is this folder, is configuration; anything else is ignored. Parquet
+    row counts are not computed here (None)."""
+    import gzip
+    import os
+
+    same_config = config_folder is not None and os.path.samefile(folder, config_folder)
+    rows = []
+    for name in sorted(os.listdir(folder)):
+        path = os.path.join(folder, name)
+        lower = name.lower()
+        table = next(
+            (t for t in ("raw_lead_transitions", "raw_leads") if lower.startswith(t)), None
+        )
+        kind = (
+            "csv.gz"
+            if lower.endswith(".csv.gz")
+            else "csv"
+            if lower.endswith(".csv")
+            else "parquet"
+            if lower.endswith(".parquet")
+            else None
+        )
+        family = None if kind is None else ("parquet" if kind == "parquet" else "csv")
+        row: Row = {
+            "file_name": name,
+            "raw_table": table,
+            "file_format": kind if os.path.isfile(path) else None,
+            "status": "ignored",
+            "row_count": None,
+            "file_size_bytes": os.path.getsize(path) if os.path.isfile(path) else None,
+        }
+        if table is None and same_config and lower in CONFIG_FILE_NAMES:
+            row["status"] = "configuration"
+        elif table is not None and family == raw_format and kind != "parquet":
+            opener = gzip.open if kind == "csv.gz" else open
+            with opener(path, "rt", newline="", encoding="utf-8-sig") as handle:
+                text = handle.read()
+            header = text.splitlines()[0] if text.strip() else ""
+            delimiter = next(
+                (
+                    d
+                    for d in ",;\t|"
+                    if set(EXPORT_TABLES[table])
+                    <= {f.strip().lower() for f in next(csv.reader([header], delimiter=d))}
+                ),
+                ",",
+            )
+            records = list(csv.reader(text.splitlines(keepends=True), delimiter=delimiter))
+            row["status"] = "read"
+            row["row_count"] = max(len([r for r in records if r]) - 1, 0)
+        elif table is not None and family == raw_format:
+            row["status"] = "read"
+        rows.append(row)
+    return rows
