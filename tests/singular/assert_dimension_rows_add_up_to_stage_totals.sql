@@ -2,6 +2,9 @@
 -- stage add up to the stage's counts in fct_stage_conversion: every lead
 -- counts under exactly one value. A row returned is a dimension and stage
 -- whose cut disagrees with the total.
+-- Reported in Dagster as an asset check on fct_stage_conversion_by_dimension.
+{{ config(meta={'dagster': {'ref': {'name': 'fct_stage_conversion_by_dimension'}}}) }}
+
 with
 
 totals as (
