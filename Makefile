@@ -1,6 +1,7 @@
 # Two commands on a fresh machine:
 #   make build   set up .venv, build the warehouse (dbt build on DuckDB), print a summary
 #   make test    set up .venv, lint, build with every data and unit test, run pytest
+# Then make report writes the dashboard beside the warehouse.
 # The other engines, each on a server the target starts and stops itself:
 #   make test-postgres   a throw-away PostgreSQL cluster (Debian's packages)
 #   make test-spark      Spark in session mode (local pyspark, Java 17)
@@ -21,8 +22,8 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 WAREHOUSE ?= $(CURDIR)/warehouse/pipeline.duckdb
 TEST_WAREHOUSE := $(CURDIR)/target/test_warehouse.duckdb
 
-.PHONY: setup build test lint docs demo-data lock clean manifest dagster bench \
-	setup-postgres setup-spark test-postgres test-spark test-engines bench-engines
+.PHONY: setup build report test lint docs demo-data lock clean manifest dagster bench \
+	setup-browser setup-postgres setup-spark test-postgres test-spark test-engines bench-engines
 
 $(VENV)/.installed: requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +58,20 @@ build: setup
 		$(if $(VARS),--vars '$(VARS)')
 	python scripts/print_summary.py "$(WAREHOUSE)"
 
+# The pipeline dashboard from the published marts, written beside the
+# warehouse (warehouse/pipeline_report.html); it opens offline.
+report: setup
+	python -m orchestration.dashboard --warehouse "$(WAREHOUSE)"
+
+# Debian's chromium, for the dashboard's browser test (as root, or with sudo).
+setup-browser:
+	@command -v chromium >/dev/null || { \
+		echo "setup-browser: installing Debian's chromium (apt-get)"; \
+		sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$sudo apt-get update -qq; \
+		$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	}
+
 lint: setup
 	ruff check scripts tests/python tests/engines orchestration benchmarks plugins
 	ruff format --check scripts tests/python tests/engines orchestration benchmarks plugins
@@ -65,7 +80,7 @@ lint: setup
 docs: setup
 	PIPELINE_DUCKDB_PATH=$(TEST_WAREHOUSE) dbt docs generate
 
-test: lint
+test: lint setup-browser
 	mkdir -p target
 	rm -f $(TEST_WAREHOUSE)
 	PIPELINE_DUCKDB_PATH=$(TEST_WAREHOUSE) dbt build
@@ -93,15 +108,19 @@ demo-data: setup
 	python scripts/generate_demo_data.py --leads 2000 --seed 42 --out seeds/raw \
 		--stages seeds/config/pipeline_stages.csv --quiet
 
+# The current lock constrains the new one: adding a package keeps every
+# other pin (delete a line of the lock to let that package move).
 lock: setup
-	uv pip compile requirements.in -o requirements.lock --python-version 3.11 --quiet
+	uv pip compile requirements.in -c requirements.lock -o requirements.lock \
+		--python-version 3.11 --quiet
 	for engine in postgres spark; do \
 		uv pip compile requirements-$$engine.in -c requirements.lock \
 			-o requirements-$$engine.lock --python-version 3.11 --quiet; \
 	done
 
 clean:
-	rm -rf target logs $(VENV) warehouse/*.duckdb warehouse/*.wal warehouse/marts warehouse/.*_marts.*
+	rm -rf target logs $(VENV) warehouse/*.duckdb warehouse/*.wal warehouse/*_report.html \
+		warehouse/marts warehouse/.*_marts.*
 
 # Dagster UI and daemon on http://127.0.0.1:3000 (DAGSTER_PORT to change),
 # with the instance in .dagster_home/ (ignored) and telemetry off.

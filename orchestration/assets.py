@@ -17,10 +17,14 @@ from dagster import (
     Config,
     ConfigurableResource,
     DailyPartitionsDefinition,
+    MaterializeResult,
+    MetadataValue,
+    asset,
 )
-from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets, get_asset_key_for_model
 
 from orchestration.build_inputs import INPUT_VARS, BuildInputs
+from orchestration.dashboard import MARTS_READ, build_dashboard
 from orchestration.dbt_args import history_day_args, refresh_args
 from orchestration.project import business_time_zone, history_start_date, pipeline_project
 from orchestration.publish import building_copy, published_warehouse
@@ -125,6 +129,30 @@ def stage_conversion_history(
             dbt.cli(compute).wait()
             invocation = dbt.cli(record, context=context)
         yield from invocation.stream()
+
+
+@asset(
+    deps=[
+        get_asset_key_for_model(
+            [
+                stage_conversion_history
+                if mart == "fct_stage_conversion_daily"
+                else pipeline_warehouse
+            ],
+            mart,
+        )
+        for mart in MARTS_READ
+    ],
+    group_name="reports",
+)
+def pipeline_dashboard(context: AssetExecutionContext) -> MaterializeResult:
+    """The pipeline dashboard (orchestration.dashboard): one HTML page beside
+    the published warehouse, renewed from its marts after every refresh."""
+    path = build_dashboard(published_warehouse())
+    context.log.info(f"Dashboard written to {path}")
+    return MaterializeResult(
+        metadata={"path": MetadataValue.path(str(path)), "bytes": path.stat().st_size}
+    )
 
 
 @contextmanager

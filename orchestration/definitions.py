@@ -5,13 +5,18 @@ from __future__ import annotations
 from dagster import Definitions
 from dagster_dbt import DbtCliResource
 
-from orchestration.assets import PipelineInputs, pipeline_warehouse, stage_conversion_history
+from orchestration.assets import (
+    PipelineInputs,
+    pipeline_dashboard,
+    pipeline_warehouse,
+    stage_conversion_history,
+)
 from orchestration.project import DBT_EXECUTABLE, pipeline_project
 from orchestration.schedules import daily_history, daily_refresh, history_job, refresh_job
 from orchestration.sensors import raw_exports_sensor
 
 defs = Definitions(
-    assets=[pipeline_warehouse, stage_conversion_history],
+    assets=[pipeline_warehouse, stage_conversion_history, pipeline_dashboard],
     jobs=[refresh_job, history_job],
     schedules=[daily_refresh, daily_history],
     sensors=[raw_exports_sensor],

@@ -10,13 +10,21 @@ from dagster import (
     schedule,
 )
 
-from orchestration.assets import RefreshConfig, pipeline_warehouse, stage_conversion_history
+from orchestration.assets import (
+    RefreshConfig,
+    pipeline_dashboard,
+    pipeline_warehouse,
+    stage_conversion_history,
+)
 from orchestration.project import business_time_zone, refresh_cron
 
 refresh_job = define_asset_job(
     "refresh_warehouse",
-    selection=AssetSelection.assets(pipeline_warehouse),
-    description="dbt build of every seed and model (not the history) as of one date.",
+    selection=AssetSelection.assets(pipeline_warehouse, pipeline_dashboard),
+    description=(
+        "dbt build of every seed and model (not the history) as of one date, "
+        "then the dashboard from the published marts."
+    ),
 )
 
 history_job = define_asset_job(

@@ -13,13 +13,6 @@ from dbt_project_harness import PUBLISHED_MARTS, REPO, DbtProject
 from generate_demo_data import generate, read_stages, write_csvs
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> DbtProject:
-    project = DbtProject.copy_of_repo(tmp_path_factory.mktemp("demo") / "project")
-    project.dbt("build")
-    return project
-
-
 def one(project: DbtProject, sql: str) -> object:
     return next(iter(project.query(sql)[0].values()))
 

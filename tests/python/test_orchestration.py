@@ -69,9 +69,9 @@ def test_every_dbt_model_and_seed_is_an_asset_with_its_tests_as_checks(defs, man
         for node in manifest["nodes"].values()
         if node["resource_type"] in ("model", "seed")
     }
-    assert asset_names == dbt_nodes
+    assert asset_names == dbt_nodes | {"pipeline_dashboard"}
     groups = {graph.get(key).group_name for key in graph.get_all_asset_keys()}
-    assert groups == {"raw", "config", "staging", "intermediate", "marts"}
+    assert groups == {"raw", "config", "staging", "intermediate", "marts", "semantic", "reports"}
     checks = {(key.asset_key.path[-1], key.name) for key in graph.asset_check_keys}
     attached_tests = {
         (manifest["nodes"][node["attached_node"]]["name"], node["name"])
@@ -198,7 +198,7 @@ def materialized(defs, tmp_path_factory):
     """Every non-history asset materialized in-process into a DuckDB file."""
     from dagster_dbt import DbtCliResource
 
-    from orchestration.assets import PipelineInputs, pipeline_warehouse
+    from orchestration.assets import PipelineInputs, pipeline_dashboard, pipeline_warehouse
     from orchestration.project import DBT_EXECUTABLE
 
     database = tmp_path_factory.mktemp("dagster") / "warehouse.duckdb"
@@ -209,7 +209,9 @@ def materialized(defs, tmp_path_factory):
         "pipeline_inputs": PipelineInputs(),
     }
     instance = DagsterInstance.ephemeral()
-    result = materialize([pipeline_warehouse], resources=resources, instance=instance)
+    result = materialize(
+        [pipeline_warehouse, pipeline_dashboard], resources=resources, instance=instance
+    )
     yield result, database, resources, instance
     if previous is None:
         os.environ.pop("PIPELINE_DUCKDB_PATH", None)
@@ -230,6 +232,30 @@ def test_all_assets_materialize_and_every_check_passes(materialized, defs):
     expected_checks = {key for key in graph.asset_check_keys if key.asset_key in expected_keys}
     assert {evaluation.asset_check_key for evaluation in evaluations} == expected_checks
     assert all(evaluation.passed for evaluation in evaluations)
+
+
+def test_the_dashboard_asset_renews_the_page_beside_the_published_warehouse(materialized, defs):
+    """The refresh job ends with the dashboard: downstream of every mart it
+    reads, written from the marts the same run published."""
+    from dagster import AssetKey
+
+    from orchestration.dashboard import MARTS_READ, dashboard_path
+
+    result, database, _, _ = materialized
+    [event] = [
+        m
+        for m in result.get_asset_materialization_events()
+        if m.asset_key == AssetKey("pipeline_dashboard")
+    ]
+    page = dashboard_path(database)
+    assert event.materialization.metadata["path"].value == str(page)
+    as_of = query(database, "select max(as_of_date) as d from marts.fct_stage_conversion")[0]["d"]
+    assert f"Sales pipeline as of {as_of.isoformat()}" in page.read_text()
+    graph = defs.get_repository_def().asset_graph
+    upstream = {key.path[-1] for key in graph.get(AssetKey("pipeline_dashboard")).parent_keys}
+    assert upstream == set(MARTS_READ)
+    job = defs.get_job_def("refresh_warehouse")
+    assert AssetKey("pipeline_dashboard") in job.asset_layer.executable_asset_keys
 
 
 def test_a_backfill_of_three_days_in_one_run_equals_three_dated_builds(materialized, tmp_path):

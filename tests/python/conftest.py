@@ -1,0 +1,16 @@
+"""Fixtures several test modules share."""
+
+from __future__ import annotations
+
+import pytest
+from dbt_project_harness import DbtProject
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> DbtProject:
+    """The committed project built on its demo seeds (dbt build, every data
+    test), once per session: the demo tests, the semantic layer's and the
+    dashboard's read it and leave it as it was."""
+    project = DbtProject.copy_of_repo(tmp_path_factory.mktemp("demo") / "project")
+    project.dbt("build")
+    return project

@@ -1,0 +1,207 @@
+"""The pipeline dashboard (orchestration.dashboard) opened from disk in
+headless Chromium with the network off: it renders with no console error,
+every chart has data, the numbers shown equal the marts', the tables sort,
+and a screenshot is kept as target/dashboard.png."""
+
+from __future__ import annotations
+
+import math
+import shutil
+from pathlib import Path
+
+import pytest
+from chromium import Chromium
+from dbt_project_harness import REPO, DbtProject
+
+from orchestration.dashboard import build_dashboard, dashboard_path
+
+SCREENSHOT = REPO / "target" / "dashboard.png"
+CHART_IDS = ["chart-funnel", "chart-plan", "chart-dwell", "chart-history", "chart-pipeline"]
+
+
+@pytest.fixture(scope="module")
+def page(demo: DbtProject):
+    report = build_dashboard(demo.database)
+    browser = Chromium()
+    try:
+        loaded = browser.open_offline(report)
+        # Plotly draws after the load event on some charts: wait until every
+        # chart div holds its rendered graph.
+        browser.evaluate(
+            """new Promise(function (resolve) {
+                 function ready() {
+                   var charts = document.querySelectorAll('.js-plotly-plot');
+                   return charts.length > 0 && Array.from(charts).every(function (c) {
+                     return c._fullLayout && c.querySelector('.main-svg'); });
+                 }
+                 (function poll() { if (ready()) resolve(true); else setTimeout(poll, 50); })();
+               })"""
+        )
+        browser.screenshot(SCREENSHOT)
+        yield browser, loaded, report
+    finally:
+        browser.close()
+
+
+def test_the_page_is_written_beside_the_warehouse(demo: DbtProject, page):
+    _, _, report = page
+    assert report == dashboard_path(demo.database.resolve())
+    assert report.parent == demo.database.resolve().parent
+    assert "<script src=" not in report.read_text(), "the library is inside the page"
+
+
+def test_it_renders_offline_with_no_console_error(page):
+    browser, loaded, _ = page
+    assert loaded.network_requests == []
+    assert loaded.console_errors == []
+    assert browser.evaluate("typeof Plotly") == "object", "plotly.js came from the page itself"
+    assert SCREENSHOT.stat().st_size > 50_000
+
+
+def test_every_chart_has_data(page):
+    browser, _, _ = page
+    charts = browser.evaluate(
+        """Array.from(document.querySelectorAll('.js-plotly-plot')).map(function (c) {
+             return {id: c.id, points: c.data.map(function (t) {
+               return (t.y || t.values || []).filter(function (v) { return v !== null; }).length;
+             })};
+           })"""
+    )
+    assert [chart["id"] for chart in charts] == CHART_IDS
+    for chart in charts:
+        assert chart["points"] and all(n > 0 for n in chart["points"]), chart
+    assert browser.evaluate("document.querySelectorAll('p.empty').length") == 0
+
+
+def test_the_numbers_shown_for_a_stage_equal_the_mart(demo: DbtProject, page):
+    browser, _, _ = page
+    [stage] = demo.query("select * from marts.fct_stage_conversion where stage_key = 'discovery'")
+    row = browser.evaluate(
+        """Array.from(document.querySelectorAll('#stage-table tbody tr'))
+             .map(function (r) { return Array.from(r.cells).map(function (c) {
+               return c.textContent; }); })
+             .filter(function (cells) { return cells[0] === 'Discovery'; })[0]"""
+    )
+    assert row[1:9] == [
+        f"{stage['leads_entered']:,}",
+        f"{stage['leads_advanced']:,}",
+        f"{stage['leads_completed']:,}",
+        f"{stage['leads_old']:,}",
+        f"{stage['leads_in_window']:,}",
+        f"{stage['conversion_rate'] * 100:.1f}%",
+        f"{stage['benchmark_conversion_rate'] * 100:.1f}%",
+        f"{stage['expected_days_to_convert']:.1f}",
+    ]
+    assert row[9].startswith(
+        {"healthy": "Healthy", "below_benchmark": "Below benchmark", "bandwidth": "Bandwidth"}[
+            stage["diagnosis"]
+        ]
+    )
+    # The funnel chart plots the mart's exact rate for the stage.
+    plotted = browser.evaluate(
+        """(function () { var t = document.getElementById('chart-funnel').data[0];
+             return t.y[t.x.indexOf('Discovery')]; })()"""
+    )
+    assert math.isclose(plotted, stage["conversion_rate"], rel_tol=1e-12)
+
+
+def test_the_headline_cards_and_the_plan_equal_the_marts(demo: DbtProject, page):
+    browser, _, _ = page
+    cards = browser.evaluate(
+        """Object.fromEntries(Array.from(document.querySelectorAll('.card')).map(function (c) {
+             return [c.dataset.metric, c.querySelector('.value').textContent]; }))"""
+    )
+    [win] = demo.query("select * from marts.fct_win_rates where dimension = 'overall'")
+    [total] = demo.query("select * from marts.fct_pipeline_value where stage_key is null")
+    old = demo.query("select count(*) as n from marts.rpt_old_leads")[0]["n"]
+    assert cards["win_rate"] == f"{win['win_rate'] * 100:.1f}%"
+    assert cards["weighted_pipeline_usd"] == f"${total['weighted_pipeline_usd']:,.0f}"
+    assert cards["coverage_ratio"] == f"{total['coverage_ratio']:.2f}x"
+    assert cards["weighted_coverage_ratio"] == f"{total['weighted_coverage_ratio']:.2f}x"
+    assert cards["old_leads"] == f"{old:,}"
+
+    plan = demo.query(
+        "select stage_key, leads_needed, leads_in_stage from marts.fct_pipeline_plan "
+        f"where target_month = date '{total['target_month']}' order by stage_order"
+    )
+    plotted = browser.evaluate(
+        "document.getElementById('chart-plan').data.map(function (t) { return t.y; })"
+    )
+    assert plotted == [
+        [row["leads_needed"] for row in plan],
+        [row["leads_in_stage"] for row in plan],
+    ]
+
+
+def test_the_reps_lists_sort_and_hold_every_old_lead(demo: DbtProject, page):
+    browser, _, _ = page
+    old_by_rep = {
+        row["owner_id"]: row["n"]
+        for row in demo.query(
+            "select owner_id, count(*) as n from marts.rpt_old_leads group by owner_id"
+        )
+    }
+    shown = browser.evaluate(
+        """Array.from(document.querySelectorAll('#rep-table tbody tr')).map(function (r) {
+             return [r.cells[0].textContent, Number(r.cells[1].dataset.value)]; })"""
+    )
+    assert dict(shown) == old_by_rep
+    assert [n for _, n in shown] == sorted(old_by_rep.values(), reverse=True)
+    todo_rows = browser.evaluate("document.querySelectorAll('#todo-table tbody tr').length")
+    assert todo_rows == sum(old_by_rep.values())
+
+    # A click on "Rep" sorts by name; a second click reverses it.
+    column = (
+        "Array.from(document.querySelectorAll('#rep-table tbody tr'))"
+        ".map(r => r.cells[0].textContent)"
+    )
+    browser.evaluate("document.querySelector('#rep-table th').click()")
+    assert browser.evaluate(column) == sorted(old_by_rep)
+    browser.evaluate("document.querySelector('#rep-table th').click()")
+    assert browser.evaluate(column) == sorted(old_by_rep, reverse=True)
+    # "Days overdue" sorts as numbers, not as text.
+    overdue = (
+        "Array.from(document.querySelectorAll('#todo-table tbody tr'))"
+        ".map(r => Number(r.cells[6].dataset.value))"
+    )
+    browser.evaluate("document.querySelectorAll('#todo-table th')[6].click()")
+    values = browser.evaluate(overdue)
+    assert values == sorted(values)
+    assert browser.evaluate("document.querySelectorAll('#todo-table th')[6].dataset.order") == "asc"
+
+
+def test_an_empty_history_says_so_instead_of_an_empty_chart(demo: DbtProject, tmp_path: Path):
+    copy = tmp_path / "warehouse.duckdb"
+    shutil.copy(demo.database, copy)
+    import duckdb
+
+    for change in (
+        "delete from marts.fct_stage_conversion_daily",
+        # A Dagster refresh before the history job's first run has no table.
+        "drop table marts.fct_stage_conversion_daily",
+    ):
+        with duckdb.connect(str(copy)) as connection:
+            connection.execute(change)
+        page = build_dashboard(copy).read_text()
+        assert 'id="chart-history"' in page
+        assert "No history recorded yet" in page
+        assert page.count("Plotly.newPlot") == len(CHART_IDS) - 1
+
+
+def test_the_exposure_names_what_the_page_reads(demo: DbtProject):
+    import json
+
+    from orchestration.dashboard import MARTS_READ
+
+    manifest = json.loads((demo.root / "target/manifest.json").read_text())
+    exposure = manifest["exposures"]["exposure.sales_pipeline.pipeline_dashboard"]
+    assert sorted(exposure["depends_on"]["nodes"]) == sorted(
+        f"model.sales_pipeline.{mart}" for mart in MARTS_READ
+    )
+
+
+def test_a_missing_warehouse_is_a_clear_error(tmp_path: Path, capsys):
+    from orchestration.dashboard import main
+
+    assert main(["--warehouse", str(tmp_path / "nothing.duckdb")]) == 1
+    assert "run `make build` first" in capsys.readouterr().err

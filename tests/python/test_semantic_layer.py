@@ -1,0 +1,170 @@
+"""The semantic layer: `dbt parse` validates the semantic models and metrics,
+and MetricFlow (`mf query`, dbt-metricflow on DuckDB) computes the metrics
+to the marts' own numbers on the demo warehouse."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from dbt_project_harness import DbtProject
+
+MF = Path(sys.executable).with_name("mf")
+# Every metric a BI tool is promised (README, models/semantic/_semantic_layer.yml).
+GOVERNED_METRICS = {
+    "stage_conversion_rate",
+    "old_leads",
+    "leads_entered",
+    "avg_days_to_advance",
+    "leads_needed",
+    "leads_in_stage",
+    "win_rate",
+    "avg_won_deal_usd",
+    "pipeline_usd",
+    "weighted_pipeline_usd",
+    "pipeline_coverage",
+    "weighted_pipeline_coverage",
+}
+
+
+def mf_query(project: DbtProject, tmp_path: Path, metrics: list[str], group_by: list[str]):
+    """Rows of `mf query` as dicts of text, read from its CSV output."""
+    out = tmp_path / f"{'_'.join(metrics)[:60]}.csv"
+    command = [str(MF), "query", "--metrics", ",".join(metrics), "--csv", str(out)]
+    if group_by:
+        command += ["--group-by", ",".join(group_by)]
+    env = {
+        **os.environ,
+        "PIPELINE_DUCKDB_PATH": str(project.database),
+        "DBT_PROJECT_DIR": str(project.root),
+        "DBT_PROFILES_DIR": str(project.root),
+    }
+    result = subprocess.run(command, cwd=project.root, env=env, capture_output=True, text=True)
+    assert result.returncode == 0 and out.exists(), result.stdout[-3000:] + result.stderr[-3000:]
+    with out.open(newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def number(text: str) -> float | None:
+    return None if text == "" else float(text)
+
+
+def close(a: float | None, b: float | None) -> bool:
+    if a is None or b is None:
+        return a is None and b is None
+    return math.isclose(a, float(b), rel_tol=1e-9, abs_tol=1e-9)
+
+
+def test_parse_validates_every_governed_metric(demo: DbtProject):
+    manifest = json.loads((demo.root / "target/semantic_manifest.json").read_text())
+    metrics = {metric["name"] for metric in manifest["metrics"]}
+    assert metrics >= GOVERNED_METRICS
+    spines = manifest["project_configuration"]["time_spines"]
+    assert [spine["primary_column"]["name"] for spine in spines] == ["date_day"]
+    assert demo.query("select count(*) as n from semantic.metricflow_time_spine")[0]["n"] == 20000
+
+
+def test_a_broken_metric_fails_parse(tmp_path: Path):
+    """dbt parse is the semantic layer's validation: a ratio over a metric
+    that does not exist stops it with the metric's name."""
+    project = DbtProject.copy_of_repo(tmp_path / "project")
+    layer = project.root / "models/semantic/_semantic_layer.yml"
+    layer.write_text(
+        layer.read_text().replace("numerator: leads_advanced", "numerator: leads_that_do_not_exist")
+    )
+    result = project.dbt("parse", check=False)
+    assert result.returncode != 0
+    assert "leads_that_do_not_exist" in result.stdout
+
+
+def test_stage_metrics_equal_the_marts(demo: DbtProject, tmp_path: Path):
+    rows = mf_query(
+        demo,
+        tmp_path,
+        ["stage_conversion_rate", "old_leads", "leads_entered", "avg_days_to_advance"],
+        ["stage"],
+    )
+    by_stage = {row["stage"]: row for row in rows}
+    marts = demo.query("select * from marts.fct_stage_conversion")
+    assert marts, "the demo has open stages"
+    for stage in marts:
+        metric = by_stage[stage["stage_key"]]
+        assert close(number(metric["stage_conversion_rate"]), stage["conversion_rate"]), stage
+        assert int(metric["old_leads"]) == stage["leads_old"]
+        assert int(metric["leads_entered"]) == stage["leads_entered"]
+        assert close(number(metric["avg_days_to_advance"]), stage["avg_days_to_advance"]), stage
+
+
+def test_plan_metrics_equal_the_mart_per_month_and_stage(demo: DbtProject, tmp_path: Path):
+    rows = mf_query(
+        demo, tmp_path, ["leads_needed", "leads_in_stage"], ["metric_time__month", "stage"]
+    )
+    got = {
+        (row["metric_time__month"][:10], row["stage"]): (
+            int(row["leads_needed"]),
+            int(row["leads_in_stage"]),
+        )
+        for row in rows
+    }
+    plan = demo.query("select * from marts.fct_pipeline_plan")
+    expected = {
+        (row["target_month"].isoformat(), row["stage_key"]): (
+            row["leads_needed"],
+            row["leads_in_stage"],
+        )
+        for row in plan
+    }
+    assert expected and got == expected
+
+
+def test_win_and_pipeline_metrics_equal_the_marts(demo: DbtProject, tmp_path: Path):
+    [metric] = mf_query(
+        demo,
+        tmp_path,
+        [
+            "win_rate",
+            "avg_won_deal_usd",
+            "pipeline_usd",
+            "weighted_pipeline_usd",
+            "pipeline_coverage",
+            "weighted_pipeline_coverage",
+        ],
+        [],
+    )
+    [win] = demo.query("select * from marts.fct_win_rates where dimension = 'overall'")
+    [total] = demo.query("select * from marts.fct_pipeline_value where stage_key is null")
+    assert close(number(metric["win_rate"]), win["win_rate"])
+    assert close(number(metric["avg_won_deal_usd"]), win["avg_won_deal_usd"])
+    assert close(number(metric["pipeline_usd"]), total["pipeline_usd"])
+    assert close(number(metric["weighted_pipeline_usd"]), total["weighted_pipeline_usd"])
+    assert close(number(metric["pipeline_coverage"]), total["coverage_ratio"])
+    assert close(number(metric["weighted_pipeline_coverage"]), total["weighted_coverage_ratio"])
+
+
+def test_days_to_advance_cut_by_segment_equals_the_visits(demo: DbtProject, tmp_path: Path):
+    """A cut no mart precomputes: the same definition, per stage and segment."""
+    dimension = "segment"
+    rows = mf_query(
+        demo, tmp_path, ["avg_days_to_advance"], ["stage", f"lead_stage_visit__{dimension}"]
+    )
+    got = {
+        (row["stage"], row[f"lead_stage_visit__{dimension}"] or None): number(
+            row["avg_days_to_advance"]
+        )
+        for row in rows
+        if row["avg_days_to_advance"] != ""
+    }
+    expected = {
+        (row["stage_key"], row[dimension]): row["mean_days"]
+        for row in demo.query(
+            f"select stage_key, {dimension}, avg(dwell_days) as mean_days "
+            "from marts.fct_lead_stage_visits where exit_type = 'advanced' group by all"
+        )
+    }
+    assert expected and got.keys() == expected.keys()
+    assert all(close(got[key], expected[key]) for key in expected)
