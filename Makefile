@@ -135,7 +135,7 @@ dagster: manifest
 	cp orchestration/dagster.yaml $(DAGSTER_HOME_DIR)/dagster.yaml
 	DAGSTER_HOME=$(DAGSTER_HOME_DIR) dagster dev -m orchestration.definitions -h 127.0.0.1 -p $(DAGSTER_PORT)
 
-# Full build, 0.1 % refresh, the one-statement DuckDB floor and a pandas peer
+# Full build, 0.1 % refresh, the one-statement DuckDB floor, Polars and pandas peers
 # at 100k, 1M and 10M transitions (BENCH_SIZES to choose): benchmarks/RESULTS.md.
 BENCH_SIZES ?= 100k,1M,10M
 bench: setup
