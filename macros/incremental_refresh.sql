@@ -89,6 +89,23 @@
 {%- endmacro %}
 
 {#-
+    The same for int_lead_outcomes: a lead a later file quarantines, or one
+    created on or after a new as-of instant (the date moved back), has no
+    outcome any more.
+-#}
+{% macro drop_outcomes_no_lead_has() -%}
+    {%- if is_incremental() -%}
+        delete from {{ this }}
+        where
+            lead_id in (
+                select lead_id from {{ ref('int_leads_checked') }}
+                where rejection_reason is not null
+            )
+            or created_at >= (select as_of_at from {{ ref('int_pipeline_as_of') }})
+    {%- endif -%}
+{%- endmacro %}
+
+{#-
     How fct_stage_conversion_daily replaces the rows of the day it builds
     and keeps the others: delete+insert on (as_of_date, stage_key). Spark
     without Delta has no delete: it overwrites the day's partition

@@ -112,6 +112,38 @@
     {{ return(['owner_id', 'lead_source', 'segment']) }}
 {%- endmacro %}
 
+{#-
+    How the per-dimension marts cut their rows in one aggregate, with no
+    unpivot: a grouping set per dimension (after the keys every row is
+    grouped by; overall=true adds the set of the keys alone), and for a
+    grouped row its dimension ('overall' for that set) and value.
+-#}
+{% macro dimension_grouping_sets(keys=[], overall=false) -%}
+    {%- set sets = [keys] if overall else [] -%}
+    {%- for dimension in lead_dimensions() -%}
+        {%- do sets.append(keys + [dimension]) -%}
+    {%- endfor -%}
+    {#- One line, which the models mark for sqlfluff: its DuckDB dialect cannot parse grouping sets. -#}
+    grouping sets ({% for columns in sets %}({{ columns | join(', ') }}){% if not loop.last %}, {% endif %}{% endfor %})
+{%- endmacro %}
+
+{% macro grouped_dimension() -%}
+    case
+        {%- for dimension in lead_dimensions() %}
+        when grouping({{ dimension }}) = 0 then '{{ dimension }}'
+        {%- endfor %}
+        else 'overall'
+    end
+{%- endmacro %}
+
+{% macro grouped_dimension_value() -%}
+    case
+        {%- for dimension in lead_dimensions() %}
+        when grouping({{ dimension }}) = 0 then {{ dimension }}
+        {%- endfor %}
+    end
+{%- endmacro %}
+
 {#- docs/metrics.md section 9: won over decided (won or lost now), null when none is decided. -#}
 {% macro win_rate(leads_won, leads_decided) -%}
     {{ ratio(leads_won, leads_decided) }}

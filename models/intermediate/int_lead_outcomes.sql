@@ -3,6 +3,18 @@
 -- how far it got. The win rates, the pipeline value and the cohorts are
 -- counted from here (docs/metrics.md sections 8 to 10). A lead without
 -- stage changes yet has no current stage.
+-- A refresh recomputes only the leads whose lead rows or visits were
+-- written since its last build, and the leads the as-of date brings in.
+{{
+    config(
+        materialized=lead_refresh_materialization(),
+        incremental_strategy='delete+insert',
+        unique_key='lead_id',
+        on_schema_change='fail',
+        post_hook="{{ drop_outcomes_no_lead_has() }}",
+    )
+}}
+
 with
 
 as_of as (
@@ -11,16 +23,57 @@ as_of as (
 
 ),
 
+{% if is_incremental() -%}
+stored as (
+
+    -- The newest rows the stored outcomes were built from, and the as-of
+    -- instant they were built with.
+    select
+        {{ last_build_loaded_at() }} as loaded_at,
+        max(as_of_at) as as_of_at
+    from {{ this }}
+
+),
+
+changed_leads as (
+
+    -- Leads with lead rows or visits written since the last build, and
+    -- the leads the new as-of date brings in (created since the stored
+    -- as-of instant); moved back, it may take visits away from any lead,
+    -- so every lead is rebuilt (and the post-hook drops those it takes out).
+    select checked.lead_id
+    from {{ ref('int_leads_checked') }} as checked
+    cross join stored
+    cross join as_of
+    where
+        checked.loaded_at > stored.loaded_at
+        or as_of.as_of_at < stored.as_of_at
+        or checked.created_at >= stored.as_of_at and checked.created_at < as_of.as_of_at
+    union
+    select visits.lead_id
+    from {{ ref('int_lead_stage_visits_collapsed') }} as visits
+    cross join stored
+    where visits.loaded_at > stored.loaded_at
+
+),
+
+{% endif -%}
 leads as (
 
     select * from {{ ref('int_leads_checked') }}
     where rejection_reason is null
+    {%- if is_incremental() %}
+        and lead_id in (select lead_id from changed_leads)
+    {%- endif %}
 
 ),
 
 visits as (
 
     select * from {{ ref('int_lead_stage_visits_collapsed') }}
+    {%- if is_incremental() %}
+    where lead_id in (select lead_id from changed_leads)
+    {%- endif %}
 
 ),
 
@@ -56,7 +109,9 @@ final as (
         case
             when visit_summary.current_stage_type = 'won'
                 then {{ microseconds_between('visit_summary.first_entered_at', 'visit_summary.first_won_at') }}
-        end as sales_cycle_microseconds
+        end as sales_cycle_microseconds,
+        as_of.as_of_at,
+        {{ run_loaded_at() }} as loaded_at
     from leads
     cross join as_of
     left join visit_summary

@@ -63,10 +63,12 @@ changed_leads as (
 {% endif -%}
 events as (
 
-    -- Accepted stage changes that exist as of the as-of date.
+    -- Accepted stage changes that exist as of the as-of date. The stage
+    -- travels as its tie-break rank, an integer unique per stage, so the
+    -- two sorts below carry integers, not texts; its key, type and order
+    -- are joined back after them.
     select
         transitions.lead_id,
-        transitions.stage_key,
         transitions.entered_at,
         transitions.event_tiebreak_rank
     from {{ ref('int_lead_transitions_checked') }} as transitions
@@ -86,14 +88,30 @@ run_starts as (
     -- run (re-saves) are simply left out.
     select
         lead_id,
-        stage_key,
         entered_at,
         event_tiebreak_rank,
-        lag(stage_key) over (
+        lag(event_tiebreak_rank) over (
             partition by lead_id
             order by entered_at, event_tiebreak_rank
-        ) as previous_stage_key
+        ) as previous_tiebreak_rank
     from events
+
+),
+
+visit_starts as (
+
+    select
+        run_starts.lead_id,
+        run_starts.entered_at,
+        run_starts.event_tiebreak_rank,
+        stages.stage_bit,
+        case when stages.stage_type in ('open', 'won') then stages.stage_order end as path_stage_order
+    from run_starts
+    inner join stages
+        on run_starts.event_tiebreak_rank = stages.event_tiebreak_rank
+    where
+        run_starts.previous_tiebreak_rank is null
+        or run_starts.previous_tiebreak_rank != run_starts.event_tiebreak_rank
 
 ),
 
@@ -101,47 +119,40 @@ visits as (
 
     -- One pass over each lead's visits in order.
     select
-        run_starts.lead_id,
-        run_starts.stage_key,
-        stages.stage_type,
-        stages.stage_order,
-        stages.stage_bit,
-        run_starts.entered_at,
+        lead_id,
+        event_tiebreak_rank,
+        stage_bit,
+        entered_at,
         row_number() over lead_visits as visit_number,
-        lead(run_starts.stage_key) over lead_visits as next_stage_key,
-        lead(run_starts.entered_at) over lead_visits as exited_at,
+        lead(event_tiebreak_rank) over lead_visits as next_tiebreak_rank,
+        lead(entered_at) over lead_visits as exited_at,
         -- Highest open/won stage_order among the lead's later visits: a
         -- visit of a lower stage followed by it was advanced past.
-        max(
-            case when stages.stage_type in ('open', 'won') then stages.stage_order end
-        ) over later_visits as max_later_stage_order,
+        max(path_stage_order) over later_visits as max_later_stage_order,
         -- The stages the lead visited before this visit, a bit each.
-        bit_or(stages.stage_bit) over earlier_visits as earlier_stage_bits,
-        last_value(run_starts.stage_key) over whole_lead as current_stage_key,
-        last_value(run_starts.entered_at) over whole_lead as current_entered_at
-    from run_starts
-    inner join stages
-        on run_starts.stage_key = stages.stage_key
-    where run_starts.previous_stage_key is null or run_starts.previous_stage_key != run_starts.stage_key
+        bit_or(stage_bit) over earlier_visits as earlier_stage_bits,
+        last_value(event_tiebreak_rank) over whole_lead as current_tiebreak_rank,
+        last_value(entered_at) over whole_lead as current_entered_at
+    from visit_starts
     -- Each window spelled out: Spark cannot add a frame to a named window.
     window
         lead_visits as (
-            partition by run_starts.lead_id
-            order by run_starts.entered_at, run_starts.event_tiebreak_rank
+            partition by lead_id
+            order by entered_at, event_tiebreak_rank
         ),
         later_visits as (
-            partition by run_starts.lead_id
-            order by run_starts.entered_at, run_starts.event_tiebreak_rank
+            partition by lead_id
+            order by entered_at, event_tiebreak_rank
             rows between 1 following and unbounded following
         ),
         earlier_visits as (
-            partition by run_starts.lead_id
-            order by run_starts.entered_at, run_starts.event_tiebreak_rank
+            partition by lead_id
+            order by entered_at, event_tiebreak_rank
             rows between unbounded preceding and 1 preceding
         ),
         whole_lead as (
-            partition by run_starts.lead_id
-            order by run_starts.entered_at, run_starts.event_tiebreak_rank
+            partition by lead_id
+            order by entered_at, event_tiebreak_rank
             rows between unbounded preceding and unbounded following
         )
 
@@ -153,10 +164,16 @@ cohort_entries as (
     -- cohort; it completed the stage when it advanced past that visit
     -- (a skip is an advance) or is now in another stage.
     select
-        *,
-        stage_type = 'open' and coalesce(earlier_stage_bits & stage_bit, 0) = 0 as is_cohort_entry,
-        coalesce(max_later_stage_order > stage_order, false) as is_advanced_past
+        visits.*,
+        this_stage.stage_key,
+        this_stage.stage_type,
+        this_stage.stage_order,
+        this_stage.stage_type = 'open' and coalesce(visits.earlier_stage_bits & visits.stage_bit, 0) = 0
+            as is_cohort_entry,
+        coalesce(visits.max_later_stage_order > this_stage.stage_order, false) as is_advanced_past
     from visits
+    inner join stages as this_stage
+        on visits.event_tiebreak_rank = this_stage.event_tiebreak_rank
 
 ),
 
@@ -170,26 +187,28 @@ classified as (
         cohort_entries.stage_order,
         cohort_entries.entered_at,
         cohort_entries.exited_at,
-        cohort_entries.next_stage_key,
+        next_stage.stage_key as next_stage_key,
         case
-            when cohort_entries.next_stage_key is null then 'open'
+            when cohort_entries.next_tiebreak_rank is null then 'open'
             when cohort_entries.stage_type = 'lost' and next_stage.stage_type != 'lost' then 'reopened'
             when next_stage.stage_type = 'lost' then 'lost'
             when next_stage.stage_order > cohort_entries.stage_order then 'advanced'
             else 'regressed'
         end as exit_type,
         {{ microseconds_between('cohort_entries.entered_at', 'cohort_entries.exited_at') }} as dwell_microseconds,
-        cohort_entries.next_stage_key is null as is_current_visit,
+        cohort_entries.next_tiebreak_rank is null as is_current_visit,
         cohort_entries.is_cohort_entry,
         case when cohort_entries.is_cohort_entry then cohort_entries.is_advanced_past end as is_cohort_advanced,
         case
             when cohort_entries.is_cohort_entry
-                then cohort_entries.is_advanced_past or cohort_entries.current_stage_key != cohort_entries.stage_key
+                then
+                    cohort_entries.is_advanced_past
+                    or cohort_entries.current_tiebreak_rank != cohort_entries.event_tiebreak_rank
         end as is_cohort_completed,
         cohort_entries.current_entered_at
     from cohort_entries
     left join stages as next_stage
-        on cohort_entries.next_stage_key = next_stage.stage_key
+        on cohort_entries.next_tiebreak_rank = next_stage.event_tiebreak_rank
 
 ),
 

@@ -20,7 +20,7 @@ pending as (
         lead_id,
         stage_key,
         pending_since
-    from {{ ref('int_lead_stage_visits_collapsed') }}
+    from {{ ref('int_lead_stage_cohorts') }}
     where pending_since is not null
 
 ),

@@ -29,10 +29,9 @@ cohort_counts as (
     select
         stage_key,
         count(*) as leads_entered,
-        sum(case when is_cohort_advanced then 1 else 0 end) as leads_advanced,
-        sum(case when is_cohort_completed then 1 else 0 end) as leads_completed
-    from {{ ref('int_lead_stage_visits_collapsed') }}
-    where is_cohort_entry
+        sum(case when is_advanced then 1 else 0 end) as leads_advanced,
+        sum(case when is_completed then 1 else 0 end) as leads_completed
+    from {{ ref('int_lead_stage_cohorts') }}
     group by stage_key
 
 ),

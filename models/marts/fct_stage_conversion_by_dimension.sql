@@ -25,54 +25,53 @@ thresholds as (
 
 ),
 
-dimension_values as (
+leads as (
 
-    select * from {{ ref('int_lead_dimension_values') }}
+    select
+        lead_id,
+        {{ lead_dimensions() | join(',\n        ') }}
+    from {{ ref('int_lead_outcomes') }}
 
 ),
 
 cohort_entries as (
 
     select
-        visits.lead_id,
-        visits.stage_key,
-        visits.is_cohort_advanced,
-        visits.is_cohort_completed,
+        cohorts.lead_id,
+        cohorts.stage_key,
+        cohorts.is_advanced,
+        cohorts.is_completed,
         coalesce(pending.is_old, false) as is_old,
         pending.lead_id is not null and not pending.is_old as is_in_window
-    from {{ ref('int_lead_stage_visits_collapsed') }} as visits
+    from {{ ref('int_lead_stage_cohorts') }} as cohorts
     left join {{ ref('int_pending_leads_aged') }} as pending
         on
-            visits.lead_id = pending.lead_id
-            and visits.stage_key = pending.stage_key
-    where visits.is_cohort_entry
+            cohorts.lead_id = pending.lead_id
+            and cohorts.stage_key = pending.stage_key
 
 ),
 
 counted_leads as (
 
-    -- A lead counts once per dimension, under its value.
     select
         cohort_entries.stage_key,
-        dimension_values.dimension,
-        dimension_values.dimension_value,
+        {{ lead_dimensions() | join(',\n        ') }},
         1 as is_entered,
-        case when cohort_entries.is_cohort_advanced then 1 else 0 end as is_advanced,
-        case when cohort_entries.is_cohort_completed then 1 else 0 end as is_completed,
+        case when cohort_entries.is_advanced then 1 else 0 end as is_advanced,
+        case when cohort_entries.is_completed then 1 else 0 end as is_completed,
         case when cohort_entries.is_old then 1 else 0 end as is_old,
         case when cohort_entries.is_in_window then 1 else 0 end as is_in_window
     from cohort_entries
-    inner join dimension_values
-        on cohort_entries.lead_id = dimension_values.lead_id
+    inner join leads
+        on cohort_entries.lead_id = leads.lead_id
 
 ),
 
 distinct_values as (
 
     select distinct
-        dimension,
-        dimension_value
-    from dimension_values
+        {{ lead_dimensions() | join(',\n        ') }}
+    from leads
 
 ),
 
@@ -83,8 +82,7 @@ empty_cells as (
     -- may be null).
     select
         stages.stage_key,
-        distinct_values.dimension,
-        distinct_values.dimension_value,
+        {{ lead_dimensions() | join(',\n        ') }},
         0 as is_entered,
         0 as is_advanced,
         0 as is_completed,
@@ -97,10 +95,11 @@ empty_cells as (
 
 counted as (
 
+    -- A lead counts once per dimension, under its value.
     select
         stage_key,
-        dimension,
-        dimension_value,
+        {{ grouped_dimension() }} as dimension,
+        {{ grouped_dimension_value() }} as dimension_value,
         sum(is_entered) as leads_entered,
         sum(is_advanced) as leads_advanced,
         sum(is_completed) as leads_completed,
@@ -111,10 +110,7 @@ counted as (
         union all
         select * from empty_cells
     ) as cells
-    group by
-        stage_key,
-        dimension,
-        dimension_value
+    group by {{ dimension_grouping_sets(keys=['stage_key']) }}  -- noqa: PRS
 
 ),
 

@@ -14,7 +14,9 @@ as_of as (
 outcomes as (
 
     select
-        lead_id,
+        owner_id,
+        lead_source,
+        segment,
         case when current_stage_type in ('won', 'lost') then 1 else 0 end as is_decided,
         case when current_stage_type = 'won' then 1 else 0 end as is_won,
         case when current_stage_type = 'lost' then 1 else 0 end as is_lost,
@@ -24,30 +26,12 @@ outcomes as (
 
 ),
 
-scoped as (
+counted as (
 
     -- Every lead once overall, and once per dimension under its value.
     select
-        'overall' as dimension,
-        cast(null as {{ dbt.type_string() }}) as dimension_value,
-        outcomes.*
-    from outcomes
-    union all
-    select
-        dimension_values.dimension,
-        dimension_values.dimension_value,
-        outcomes.*
-    from outcomes
-    inner join {{ ref('int_lead_dimension_values') }} as dimension_values
-        on outcomes.lead_id = dimension_values.lead_id
-
-),
-
-counted as (
-
-    select
-        dimension,
-        dimension_value,
+        {{ grouped_dimension() }} as dimension,
+        {{ grouped_dimension_value() }} as dimension_value,
         sum(is_decided) as leads_decided,
         sum(is_won) as leads_won,
         sum(is_lost) as leads_lost,
@@ -57,10 +41,8 @@ counted as (
         sum(sales_cycle_microseconds) as sales_cycle_microseconds,
         count(sales_cycle_microseconds) as won_lead_count,
         {{ median('sales_cycle_microseconds') }} as median_sales_cycle_microseconds
-    from scoped
-    group by
-        dimension,
-        dimension_value
+    from outcomes
+    group by {{ dimension_grouping_sets(overall=true) }}  -- noqa: PRS
 
 ),
 

@@ -93,6 +93,7 @@ def assert_refresh_equals_full_refresh(
     # untouched leads keep the visits the base build wrote.
     assert loaded_at_count(incremental, "staging.stg_crm__export_files") == 3
     assert loaded_at_count(incremental, "intermediate.int_lead_stage_visits_collapsed") == 3
+    assert loaded_at_count(incremental, "intermediate.int_lead_outcomes") == 3
 
     # A build as of an earlier date cuts later events off the visits; the
     # next regular refresh must see the cut and rebuild them.
