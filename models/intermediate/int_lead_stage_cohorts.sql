@@ -1,4 +1,4 @@
--- One row per lead x open stage it entered (docs/metrics.md section 3): the
+-- One row per lead x open stage it entered (docs/metrics.md section 4): the
 -- lead's first visit of the stage, whether it advanced past that visit,
 -- whether it completed the stage and, while it has not, since when it is
 -- pending there. The conversion and the ageing are counted at this grain.
