@@ -71,29 +71,24 @@
 {%- endmacro %}
 
 {#-
-    delete+insert replaces the leads that have new visits. A lead can also
-    lose all of them: a later file quarantines it (a conflicting row), or
-    the as-of date moves back before its first event. Those visits are
-    dropped here.
+    The newest loaded_at a lead-level model holds and the as-of instant it
+    was built with: what its refresh compares the new rows and the new
+    as-of date with.
 -#}
-{% macro drop_visits_no_lead_has() -%}
-    {%- if is_incremental() -%}
-        delete from {{ this }}
-        where
-            lead_id in (
-                select lead_id from {{ ref('int_leads_checked') }}
-                where rejection_reason is not null
-            )
-            or entered_at >= (select as_of_at from {{ ref('int_pipeline_as_of') }})
-    {%- endif -%}
+{% macro last_build() -%}
+    select
+        {{ last_build_loaded_at() }} as loaded_at,
+        max(as_of_at) as as_of_at
+    from {{ this }}
 {%- endmacro %}
 
 {#-
-    The same for int_lead_outcomes: a lead a later file quarantines, or one
-    created on or after a new as-of instant (the date moved back), has no
-    outcome any more.
+    delete+insert replaces the leads a refresh rebuilt. A lead can also
+    lose its rows: a later file quarantines it (a conflicting row), or the
+    as-of date moves back before the instant a row exists from (a visit's
+    entered_at, a lead's created_at). Those rows are dropped here.
 -#}
-{% macro drop_outcomes_no_lead_has() -%}
+{% macro drop_rows_no_lead_has(exists_from) -%}
     {%- if is_incremental() -%}
         delete from {{ this }}
         where
@@ -101,7 +96,7 @@
                 select lead_id from {{ ref('int_leads_checked') }}
                 where rejection_reason is not null
             )
-            or created_at >= (select as_of_at from {{ ref('int_pipeline_as_of') }})
+            or {{ exists_from }} >= (select as_of_at from {{ ref('int_pipeline_as_of') }})
     {%- endif -%}
 {%- endmacro %}
 

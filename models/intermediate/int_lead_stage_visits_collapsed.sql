@@ -11,7 +11,7 @@
         incremental_strategy='delete+insert',
         unique_key='lead_id',
         on_schema_change='fail',
-        post_hook="{{ drop_visits_no_lead_has() }}",
+        post_hook="{{ drop_rows_no_lead_has('entered_at') }}",
     )
 }}
 
@@ -34,10 +34,7 @@ stored as (
 
     -- The newest rows the stored visits were built from, and the as-of
     -- instant they were built with.
-    select
-        {{ last_build_loaded_at() }} as loaded_at,
-        max(as_of_at) as as_of_at
-    from {{ this }}
+    {{ last_build() }}
 
 ),
 
