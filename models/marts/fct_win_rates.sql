@@ -14,9 +14,7 @@ as_of as (
 outcomes as (
 
     select
-        owner_id,
-        lead_source,
-        segment,
+        {{ lead_dimensions() | join(',\n        ') }},
         case when current_stage_type in ('won', 'lost') then 1 else 0 end as is_decided,
         case when current_stage_type = 'won' then 1 else 0 end as is_won,
         case when current_stage_type = 'lost' then 1 else 0 end as is_lost,
