@@ -73,9 +73,20 @@
 {#-
     The newest loaded_at a lead-level model holds and the as-of instant it
     was built with: what its refresh compares the new rows and the new
-    as-of date with.
+    as-of date with. A table an earlier version of the project built
+    without them stops the build with what to run.
 -#}
 {% macro last_build() -%}
+    {%- if execute -%}
+        {%- set stored = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list -%}
+        {%- if 'loaded_at' not in stored or 'as_of_at' not in stored -%}
+            {{ exceptions.raise_compiler_error(
+                this.schema ~ "." ~ this.identifier ~ " was built by an earlier version of the project, which stored no loaded_at"
+                ~ " or as_of_at to refresh from: rebuild once with `dbt build --full-refresh`"
+                ~ " (make build and Dagster rebuild from scratch by themselves)"
+            ) }}
+        {%- endif -%}
+    {%- endif %}
     select
         {{ last_build_loaded_at() }} as loaded_at,
         max(as_of_at) as as_of_at

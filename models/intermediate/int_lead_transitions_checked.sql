@@ -68,20 +68,39 @@ event_rows as (
 
 ),
 
-deduplicated as (
-
-    select
-        {{ event_columns | join(',\n        ') }},
-        sum(source_row_count) as source_row_count
-    from event_rows
-    group by
-        {{ event_columns | join(',\n        ') }}
-
-),
-
 stages as (
 
     select * from {{ ref('int_pipeline_stages_ordered') }}
+
+),
+
+ranked as (
+
+    -- A known stage goes through the dedup as its rank (unique per stage:
+    -- an integer groups faster than a text); an unknown one as its text.
+    select
+        event_rows.lead_id,
+        stages.event_tiebreak_rank,
+        case when stages.stage_key is null then event_rows.stage_key end as unknown_stage_key,
+        event_rows.entered_at,
+        event_rows.unparsed_entered_at,
+        event_rows.source_row_count
+    from event_rows
+    left join stages
+        on event_rows.stage_key = stages.stage_key
+
+),
+
+{%- set dedup_columns = ['lead_id', 'event_tiebreak_rank', 'unknown_stage_key', 'entered_at', 'unparsed_entered_at'] %}
+
+deduplicated as (
+
+    select
+        {{ dedup_columns | join(',\n        ') }},
+        sum(source_row_count) as source_row_count
+    from ranked
+    group by
+        {{ dedup_columns | join(',\n        ') }}
 
 ),
 
@@ -106,15 +125,15 @@ final as (
 
     select
         deduplicated.lead_id,
-        deduplicated.stage_key,
+        coalesce(stages.stage_key, deduplicated.unknown_stage_key) as stage_key,
         deduplicated.entered_at,
         deduplicated.unparsed_entered_at,
         cast(deduplicated.source_row_count as {{ dbt.type_bigint() }}) as source_row_count,
-        stages.event_tiebreak_rank,
+        deduplicated.event_tiebreak_rank,
         case
             when deduplicated.lead_id = '' then 'missing_lead_id'
             when deduplicated.entered_at is null then 'unparseable_entered_at'
-            when stages.stage_key is null then 'unknown_stage_key'
+            when deduplicated.event_tiebreak_rank is null then 'unknown_stage_key'
             when leads.lead_id is null then 'unknown_lead_id'
             when leads.is_accepted = 0 then 'lead_rejected'
             when deduplicated.entered_at < leads.created_at then 'before_lead_created'
@@ -122,7 +141,7 @@ final as (
         {{ run_loaded_at() }} as loaded_at
     from deduplicated
     left join stages
-        on deduplicated.stage_key = stages.stage_key
+        on deduplicated.event_tiebreak_rank = stages.event_tiebreak_rank
     left join leads
         on deduplicated.lead_id = leads.lead_id
 

@@ -44,33 +44,79 @@ months as (
 
 ),
 
+lead_counts as (
+
+    -- Leads counted by how far they got and where they are now: a few
+    -- rows per month, so the stages are crossed with counts, not leads.
+    select
+        cohort_month,
+        furthest_stage_order,
+        current_stage_key,
+        count(*) as leads
+    from leads
+    group by
+        cohort_month,
+        furthest_stage_order,
+        current_stage_key
+
+),
+
 visited as (
 
     -- A stage without a stage_order is reached only by visiting it.
     select distinct
-        lead_id,
-        stage_key
-    from {{ ref('int_lead_stage_visits_collapsed') }}
-    where stage_order is null
+        visits.lead_id,
+        visits.stage_key
+    from {{ ref('int_lead_stage_visits_collapsed') }} as visits
+    inner join stages
+        on visits.stage_key = stages.stage_key
+    where stages.stage_order is null
 
 ),
 
-reached as (
+month_stage_leads as (
+
+    -- Every month with every stage (0 when no lead counts there), the
+    -- leads that reached it (got as far as its stage_order, or visited it)
+    -- and those in it now.
+    select
+        months.cohort_month,
+        stages.stage_key,
+        0 as leads_reached,
+        0 as leads_in_stage
+    from months
+    cross join stages
+
+    union all
+
+    select
+        lead_counts.cohort_month,
+        stages.stage_key,
+        lead_counts.leads as leads_reached,
+        0 as leads_in_stage
+    from lead_counts
+    inner join stages
+        on lead_counts.furthest_stage_order >= stages.stage_order
+
+    union all
 
     select
         leads.cohort_month,
-        stages.stage_key,
-        case
-            when leads.furthest_stage_order >= stages.stage_order or visited.lead_id is not null then 1
-            else 0
-        end as is_reached,
-        case when leads.current_stage_key = stages.stage_key then 1 else 0 end as is_in_stage
-    from leads
-    cross join stages
-    left join visited
-        on
-            leads.lead_id = visited.lead_id
-            and stages.stage_key = visited.stage_key
+        visited.stage_key,
+        1 as leads_reached,
+        0 as leads_in_stage
+    from visited
+    inner join leads
+        on visited.lead_id = leads.lead_id
+
+    union all
+
+    select
+        cohort_month,
+        current_stage_key as stage_key,
+        0 as leads_reached,
+        leads as leads_in_stage
+    from lead_counts
 
 ),
 
@@ -79,9 +125,9 @@ counted as (
     select
         cohort_month,
         stage_key,
-        sum(is_reached) as leads_reached,
-        sum(is_in_stage) as leads_in_stage
-    from reached
+        sum(leads_reached) as leads_reached,
+        sum(leads_in_stage) as leads_in_stage
+    from month_stage_leads
     group by
         cohort_month,
         stage_key

@@ -14,6 +14,7 @@ import csv
 import datetime as dt
 import gzip
 import io
+import json
 import os
 import random
 import shutil
@@ -336,6 +337,48 @@ def test_a_changed_or_removed_export_file_rebuilds_from_scratch(tmp_path: Path):
     ):
         assert line in output, output[-3000:]
     assert marts_of(fresh) == before
+
+
+def test_a_warehouse_an_earlier_version_built_is_rebuilt(tmp_path: Path):
+    """A warehouse whose refresh state has an earlier layout (here: the
+    outcomes table without as_of_at and loaded_at, as versions before the
+    outcomes refreshed by lead wrote it, and an inputs record without the
+    layout): a plain dbt build stops naming the table and what to run; the
+    publisher rebuilds from scratch by itself, saying why."""
+    from orchestration.build_inputs import RECORD_TABLE, STATE_LAYOUT
+
+    exports = tmp_path / "exports"
+    write_base_exports(exports)
+    project = DbtProject.copy_of_repo(tmp_path / "project")
+    project.vars = {"raw_path": str(exports)}
+    project.publish(*MODELS_ONLY[1:])
+    with duckdb.connect(str(project.database)) as connection:
+        for column in ("as_of_at", "loaded_at"):
+            connection.execute(f"alter table intermediate.int_lead_outcomes drop column {column}")
+        (recorded,) = connection.execute(f"select inputs_json from {RECORD_TABLE}").fetchone()
+        record = json.loads(recorded)
+        assert record["settings"].pop("state_layout") == STATE_LAYOUT
+        connection.execute(f"update {RECORD_TABLE} set inputs_json = ?", [json.dumps(record)])
+
+    result = project.dbt(*MODELS_ONLY, check=False)
+    assert result.returncode != 0
+    output = " ".join(result.stdout.split())
+    assert (
+        "intermediate.int_lead_outcomes was built by an earlier version of the project, which "
+        "stored no loaded_at or as_of_at to refresh from: rebuild once with "
+        "`dbt build --full-refresh`"
+    ) in output, output[-3000:]
+
+    rebuilt = project.publish(*MODELS_ONLY[1:])
+    assert (
+        "rebuilding from scratch: an earlier version of the project built it, which stores "
+        f"the refresh state differently (layout unset -> {STATE_LAYOUT})"
+    ) in rebuilt.stderr
+    (outcomes,) = project.query(
+        "select count(*) as leads, count(as_of_at) as with_as_of"
+        " from intermediate.int_lead_outcomes"
+    )
+    assert outcomes["leads"] > 0 and outcomes["with_as_of"] == outcomes["leads"]
 
 
 def test_a_plain_dbt_build_onto_the_demo_seeds_stops(tmp_path: Path):
