@@ -17,6 +17,8 @@
     )
 }}
 {%- set event_columns = ['lead_id', 'stage_key', 'entered_at', 'unparsed_entered_at'] %}
+{#- The same event, with a known stage as its rank (see ranked). -#}
+{%- set dedup_columns = ['lead_id', 'event_tiebreak_rank', 'unknown_stage_key', 'entered_at', 'unparsed_entered_at'] %}
 
 with
 
@@ -90,8 +92,6 @@ ranked as (
         on event_rows.stage_key = stages.stage_key
 
 ),
-
-{%- set dedup_columns = ['lead_id', 'event_tiebreak_rank', 'unknown_stage_key', 'entered_at', 'unparsed_entered_at'] %}
 
 deduplicated as (
 
