@@ -19,7 +19,7 @@ export DBT_PROFILES_DIR := $(CURDIR)
 export DBT_PROJECT_DIR := $(CURDIR)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 # The warehouse BI tools read; tests build into their own file under target/.
-WAREHOUSE ?= $(CURDIR)/warehouse/pipeline.duckdb
+WAREHOUSE ?= warehouse/pipeline.duckdb
 TEST_WAREHOUSE := $(CURDIR)/target/test_warehouse.duckdb
 
 .PHONY: setup build report test lint docs demo-data lock clean manifest dagster bench \
@@ -46,22 +46,30 @@ setup-spark: $(VENV)/.installed-spark
 # own data: make build RAW_PATH=/data/exports CONFIG_PATH=/data/pipeline_config
 # (RAW_FORMAT=parquet, VARS='{input_timestamp_format: "%d/%m/%Y"}' as needed);
 # with other inputs than the published build's it rebuilds from scratch.
+# The values reach the commands as they were typed, through the
+# environment ("$$ARG_VARS"): never expanded by make ($(value ...)) nor
+# pasted into the recipe's shell text, so a quote, $ or ; in them is data.
 RAW_PATH ?=
 RAW_FORMAT ?=
 CONFIG_PATH ?=
 VARS ?=
+export ARG_WAREHOUSE := $(value WAREHOUSE)
+export ARG_RAW_PATH := $(value RAW_PATH)
+export ARG_RAW_FORMAT := $(value RAW_FORMAT)
+export ARG_CONFIG_PATH := $(value CONFIG_PATH)
+export ARG_VARS := $(value VARS)
 build: setup
-	python -m orchestration.publish --warehouse "$(WAREHOUSE)" \
-		$(if $(RAW_PATH),--raw-path "$(RAW_PATH)") \
-		$(if $(RAW_FORMAT),--raw-format "$(RAW_FORMAT)") \
-		$(if $(CONFIG_PATH),--config-path "$(CONFIG_PATH)") \
-		$(if $(VARS),--vars '$(VARS)')
-	python scripts/print_summary.py "$(WAREHOUSE)"
+	python -m orchestration.publish --warehouse "$$ARG_WAREHOUSE" \
+		$${ARG_RAW_PATH:+--raw-path "$$ARG_RAW_PATH"} \
+		$${ARG_RAW_FORMAT:+--raw-format "$$ARG_RAW_FORMAT"} \
+		$${ARG_CONFIG_PATH:+--config-path "$$ARG_CONFIG_PATH"} \
+		$${ARG_VARS:+--vars "$$ARG_VARS"}
+	python scripts/print_summary.py "$$ARG_WAREHOUSE"
 
 # The pipeline dashboard from the published marts, written beside the
 # warehouse (warehouse/pipeline_report.html); it opens offline.
 report: setup
-	python -m orchestration.dashboard --warehouse "$(WAREHOUSE)"
+	python -m orchestration.dashboard --warehouse "$$ARG_WAREHOUSE"
 
 # Debian's chromium, for the dashboard's browser test (as root, or with sudo).
 setup-browser:
@@ -120,6 +128,7 @@ lock: setup
 
 clean:
 	rm -rf target logs $(VENV) warehouse/*.duckdb warehouse/*.wal warehouse/*_report.html \
+		warehouse/.*.builds warehouse/.*.current warehouse/.*.lock \
 		warehouse/marts warehouse/.*_marts.*
 
 # Dagster UI and daemon on http://127.0.0.1:3000 (DAGSTER_PORT to change),

@@ -47,18 +47,18 @@
 
 {#- DuckDB (ICU) and PostgreSQL: a naive timestamp at a zone is an instant; an instant at a zone is a wall clock. -#}
 {% macro default__utc_to_business_time(timestamp, zone) -%}
-    cast(({{ timestamp }} at time zone 'UTC') at time zone '{{ zone }}' as {{ dbt.type_timestamp() }})
+    cast(({{ timestamp }} at time zone 'UTC') at time zone {{ sql_text(zone) }} as {{ dbt.type_timestamp() }})
 {%- endmacro %}
 
 {% macro default__business_time_to_utc(timestamp, zone) -%}
-    cast(({{ timestamp }} at time zone '{{ zone }}') at time zone 'UTC' as {{ dbt.type_timestamp() }})
+    cast(({{ timestamp }} at time zone {{ sql_text(zone) }}) at time zone 'UTC' as {{ dbt.type_timestamp() }})
 {%- endmacro %}
 
 {#- Spark: the session runs in UTC (profiles.yml), so a timestamp's wall clock is its UTC time. -#}
 {% macro spark__utc_to_business_time(timestamp, zone) -%}
-    from_utc_timestamp({{ timestamp }}, '{{ zone }}')
+    from_utc_timestamp({{ timestamp }}, {{ sql_text(zone) }})
 {%- endmacro %}
 
 {% macro spark__business_time_to_utc(timestamp, zone) -%}
-    to_utc_timestamp({{ timestamp }}, '{{ zone }}')
+    to_utc_timestamp({{ timestamp }}, {{ sql_text(zone) }})
 {%- endmacro %}

@@ -45,8 +45,8 @@
     {%- set inspected = run_query(
         "select file_name, file_path, raw_table, file_format, file_size_bytes, "
         ~ "cast(file_modified_at as varchar), sales_pipeline_inspect_file(file_path, file_format, case raw_table "
-        ~ "when 'raw_leads' then '" ~ raw_columns('raw_leads') | join(',') ~ "' "
-        ~ "else '" ~ raw_columns('raw_lead_transitions') | join(',') ~ "' end, '" ~ encoding ~ "') "
+        ~ "when 'raw_leads' then " ~ sql_text(raw_columns('raw_leads') | join(',')) ~ " "
+        ~ "else " ~ sql_text(raw_columns('raw_lead_transitions') | join(',')) ~ " end, " ~ sql_text(encoding) ~ ") "
         ~ "from " ~ folder ~ " as folder where status = 'export'"
         ~ (" and file_name not in (select file_name from " ~ this ~ ")" if is_incremental() else "")
         ~ " order by file_name"
@@ -139,8 +139,8 @@
 -#}
 {% macro inspect_config_file(path, columns) -%}
     {%- set plan = fromjson(run_query(
-        "select sales_pipeline_inspect_file('" ~ path ~ "', 'csv', '" ~ columns | join(',') ~ "', '"
-        ~ input_encoding_setting() ~ "')"
+        "select sales_pipeline_inspect_file(" ~ sql_text(path) ~ ", 'csv', "
+        ~ sql_text(columns | join(',')) ~ ", " ~ sql_text(input_encoding_setting()) ~ ")"
     ).columns[0].values()[0]) -%}
     {%- if plan.problems -%}
         {{ exceptions.raise_compiler_error(
@@ -233,9 +233,4 @@
             ~ 'Rebuild from scratch: dbt build --full-refresh.'
         ) }}
     {%- endif -%}
-{%- endmacro %}
-
-{#- A text as a SQL string literal ('' doubled), or null. -#}
-{% macro sql_text(text) -%}
-    {{- 'null' if text is none else "'" ~ (text | string | replace("'", "''")) ~ "'" -}}
 {%- endmacro %}

@@ -64,10 +64,11 @@
     {%- endif -%}
     {%- set files = run_query(
         "select file_name from " ~ ref('stg_crm__export_files')
-        ~ " where raw_table = '" ~ raw_table ~ "' and loaded_at > " ~ last_build_loaded_at()
+        ~ " where raw_table = " ~ sql_text(raw_table) ~ " and loaded_at > " ~ last_build_loaded_at()
         ~ " order by file_name"
     ).columns[0].values() -%}
-    {{ return("'" ~ files | join("', '") ~ "'" if files else "null") }}
+    {#- File names are anyone's text: each a quoted literal (macros/sql_quoting.sql). -#}
+    {{ return(sql_text_list(files)) }}
 {%- endmacro %}
 
 {#-

@@ -108,9 +108,9 @@
 
 {% macro duckdb__parse_formatted_utc_timestamp(text_column, input_format) -%}
     {%- if '%z' in input_format or '%Z' in input_format -%}
-        (try_strptime({{ text_column }}, '{{ input_format }}') at time zone 'UTC')
+        (try_strptime({{ text_column }}, {{ sql_text(input_format) }}) at time zone 'UTC')
     {%- else -%}
-        cast(try_strptime({{ text_column }}, '{{ input_format }}') as timestamp)
+        cast(try_strptime({{ text_column }}, {{ sql_text(input_format) }}) as timestamp)
     {%- endif -%}
 {%- endmacro %}
 

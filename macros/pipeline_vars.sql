@@ -87,3 +87,36 @@
     {%- endif -%}
     {{ return(value) }}
 {%- endmacro %}
+
+{#-
+    future_tolerance_days: how far after the build's start (UTC) a
+    created_at or entered_at may be before it is quarantined as
+    in_the_future (a typo such as 2052 for 2025 would otherwise become the
+    default as-of date and age every lead against it). A whole number of
+    days, 0 or more; 1 by default, for clocks and zones a day apart.
+-#}
+{% macro future_tolerance_days() -%}
+    {%- set text = var('future_tolerance_days', 1) | string | trim -%}
+    {%- if not modules.re.match('^[0-9]+$', text) -%}
+        {{ exceptions.raise_compiler_error(
+            "var future_tolerance_days must be a whole number of days, 0 or more, got '" ~ text ~ "'"
+        ) }}
+    {%- endif -%}
+    {{ return(text | int) }}
+{%- endmacro %}
+
+{#- The latest instant a row may be dated (UTC, naive): the build's start plus the tolerance. -#}
+{% macro future_cutoff() -%}
+    {%- set cutoff = run_started_at + modules.datetime.timedelta(days=future_tolerance_days()) -%}
+    cast({{ sql_text(cutoff.strftime('%Y-%m-%d %H:%M:%S')) }} as {{ dbt.type_timestamp() }})
+{%- endmacro %}
+
+{#-
+    The rows a refresh re-checks although no new file touched them: their
+    date crossed the cutoff since they were checked (a row in_the_future
+    whose day has come, or, with a smaller tolerance, the reverse).
+-#}
+{% macro future_status_changed(date_column) -%}
+    (rejection_reason = 'in_the_future' and {{ date_column }} <= {{ future_cutoff() }})
+    or ({{ date_column }} > {{ future_cutoff() }} and coalesce(rejection_reason, '') != 'in_the_future')
+{%- endmacro %}

@@ -53,8 +53,9 @@
         {{ return(none) }}
     {%- endif -%}
     {%- set text = value | string | trim -%}
-    {%- if "'" in text -%}
-        {{ exceptions.raise_compiler_error("var " ~ name ~ " must be a folder path without a quote ('), got " ~ text) }}
+    {#- Any other character is data: paths reach SQL only through sql_text. -#}
+    {%- if modules.re.search('[\x00-\x1f]', text) -%}
+        {{ exceptions.raise_compiler_error("var " ~ name ~ " must be a folder path on one line, got " ~ text | tojson) }}
     {%- endif -%}
     {{ return(text.rstrip('/') if text != '/' else text) }}
 {%- endmacro %}
@@ -96,6 +97,7 @@
     schema) or 'files' (raw_path: export files, DuckDB only).
 -#}
 {% macro crm_tables_setting() -%}
+    {%- do check_crm_identifier_vars() -%}
     {%- if raw_path_setting() is not none -%}
         {{ return('files') }}
     {%- elif (var('crm_schema', env_var('PIPELINE_CRM_SCHEMA', '')) or '') | string | trim != '' -%}
@@ -152,7 +154,7 @@
     {%- elif batch_column is not none -%}
         coalesce(cast({{ batch_column }} as {{ dbt.type_string() }}), '')
     {%- else -%}
-        '{{ name }}'
+        {{ sql_text(name) }}
     {%- endif -%}
 {%- endmacro %}
 
@@ -196,7 +198,7 @@
         {%- set files = run_query(
             "select file_path, file_format, read_options, column_names from "
             ~ files_relation
-            ~ " where raw_table = '" ~ name ~ "' and row_count > 0 order by file_name"
+            ~ " where raw_table = " ~ sql_text(name) ~ " and row_count > 0 order by file_name"
         ) -%}
         {%- for file in files.rows -%}
             {%- set kind = 'parquet' if file[1] == 'parquet' else 'csv' -%}
@@ -204,7 +206,7 @@
             {%- if key not in groups -%}
                 {%- do groups.update({key: {'kind': kind, 'options': file[2], 'columns': fromjson(file[3]), 'paths': []}}) -%}
             {%- endif -%}
-            {%- do groups[key]['paths'].append("'" ~ file[0] | replace("'", "''") ~ "'") -%}
+            {%- do groups[key]['paths'].append(sql_text(file[0])) -%}
         {%- endfor -%}
     {%- endif -%}
     (
@@ -215,7 +217,8 @@
         select
             {%- for column in columns %}
             {%- if group.kind == 'parquet' %}
-            cast({{ adapter.quote(group.columns[loop.index0]) }} as {{ dbt.type_string() }}) as {{ column }},
+            {#- A Parquet file's own column name: anyone's text. #}
+            cast({{ sql_identifier(group.columns[loop.index0]) }} as {{ dbt.type_string() }}) as {{ column }},
             {%- else %}
             {{ column }},
             {%- endif %}
@@ -252,8 +255,8 @@
     select
         {{ raw_source_file(name) }} as file_name,
         cast(null as {{ dbt.type_string() }}) as file_path,
-        '{{ name }}' as raw_table,
-        '{{ raw_table_format() }}' as file_format,
+        {{ sql_text(name) }} as raw_table,
+        {{ sql_text(raw_table_format()) }} as file_format,
         'export' as status,
         cast(null as {{ dbt.type_string() }}) as reason,
         cast(null as {{ dbt.type_bigint() }}) as file_size_bytes,
@@ -282,9 +285,9 @@
     from (
         select unnest(
             sales_pipeline_list_folder(
-                '{{ raw_path_setting() }}',
-                '{{ raw_format_setting() }}',
-                {{ "'" ~ config_path ~ "'" if config_path is not none else 'null' }}
+                {{ sql_text(raw_path_setting()) }},
+                {{ sql_text(raw_format_setting()) }},
+                {{ sql_text(config_path) }}
             ),
             recursive := true
         )
@@ -325,7 +328,7 @@
             where 1 = 0
         )
     {%- else -%}
-        (select * from read_csv('{{ path }}', {{ plan.read_options }}))
+        (select * from read_csv({{ sql_text(path) }}, {{ plan.read_options }}))
     {%- endif -%}
 {%- endmacro %}
 

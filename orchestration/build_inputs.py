@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -145,18 +146,34 @@ def export_fingerprints(folder: Path) -> dict[str, list[int]]:
         return {}
     fingerprints = {}
     for path in sorted(folder.iterdir()):
-        if path.is_file() and is_export_name(path.name):
-            stat = path.stat()
+        # A link is not followed (the build refuses it), a folder is not read.
+        if is_export_name(path.name) and (path.is_symlink() or path.is_file()):
+            stat = path.lstat()
             fingerprints[path.name] = [stat.st_size, stat.st_mtime_ns]
     return fingerprints
 
 
+class WarehouseInUse(Exception):
+    """The published file is open for writing by another process."""
+
+
 def published_record(database: Path) -> dict | None:
-    """The inputs record of a warehouse file, or None when it has none."""
+    """The inputs record of a warehouse file, or None when it has none. A
+    file another process holds open for writing cannot be read: that stops
+    the refresh (WarehouseInUse) rather than make it rebuild from scratch."""
     try:
         with duckdb.connect(str(database), read_only=True) as connection:
             row = connection.execute(f"select inputs_json from {RECORD_TABLE}").fetchone()
-    except duckdb.Error:
+    except duckdb.CatalogException:
+        return None
+    except duckdb.Error as error:
+        if "lock" in str(error).lower():
+            holder = re.search(r"PID (\d+)", str(error))
+            raise WarehouseInUse(
+                f"{database} is open for writing by another process"
+                + (f" (process {holder.group(1)})" if holder else "")
+                + ": close it (a DuckDB client, a plain dbt build) and build again"
+            ) from None
         return None
     return json.loads(row[0]) if row else None
 

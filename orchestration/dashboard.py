@@ -661,7 +661,9 @@ def render(data: DashboardData, warehouse_name: str) -> str:
 def build_dashboard(warehouse: Path, out: Path | None = None) -> Path:
     """Reads the published warehouse (read-only) and writes the page, whole:
     a browser that opens it mid-write still sees the previous page."""
-    warehouse = warehouse.resolve()
+    # The folder resolved, not the file: the published file is a link into
+    # the current build's folder, and the page belongs beside the link.
+    warehouse = warehouse.parent.resolve() / warehouse.name
     if not warehouse.exists():
         raise FileNotFoundError(f"{warehouse} does not exist: run `make build` first")
     out = (out or dashboard_path(warehouse)).resolve()

@@ -4,11 +4,14 @@ BI tools read one DuckDB file (PIPELINE_DUCKDB_PATH, default
 warehouse/pipeline.duckdb), opened read-only, or the marts as Parquet
 files in the folder marts/ beside it. A refresh never writes either. It
 builds a private copy (dbt build, all tests), records what it was built
-from, checkpoints it, writes the marts as Parquet, and moves the file over
-the published path with one atomic rename, then points marts/ at the new
-Parquet files with another:
+from, checkpoints it, and puts it with its marts as Parquet in a folder
+of its own (.pipeline.builds/<time>/). One atomic rename then points
+.pipeline.current at that folder; pipeline.duckdb and marts/ are links
+through .pipeline.current, so the file and its Parquet marts change
+together, in that one rename, or not at all (a refresh killed at any
+point leaves the previous build whole, and the next one succeeds):
 
-- a reader that connects gets either the old or the new file, whole;
+- a reader that connects gets either the old or the new build, whole;
 - a reader that is connected keeps reading the file it opened (the old
   one stays on disk until it disconnects), so long-running queries never
   make a refresh fail, nor a refresh a query;
@@ -22,7 +25,9 @@ encoding) and every export file it read is unchanged: then the refresh is
 incremental and keeps what earlier refreshes recorded (the history in
 fct_stage_conversion_daily). Otherwise it starts from an empty file and
 rebuilds from scratch, saying why (orchestration.build_inputs). A lock file
-lets one refresh at a time build a given warehouse; another waits for it.
+lets one refresh at a time build a given warehouse; another waits for it,
+saying so. dbt runs as a child that dies with the publisher, so a killed
+publisher leaves no build running.
 
 Command line, as `make build` uses it (runs `dbt build`):
     python -m orchestration.publish --warehouse warehouse/pipeline.duckdb \\
@@ -33,11 +38,14 @@ Command line, as `make build` uses it (runs `dbt build`):
 from __future__ import annotations
 
 import argparse
+import ctypes
 import datetime as dt
+import errno
 import fcntl
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -52,6 +60,7 @@ from orchestration.build_inputs import (
     INPUT_VARS,
     REPO_ROOT,
     BuildInputs,
+    WarehouseInUse,
     published_record,
     rebuild_reason,
     write_record,
@@ -68,12 +77,29 @@ DBT_EXECUTABLE = (
 
 def published_warehouse() -> Path:
     """The file BI tools read: PIPELINE_DUCKDB_PATH, else warehouse/pipeline.duckdb."""
-    return Path(os.environ.get("PIPELINE_DUCKDB_PATH") or DEFAULT_WAREHOUSE).resolve()
+    return absolute(Path(os.environ.get("PIPELINE_DUCKDB_PATH") or DEFAULT_WAREHOUSE))
+
+
+def absolute(path: Path) -> Path:
+    """The path made absolute, its folder resolved but not the file itself:
+    the published file is a link to the current build, which changes."""
+    path = path.expanduser()
+    return path.parent.resolve() / path.name
 
 
 def marts_folder(published: Path) -> Path:
     """Where the published marts are as Parquet files: marts/ beside the file."""
     return published.parent / "marts"
+
+
+def builds_folder(published: Path) -> Path:
+    """Where each published build has a folder: the file and its Parquet marts."""
+    return published.parent / f".{published.stem}.builds"
+
+
+def current_link(published: Path) -> Path:
+    """The one link a publish swaps: it names the current build's folder."""
+    return published.parent / f".{published.stem}.current"
 
 
 def wal_of(database: Path) -> Path:
@@ -106,12 +132,12 @@ def building_copy(
     when the block ends without an error the copy replaces the published
     file and its Parquet marts, otherwise the copy is removed and the
     published warehouse is untouched."""
-    published = published.resolve()
+    published = absolute(published)
     published.parent.mkdir(parents=True, exist_ok=True)
     building = published.with_name(f".{published.name}.building")
-    with _one_refresh_at_a_time(published):
+    with _one_refresh_at_a_time(published, log):
         _remove(building)  # left by a refresh that crashed
-        record = inputs.record(project_dir)
+        record = _inputs_record(inputs, project_dir)
         reason = None
         if published.exists():
             reason = rebuild_reason(published_record(published), record)
@@ -124,22 +150,31 @@ def building_copy(
                 log("refreshing the published warehouse (same inputs, new export files only)")
             else:
                 log(f"rebuilding from scratch: {reason}")
-        parquet = None
+        folder = None
         try:
             yield Building(
                 building, from_scratch=reason is not None or not published.exists(), reason=reason
             )
-            write_record(building, record)
-            _seal(building)
-            parquet = _write_parquet_marts(building, published)
-            os.replace(building, published)
-            _point_marts_folder_at(parquet, published)
-            _fsync_directory(published.parent)
+            with _disk_space_stops_with_a_message(published):
+                write_record(building, record)
+                _seal(building)
+                folder = _build_folder(building, published)
+                previous = _make_current(folder, published)
         except BaseException:
             _remove(building)
-            if parquet is not None and not _is_current_marts(parquet, published):
-                shutil.rmtree(parquet, ignore_errors=True)
+            if folder is not None and not _is_current(folder, published):
+                shutil.rmtree(folder, ignore_errors=True)
             raise
+        _remove_old_builds(published, previous)
+
+
+def _inputs_record(inputs: BuildInputs, project_dir: Path) -> dict:
+    try:
+        return inputs.record(project_dir)
+    except OSError as error:
+        raise PublishError(
+            f"cannot read the build's inputs: {error.strerror or error} ({error.filename})"
+        ) from None
 
 
 def _seal(database: Path) -> None:
@@ -154,11 +189,72 @@ def _seal(database: Path) -> None:
         os.fsync(handle.fileno())
 
 
-def _write_parquet_marts(database: Path, published: Path) -> Path:
-    """Every table and view of the schema marts as <mart>.parquet, in a new
-    folder beside the published file (made current by _point_marts_folder_at)."""
+def _build_folder(building: Path, published: Path) -> Path:
+    """A new folder for this build: the sealed file moved in, and its marts
+    as Parquet beside it; nothing reads it until _make_current."""
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%f")
-    folder = published.parent / f".{published.stem}_marts.{stamp}"
+    folder = builds_folder(published) / stamp
+    folder.mkdir(parents=True)
+    os.replace(building, folder / published.name)
+    _write_parquet_marts(folder / published.name, folder / "marts")
+    _fsync_directory(folder)
+    return folder
+
+
+def _make_current(folder: Path, published: Path) -> Path | None:
+    """The publish itself: one rename points .<name>.current at the new
+    build's folder. The file and marts/ are links through it, made once
+    (a file or folder an earlier version published is replaced by its link).
+    Returns the folder of the build it replaced."""
+    current = current_link(published)
+    previous = current.resolve() if current.is_symlink() else None
+    staged = current.with_name(current.name + ".new")
+    staged.unlink(missing_ok=True)
+    staged.symlink_to(folder.relative_to(published.parent), target_is_directory=True)
+    os.replace(staged, current)
+    for link, target in (
+        (published, Path(current.name) / published.name),
+        (marts_folder(published), Path(current.name) / "marts"),
+    ):
+        if link.is_symlink() and Path(os.readlink(link)) == target:
+            continue
+        staged = link.with_name(f".{link.name}.link")
+        staged.unlink(missing_ok=True)
+        staged.symlink_to(target)
+        if link.is_dir() and not link.is_symlink():
+            shutil.rmtree(link)  # marts/ of an early version: no link, nothing else points at it
+        os.replace(staged, link)
+    _fsync_directory(published.parent)
+    return previous
+
+
+def _is_current(folder: Path, published: Path) -> bool:
+    current = current_link(published)
+    return current.is_symlink() and current.resolve() == folder.resolve()
+
+
+def _remove_old_builds(published: Path, previous: Path | None) -> None:
+    """Builds before the previous one go; the previous one keeps its Parquet
+    marts for readers that listed marts/ a moment ago (its file goes: a
+    reader that opened it keeps it open). Folders of refreshes killed
+    before they were published go too, and what earlier versions left."""
+    current = current_link(published).resolve()
+    for build in sorted(builds_folder(published).iterdir()):
+        if build.resolve() == current:
+            continue
+        if previous is not None and build.resolve() == previous:
+            _remove(build / published.name)
+        else:
+            shutil.rmtree(build, ignore_errors=True)
+    for old in published.parent.glob(f".{published.stem}_marts.*"):
+        if old.is_symlink() or old.is_file():
+            old.unlink(missing_ok=True)
+        else:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def _write_parquet_marts(database: Path, folder: Path) -> None:
+    """Every table and view of the schema marts as <mart>.parquet in folder."""
     folder.mkdir()
     # The same memory as the build's (profiles.yml), spilling beside the file.
     resources = {
@@ -180,39 +276,55 @@ def _write_parquet_marts(database: Path, published: Path) -> Path:
     for path in folder.iterdir():
         with path.open("rb") as handle:
             os.fsync(handle.fileno())
-    return folder
-
-
-def _point_marts_folder_at(folder: Path, published: Path) -> None:
-    """marts/ becomes a link to the new folder in one rename. The folder it
-    pointed at stays for readers that opened it a moment ago; older ones go."""
-    link = marts_folder(published)
-    previous = link.resolve() if link.is_symlink() else None
-    if link.exists() and not link.is_symlink():
-        shutil.rmtree(link)  # not made by this module: nothing else points at it
-    staged = published.parent / f".{published.stem}_marts.link"
-    staged.unlink(missing_ok=True)
-    staged.symlink_to(folder.name, target_is_directory=True)
-    os.replace(staged, link)
-    for old in published.parent.glob(f".{published.stem}_marts.*"):
-        if old.is_dir() and not old.is_symlink() and old not in (folder, previous):
-            shutil.rmtree(old, ignore_errors=True)
-
-
-def _is_current_marts(folder: Path, published: Path) -> bool:
-    link = marts_folder(published)
-    return link.is_symlink() and link.resolve() == folder.resolve()
+    _fsync_directory(folder)
 
 
 @contextmanager
-def _one_refresh_at_a_time(published: Path) -> Iterator[None]:
+def _one_refresh_at_a_time(published: Path, log: Callable[[str], None]) -> Iterator[None]:
+    """The lock file holds the process id of the refresh that has it; one
+    that has to wait says for whom."""
     lock_path = published.with_name(f".{published.name}.lock")
-    with lock_path.open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with lock_path.open("a+") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.seek(0)
+            holder = lock.read().strip() or "unknown"
+            log(
+                f"waiting for another build of {published} to finish (process {holder}; "
+                f"lock file {lock_path})"
+            )
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        lock.seek(0)
+        lock.truncate()
+        lock.write(f"{os.getpid()}\n")
+        lock.flush()
         try:
             yield
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+@contextmanager
+def _disk_space_stops_with_a_message(published: Path) -> Iterator[None]:
+    """A full disk while publishing: one line saying where and how much."""
+    try:
+        yield
+    except (OSError, duckdb.Error) as error:
+        if not (getattr(error, "errno", None) == errno.ENOSPC or "No space left" in str(error)):
+            raise
+        free = shutil.disk_usage(published.parent).free
+        raise PublishError(
+            f"the disk of {published.parent} is full ({free / 1e6:,.0f} MB free): publishing "
+            f"needs about {_space_needed(published) / 1e6:,.0f} MB there (the new file and its "
+            "Parquet marts, beside the published build); free space and build again"
+        ) from None
+
+
+def _space_needed(published: Path) -> int:
+    building = published.with_name(f".{published.name}.building")
+    sizes = [path.stat().st_size for path in (published, building) if path.exists()]
+    return 2 * max(sizes, default=0)
 
 
 def _remove(database: Path) -> None:
@@ -243,9 +355,47 @@ def build_command(
     return command
 
 
+def run_child(command: list[str], **options) -> int:
+    """Runs dbt as a child that the kernel kills when the publisher dies
+    (even by kill -9), so no orphaned build holds the copy's lock."""
+    child = subprocess.Popen(command, preexec_fn=_die_with_parent, **options)
+    try:
+        return child.wait()
+    finally:
+        if child.poll() is None:  # the publisher is stopping (SIGTERM, Ctrl-C)
+            child.kill()
+            child.wait()
+
+
+def _die_with_parent() -> None:
+    """In the child, before dbt starts: SIGKILL when the parent dies (Linux prctl)."""
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+
+
+def _terminated(signum, frame) -> None:
+    """SIGTERM unwinds like Ctrl-C: dbt is stopped and the copy removed."""
+    raise KeyboardInterrupt(f"stopped by signal {signum}")
+
+
+def parse_vars(text: str) -> object:
+    """--vars as YAML, or one line naming --vars and where it stops parsing (exit 2)."""
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(error, "problem", None) or "not YAML"
+        say(
+            f"error: --vars is not a YAML or JSON mapping ({problem}{where}): {text!r}; "
+            "write it like '{as_of_date: 2026-06-30, input_timestamp_format: \"%d/%m/%Y\"}'"
+        )
+        raise SystemExit(2) from None
+
+
 def parse_inputs(args: argparse.Namespace, parser: argparse.ArgumentParser):
     """The build's inputs (from the options or --vars, which must agree) and its other vars."""
-    run_vars = yaml.safe_load(args.vars) if args.vars else {}
+    run_vars = parse_vars(args.vars) if args.vars else {}
     if not isinstance(run_vars, dict):
         parser.error(f"--vars must be a YAML or JSON mapping, got {args.vars!r}")
     other_vars = {name: value for name, value in run_vars.items() if name not in INPUT_VARS}
@@ -302,19 +452,27 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("give dbt vars with --vars, before --")
     inputs, other_vars = parse_inputs(args, parser)
     project_dir = args.project_dir.resolve()
-    published = (args.warehouse or published_warehouse()).resolve()
+    published = absolute(args.warehouse) if args.warehouse else published_warehouse()
     command = build_command(inputs, other_vars, project_dir, extra)
+    signal.signal(signal.SIGTERM, _terminated)
     try:
         with building_copy(published, inputs, project_dir=project_dir) as building:
             env = {**os.environ, "PIPELINE_DUCKDB_PATH": str(building.path)}
-            result = subprocess.run(command, env=env, cwd=project_dir, check=False)
-            if result.returncode != 0:
-                raise _BuildFailed(result.returncode)
+            returncode = run_child(command, env=env, cwd=project_dir)
+            if returncode != 0:
+                raise _BuildFailed(returncode)
     except _BuildFailed as failure:
         say(f"the build failed (exit {failure.returncode}); {published} is unchanged")
         return failure.returncode
+    except (PublishError, WarehouseInUse) as error:
+        say(f"error: {error}; {published} is unchanged")
+        return 1
     say(f"{published} now holds this build; its marts as Parquet are in {marts_folder(published)}")
     return 0
+
+
+class PublishError(Exception):
+    """A problem the publisher explains in one line (the published build is unchanged)."""
 
 
 class _BuildFailed(Exception):

@@ -11,6 +11,7 @@ from dagster import RunRequest, SensorEvaluationContext, SkipReason, sensor
 from orchestration.assets import PipelineInputs
 from orchestration.build_inputs import (
     REPO_ROOT,
+    WarehouseInUse,
     export_fingerprints,
     published_record,
     rebuild_reason,
@@ -50,9 +51,11 @@ def raw_exports_sensor(context: SensorEvaluationContext, pipeline_inputs: Pipeli
     published = published_warehouse()
     reason = None
     if published.exists():
-        reason = rebuild_reason(
-            published_record(published), pipeline_inputs.build_inputs().record()
-        )
+        try:
+            recorded = published_record(published)
+        except WarehouseInUse as in_use:
+            return SkipReason(str(in_use))
+        reason = rebuild_reason(recorded, pipeline_inputs.build_inputs().record())
     refresh = f"from scratch: {reason}" if reason else "incremental"
     context.log.info(
         f"raw exports changed: {', '.join(changed + removed) or 'files removed'}; refresh {refresh}"

@@ -103,10 +103,12 @@ def list_folder(raw_path: str, raw_format: str | None, config_path: str | None) 
         return [entry(folder.name, folder, status="refused", reason=missing_folder(folder))]
     raw_format = (raw_format or "csv").lower()
     same_folder_config = bool(config_path) and _same_folder(Path(config_path), folder)
-    entries = []
-    for path in sorted(folder.iterdir(), key=lambda p: p.name):
-        entries.append(classify(path, raw_format, same_folder_config))
-    return entries
+    try:
+        paths = sorted(folder.iterdir(), key=lambda p: p.name)
+    except OSError as error:
+        reason = f"raw_path {folder} cannot be listed: {error.strerror or first_line(error)}"
+        return [entry(folder.name, folder, status="refused", reason=reason)]
+    return [classify(path, raw_format, same_folder_config) for path in paths]
 
 
 def missing_folder(folder: Path) -> str:
@@ -118,9 +120,35 @@ def missing_folder(folder: Path) -> str:
 def classify(path: Path, raw_format: str, same_folder_config: bool) -> dict:
     name = path.name
     lower = name.lower()
+    raw_table = next((table for table in EXPORT_TABLES if lower.startswith(table)), None)
+    if not is_utf8(name):
+        # DuckDB holds text as UTF-8: the name is shown with its odd bytes escaped.
+        return entry(
+            shown_name(name),
+            path,
+            raw_table=raw_table,
+            status="refused" if raw_table else "ignored",
+            reason=(
+                "is not read: its name is not UTF-8 text (the bytes shown as \\x..); "
+                "rename the file"
+            ),
+        )
+    if path.is_symlink():
+        # A link could point anywhere on the machine (and the build echoes a
+        # bad file's first line): only files that are in raw_path are read.
+        return entry(
+            name,
+            path,
+            raw_table=raw_table,
+            status="refused" if raw_table else "ignored",
+            reason=(
+                "is a symbolic link"
+                + ("" if path.exists() else " to nothing (the file it named is gone)")
+                + ": links are not followed; copy or move the file itself into raw_path"
+            ),
+        )
     if not path.is_file():
         return entry(name, path, status="ignored", reason=FOLDER_REASON)
-    raw_table = next((table for table in EXPORT_TABLES if lower.startswith(table)), None)
     file_format = file_format_of(lower)
     if raw_table is None:
         if same_folder_config and lower in CONFIG_FILES:
@@ -158,13 +186,13 @@ def classify(path: Path, raw_format: str, same_folder_config: bool) -> dict:
 
 def entry(name, path: Path, *, raw_table=None, file_format=None, status, reason=None) -> dict:
     size = modified = None
-    if path.is_file():
+    if not path.is_symlink() and path.is_file():
         stat = path.stat()
         size = stat.st_size
         modified = modified_at(stat.st_mtime_ns)
     return {
         "file_name": name,
-        "file_path": str(path),
+        "file_path": shown_name(str(path)),
         "raw_table": raw_table,
         "file_format": file_format,
         "status": status,
@@ -172,6 +200,20 @@ def entry(name, path: Path, *, raw_table=None, file_format=None, status, reason=
         "file_size_bytes": size,
         "file_modified_at": modified,
     }
+
+
+def is_utf8(text: str) -> bool:
+    """False for a name whose bytes are not UTF-8 (Python keeps them as surrogates)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def shown_name(text: str) -> str:
+    """A name as UTF-8 text: bytes that are not UTF-8 shown as \\xNN."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def modified_at(mtime_ns: int) -> dt.datetime:
@@ -249,6 +291,14 @@ def inspect_parquet(path: str, required: list[str]) -> dict:
         tail = handle.read(4)
     if size == 0:
         return {"problems": ["is empty (0 bytes), not a Parquet file"]}
+    if head.startswith(b"PAR1") and tail != b"PAR1":
+        return {
+            "problems": [
+                f"is a damaged or incomplete Parquet file ({size:,} bytes): it starts as one but "
+                "does not end with PAR1 (cut short while copied or still being written?); "
+                "copy it again"
+            ]
+        }
     if not (head.startswith(b"PAR1") and tail == b"PAR1"):
         kind = kind_of_bytes(head)
         what = f"it is {kind}" if kind else "it does not start and end with PAR1"

@@ -93,12 +93,13 @@ def read_headlines(connection: duckdb.DuckDBPyConnection) -> list[str]:
 
 
 def main(database: Path) -> None:
+    database = database.parent.resolve() / database.name  # the published link, not its build
     with duckdb.connect(str(database), read_only=True) as connection:
-        print(f"\nWarehouse: {database.resolve()}  (schema 'marts')")
+        print(f"\nWarehouse: {database}  (schema 'marts')")
         for mart in MARTS:
             count = connection.execute(f"select count(*) from marts.{mart}").fetchone()[0]
             print(f"  marts.{mart:<34} {count:>8} rows")
-        print(f"  as Parquet: {database.resolve().parent / 'marts'}/<mart>.parquet")
+        print(f"  as Parquet: {database.parent / 'marts'}/<mart>.parquet")
         files = connection.execute(
             "select status, count(*), sum(row_count) from marts.rpt_export_files "
             "group by status order by status"

@@ -4,8 +4,9 @@
 -- (docs/metrics.md section 2; source_row_count says how many raw rows each stands
 -- for). Rows with a reason are quarantined in rejected_lead_transitions;
 -- the others are the events visits are built from. A stage change counts
--- only for a lead that raw_leads holds and accepts, and not before the lead
--- was created. lead_id is '' on rows without one.
+-- only for a lead that raw_leads holds and accepts, not before the lead
+-- was created, and not dated after the build's start plus
+-- future_tolerance_days (in_the_future). lead_id is '' on rows without one.
 -- A refresh reads only new export files and recomputes the leads with new
 -- stage changes or new lead rows.
 {{
@@ -45,6 +46,10 @@ changed_leads as (
     -- Leads whose lead rows were re-checked since the last build.
     select lead_id from {{ ref('int_leads_checked') }}
     where loaded_at > {{ last_build_loaded_at() }}
+    union
+    -- Leads with a change that crossed the in_the_future cutoff.
+    select lead_id from {{ this }}
+    where {{ future_status_changed('entered_at') }}
 
 ),
 
@@ -133,6 +138,7 @@ final as (
         case
             when deduplicated.lead_id = '' then 'missing_lead_id'
             when deduplicated.entered_at is null then 'unparseable_entered_at'
+            when deduplicated.entered_at > {{ future_cutoff() }} then 'in_the_future'
             when deduplicated.event_tiebreak_rank is null then 'unknown_stage_key'
             when leads.lead_id is null then 'unknown_lead_id'
             when leads.is_accepted = 0 then 'lead_rejected'

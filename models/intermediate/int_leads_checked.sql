@@ -4,7 +4,8 @@
 -- rows each stands for). Rows with a reason are quarantined in
 -- rejected_leads; the others are the leads every mart reads. lead_id is
 -- '' on rows without one, so a refresh replaces them like a lead's rows.
--- A refresh reads only new export files and recomputes the leads in them.
+-- A refresh reads only new export files and recomputes the leads in them,
+-- and the leads whose created_at crossed the in_the_future cutoff.
 {{
     config(
         materialized=lead_refresh_materialization(),
@@ -42,7 +43,9 @@ kept_rows as (
         deal_amount_text,
         source_row_count
     from {{ this }}
-    where lead_id in (select lead_id from new_rows)
+    where
+        lead_id in (select lead_id from new_rows)
+        or lead_id in (select lead_id from {{ this }} where {{ future_status_changed('created_at') }})
 
 ),
 
@@ -89,6 +92,7 @@ final as (
             when lead_id = '' then 'missing_lead_id'
             when rows_of_lead > 1 then 'conflicting_lead_rows'
             when unparsed_created_at is not null then 'unparseable_created_at'
+            when created_at > {{ future_cutoff() }} then 'in_the_future'
             when deal_amount_text is not null and deal_amount_usd is null then 'unparseable_deal_amount'
             when deal_amount_usd < 0 then 'negative_deal_amount'
         end as rejection_reason,

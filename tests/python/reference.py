@@ -446,11 +446,14 @@ def load_benchmarks(rows: Iterable[Row]) -> dict[str, float | None]:
     return benchmarks
 
 
-def load_leads(rows: Iterable[Row], input_format: str | None = None) -> dict[str, Lead]:
+def load_leads(
+    rows: Iterable[Row], input_format: str | None = None, future_cutoff: dt.datetime | None = None
+) -> dict[str, Lead]:
     """Normalise; rows equal once typed collapse. Quarantined (left out):
     rows without lead_id, every row of a lead_id whose rows differ, a
-    created_at that is not a timestamp, amounts that are not numbers or are
-    negative."""
+    created_at that is not a timestamp or is after future_cutoff (the
+    build's start plus future_tolerance_days), amounts that are not numbers
+    or are negative."""
     by_id: dict[str, set[tuple[Lead, bool]]] = {}
     for row in rows:
         lead_id = norm_text(row.get("lead_id"))
@@ -468,6 +471,8 @@ def load_leads(rows: Iterable[Row], input_format: str | None = None) -> dict[str
             created_at, created_key, usable = None, norm_text(row.get("created_at")), False
         if amount is not None and amount < 0:
             usable = False  # negative_deal_amount
+        if created_at is not None and future_cutoff is not None and created_at > future_cutoff:
+            usable = False  # in_the_future
         lead = Lead(
             lead_id=lead_id,
             created_at=created_at,
@@ -493,11 +498,12 @@ def load_events(
     stage_keys: set[str],
     leads: dict[str, Lead],
     input_format: str | None = None,
+    future_cutoff: dt.datetime | None = None,
 ) -> tuple[list[Event], dt.datetime | None]:
     """Normalised, de-duplicated accepted events, plus their latest entered_at.
-    Quarantined (left out): no lead_id, an unparseable timestamp, an unknown
-    stage, a lead that is not an accepted lead, a change dated before the
-    lead was created."""
+    Quarantined (left out): no lead_id, an unparseable timestamp or one after
+    future_cutoff, an unknown stage, a lead that is not an accepted lead, a
+    change dated before the lead was created."""
     events: set[Event] = set()
     latest: dt.datetime | None = None
     for row in rows:
@@ -509,6 +515,8 @@ def load_events(
         stage_key = norm_key(row.get("stage_key"))
         if entered_at is None or lead_id is None or stage_key not in stage_keys:
             continue
+        if future_cutoff is not None and entered_at > future_cutoff:
+            continue  # in_the_future
         lead = leads.get(lead_id)
         if lead is None or (lead.created_at is not None and entered_at < lead.created_at):
             continue
@@ -806,13 +814,21 @@ def compute_marts(
     history: dict[dt.date, list[dict]] | None = None,
     conversion_change_days: int = 28,
     business_time_zone: str = "UTC",
+    future_tolerance_days: int = 1,
+    build_started_at: dt.datetime | None = None,
 ) -> dict[str, list[dict]]:
     """Compute the published marts of spec §7 to §13. history holds the
-    fct_stage_conversion rows of the days built before, by as-of date."""
+    fct_stage_conversion rows of the days built before, by as-of date.
+    build_started_at (UTC, default now) plus future_tolerance_days is the
+    latest date a row may have (later: quarantined as in_the_future)."""
+    started = build_started_at or dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    cutoff = started + dt.timedelta(days=future_tolerance_days)
     stages = load_stages(pipeline_stages)
     benchmarks = load_benchmarks(stage_benchmarks)
-    leads = load_leads(raw_leads, input_timestamp_format)
-    events, latest = load_events(raw_transitions, set(stages), leads, input_timestamp_format)
+    leads = load_leads(raw_leads, input_timestamp_format, cutoff)
+    events, latest = load_events(
+        raw_transitions, set(stages), leads, input_timestamp_format, cutoff
+    )
 
     # §1 as_of_date: default = the business time zone's date of the latest
     # entered_at; as_of_at = the next local midnight, as a naive UTC time.

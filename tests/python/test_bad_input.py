@@ -27,6 +27,7 @@ BAD_LEADS = (
     'L3,2025-01-01T00:00:00Z,web,smb,rep_01,"1,000"\n'
     "L4,2025-01-01T00:00:00Z,web,smb,rep_01,-5\n"
     "L5,01/01/2025,web,smb,rep_01,10\n"
+    "L6,2052-01-15T00:00:00Z,web,smb,rep_01,10\n"
 )
 BAD_TRANSITIONS = (
     "lead_id,stage_key,entered_at\n"
@@ -41,6 +42,7 @@ BAD_TRANSITIONS = (
     "L5,qualification,2025-01-02T00:00:00Z\n"
     "L1,qualification,2024-12-31T23:59:59Z\n"
     "L1,proposal,2025-01-05T00:00:00+02:00\n"
+    "L1,closed_lost,9999-12-31T00:00:00Z\n"
 )
 AS_OF_DATE = "2025-01-03"
 
@@ -186,6 +188,15 @@ def test_stage_change_of_a_quarantined_lead(quarantined: DbtProject, lead_id: st
     assert lead_id not in visit_leads(quarantined)
 
 
+def test_dates_after_the_build_are_in_the_future(quarantined: DbtProject):
+    [lead] = rejected_leads(quarantined, "L6")
+    assert lead["rejection_reason"] == "in_the_future"
+    assert str(lead["created_at"]) == "2052-01-15 00:00:00"
+    changes = rejected_transitions(quarantined, "L1")
+    [change] = [r for r in changes if r["rejection_reason"] == "in_the_future"]
+    assert (change["stage_key"], change["entered_at"]) == ("closed_lost", "9999-12-31 00:00:00")
+
+
 def test_stage_change_before_the_lead_was_created(quarantined: DbtProject):
     [row] = [
         r
@@ -226,6 +237,7 @@ def test_every_raw_row_is_counted_once(quarantined: DbtProject):
         ("raw_leads", "rejected", "unparseable_deal_amount"): 1,
         ("raw_leads", "rejected", "negative_deal_amount"): 1,
         ("raw_leads", "rejected", "unparseable_created_at"): 1,
+        ("raw_leads", "rejected", "in_the_future"): 1,
         ("raw_lead_transitions", "accepted", "after_as_of_date"): 1,
         ("raw_lead_transitions", "accepted", None): 2,
         ("raw_lead_transitions", "duplicate", None): 1,
@@ -235,8 +247,9 @@ def test_every_raw_row_is_counted_once(quarantined: DbtProject):
         ("raw_lead_transitions", "rejected", "unknown_lead_id"): 1,
         ("raw_lead_transitions", "rejected", "lead_rejected"): 2,
         ("raw_lead_transitions", "rejected", "before_lead_created"): 1,
+        ("raw_lead_transitions", "rejected", "in_the_future"): 1,
     }
-    raw_rows = {"raw_leads": 8, "raw_lead_transitions": 11}  # the data lines above
+    raw_rows = {"raw_leads": 9, "raw_lead_transitions": 12}  # the data lines above
     for table, rows in raw_rows.items():
         assert sum(n for (name, _, _), n in quality.items() if name == table) == rows
 

@@ -123,6 +123,24 @@ MALFORMED: dict[str, tuple[bytes, str]] = {
 }
 
 
+# Entries that are not plain files, dropped in with the malformed files:
+# name -> the line the build must print for it. A link is never followed
+# (its target's first line must not reach any message), and a name that is
+# not UTF-8 is shown with its odd bytes escaped.
+LINK_TO_OUTSIDE = "raw_lead_transitions_link.csv"
+DANGLING_LINK = "raw_leads_dangling.csv"
+NOT_UTF8_NAME = os.fsdecode(b"raw_leads_caf\xe9.csv")
+NOT_PLAIN_FILES = {
+    LINK_TO_OUTSIDE: "is a symbolic link: links are not followed; copy or move the file "
+    "itself into raw_path",
+    DANGLING_LINK: "is a symbolic link to nothing (the file it named is gone): links are not "
+    "followed; copy or move the file itself into raw_path",
+    "raw_leads_caf\\xe9.csv": "is not read: its name is not UTF-8 text (the bytes shown as "
+    "\\x..); rename the file",
+}
+SECRET = "TOP-SECRET-FIRST-LINE"
+
+
 def workbook_bytes() -> bytes:
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as archive:
@@ -146,6 +164,11 @@ def published(tmp_path_factory: pytest.TempPathFactory):
 
     for name, (content, _) in MALFORMED.items():
         (exports / name).write_bytes(content or workbook_bytes())
+    outside = root / "outside.csv"
+    outside.write_text(f"{SECRET},x,y\n")
+    (exports / LINK_TO_OUTSIDE).symlink_to(outside)
+    (exports / DANGLING_LINK).symlink_to(root / "gone.csv")
+    (exports / NOT_UTF8_NAME).write_text(csv_text(small_exports()[0][:2], LEAD_COLUMNS))
     refresh = project.publish(check=False)
     return project, good, refresh
 
@@ -164,13 +187,20 @@ def test_a_malformed_file_stops_the_build_naming_the_file_and_the_problem(publis
     assert f"  - {name} {MALFORMED[name][1]}\n" in output, output[-4000:]
 
 
+@pytest.mark.parametrize("name", sorted(NOT_PLAIN_FILES))
+def test_links_and_names_that_are_not_utf8_stop_the_build_unread(published, name):
+    _, _, refresh = published
+    assert f"  - {name} {NOT_PLAIN_FILES[name]}\n" in refresh.stdout, refresh.stdout[-4000:]
+    assert SECRET not in refresh.stdout + refresh.stderr
+
+
 def test_the_problems_come_in_one_message_before_any_model_reads_a_file(published):
     _, _, refresh = published
     assert refresh.returncode != 0
     output = refresh.stdout
     assert "Compilation Error in model stg_crm__export_files" in output
     lines = [line for line in output.splitlines() if line.startswith("    - raw_")]
-    assert len(lines) == len(MALFORMED), lines
+    assert len(lines) == len(MALFORMED) + len(NOT_PLAIN_FILES), lines
     assert "Fix or remove these files and build again" in output
     assert "Runtime Error" not in output and "Traceback" not in output + refresh.stderr
     for model in ("stg_crm__lead_transitions", "int_leads_checked", "fct_stage_conversion"):

@@ -117,11 +117,33 @@ def assert_refresh_equals_full_refresh(
         assert_same_rows(name, incremental, full)
 
     check_bad_input_handled(incremental, generated, extras)
+    if add_part is add_files:
+        listed = {
+            row["file_name"]
+            for row in incremental.query("select file_name from marts.rpt_export_files")
+        }
+        assert set(HOSTILE_NAMES.values()) <= listed
+    for folder in (incremental.root, full.root, REPO):
+        assert not list(folder.glob("pwned*")), "a file name ran as SQL"
     return incremental
 
 
 def raw_folder(project: DbtProject) -> Path:
     return project.root.with_name(f"{project.root.name}_raw")
+
+
+# The second increment's extra files arrive under names anyone could give a
+# file: a refresh pastes no name into SQL, so their rows are read like any
+# other's (a name pasted as SQL would make the first filter out its own
+# file, and the second write a file into the project folder).
+HOSTILE_NAMES = {
+    f"raw_lead_transitions_inc02_extra.{FORMAT}": (
+        f"raw_lead_transitions_inc02_extra') or (false and 'x' = 'y.{FORMAT}"
+    ),
+    f"raw_leads_inc02_extra.{FORMAT}": (
+        f"raw_leads_inc02_extra'); copy (select 42 as pwned) to 'pwned.csv'; --.{FORMAT}"
+    ),
+}
 
 
 def add_files(project: DbtProject, source: Path, label: str) -> None:
@@ -130,7 +152,7 @@ def add_files(project: DbtProject, source: Path, label: str) -> None:
     raw = raw_folder(project)
     raw.mkdir(exist_ok=True)
     for path in sorted(source.glob(f"raw_*_{label}*.{FORMAT}")):
-        shutil.copy2(path, raw / path.name)
+        shutil.copy2(path, raw / HOSTILE_NAMES.get(path.name, path.name))
 
 
 def write_bad_input(folder: Path) -> dict[str, str]:

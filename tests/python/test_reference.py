@@ -558,6 +558,35 @@ def test_stage_changes_count_only_for_accepted_leads_after_creation():
     ]
 
 
+def test_dates_after_the_build_are_in_the_future_and_never_the_as_of_date():
+    """Built on 2024-06-30 at noon with a day's tolerance: the cutoff is
+    2024-07-01 12:00. A change at the cutoff counts; one a second later, a
+    typo in 2052 and a lead created after the cutoff are left out, so the
+    default as-of date is the cutoff's day, not 2052's."""
+    leads = [lead("a"), lead("b"), {**lead("late"), "created_at": "2024-07-01T12:00:01Z"}]
+    events = [
+        ev("a", "qualification", "2024-06-01"),
+        ev("a", "discovery", "2024-07-01T12:00:00Z"),
+        ev("b", "qualification", "2024-07-01T12:00:01Z"),
+        ev("b", "discovery", "2052-01-15"),
+        ev("late", "qualification", "2024-07-01T12:00:01Z"),
+    ]
+    m = run(events, leads=leads, as_of=None, build_started_at=dt.datetime(2024, 6, 30, 12))
+    assert conv(m, "qualification")["as_of_date"] == dt.date(2024, 7, 1)
+    assert [(v["lead_id"], v["stage_key"]) for v in m["fct_lead_stage_visits"]] == [
+        ("a", "qualification"),
+        ("a", "discovery"),
+    ]
+    m = run(
+        events,
+        leads=leads,
+        as_of=None,
+        build_started_at=dt.datetime(2024, 6, 30, 12),
+        future_tolerance_days=0,
+    )
+    assert conv(m, "qualification")["as_of_date"] == dt.date(2024, 6, 1)
+
+
 def test_configured_timestamp_format():
     leads = [{**lead("L1"), "created_at": "01/06/2024"}]
     events = [ev("L1", "qualification", "02/06/2024"), ev("L1", "discovery", "2024-06-03")]

@@ -1,0 +1,497 @@
+"""Text a user or a file controls never runs as SQL or shell, and no kill,
+lock or full disk leaves a wrong warehouse (issue 25).
+
+The publisher's steps are tested with a stand-in for dbt: a script that
+copies a prepared warehouse (build B) into the copy the publisher hands it,
+so every kill point costs a second, not a build. Build A is one real
+publish; B is A with rows taken out of a mart, so the published file and
+the Parquet marts each say which build they hold.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+from dbt_project_harness import REPO, DbtProject, write_csv
+from generate_demo_data import LEAD_COLUMNS, TRANSITION_COLUMNS, generate, read_stages
+
+sys.path.insert(0, str(REPO / "plugins"))
+import sales_pipeline_files as plugin
+
+MART = "fct_lead_stage_visits"
+ROWS_TAKEN_OUT = 7
+
+# dbt's stand-in: puts build B where the publisher builds, holding the file
+# open for FAKE_DBT_SECONDS first (as dbt holds its lock while it runs).
+FAKE_DBT = """
+import os, shutil, sys, time
+import duckdb
+building = os.environ["PIPELINE_DUCKDB_PATH"]
+shutil.copyfile(os.environ["FAKE_DBT_SOURCE"], building)
+with duckdb.connect(building) as connection:
+    open(os.environ["FAKE_DBT_PID_FILE"], "w").write(str(os.getpid()))
+    time.sleep(float(os.environ.get("FAKE_DBT_SECONDS", "0")))
+"""
+
+# The publisher with dbt's stand-in; KILL_AT=before:NAME or after:NAME
+# kills it (SIGKILL, no clean-up) at that step, ENOSPC_AT=NAME makes that
+# step find the disk full.
+PUBLISHER = """
+import errno, os, signal, sys
+from orchestration import publish
+
+publish.DBT_EXECUTABLE = sys.argv[1]
+
+def kill_at(name, when):
+    step = getattr(publish, name)
+    def wrapped(*args, **kwargs):
+        if when == "before":
+            os.kill(os.getpid(), signal.SIGKILL)
+        result = step(*args, **kwargs)
+        os.kill(os.getpid(), signal.SIGKILL)
+        return result
+    setattr(publish, name, wrapped)
+
+def disk_full_at(name):
+    def wrapped(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+    setattr(publish, name, wrapped)
+
+if os.environ.get("KILL_AT"):
+    when, name = os.environ["KILL_AT"].split(":")
+    kill_at(name, when)
+if os.environ.get("ENOSPC_AT"):
+    disk_full_at(os.environ["ENOSPC_AT"])
+sys.exit(publish.main(sys.argv[2:]))
+"""
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory: pytest.TempPathFactory):
+    """A real publish of small exports (build A), and build B beside it."""
+    root = tmp_path_factory.mktemp("hostile")
+    exports = root / "exports"
+    leads, transitions = generate(
+        120,
+        seed=8,
+        stages=read_stages(REPO / "seeds/config/pipeline_stages.csv"),
+        start=dt.date(2025, 1, 1),
+        months=6,
+        edge_case_rate=0,
+        timestamp_granularity="minute",
+    )
+    # Typos in the year: never the as-of date (test_a_typo_in_the_year_...).
+    leads.append({**leads[0], "lead_id": "TYPO-LEAD", "created_at": "2052-01-15T09:00:00Z"})
+    transitions.append(
+        {"lead_id": leads[1]["lead_id"], "stage_key": "closed_lost", "entered_at": "9999-12-31"}
+    )
+    write_csv(exports / "raw_leads.csv", leads, LEAD_COLUMNS)
+    write_csv(exports / "raw_lead_transitions.csv", transitions, TRANSITION_COLUMNS)
+    project = DbtProject.copy_of_repo(root / "project")
+    project.vars = {"raw_path": str(exports)}
+    project.publish("--exclude-resource-type", "test")
+    build_b = root / "build_b.duckdb"
+    shutil.copyfile(project.database, build_b)
+    with duckdb.connect(str(build_b)) as connection:
+        # The mart is a view: B holds a table in its place, 7 rows short.
+        connection.execute(
+            f"create table marts.shorter as select * from marts.{MART} "
+            f"order by all offset {ROWS_TAKEN_OUT}"
+        )
+        connection.execute(f"drop view marts.{MART}")
+        connection.execute(f"alter table marts.shorter rename to {MART}")
+    fake_dbt = root / "fake_dbt"
+    fake_dbt.write_text(f"#!{sys.executable}\n{FAKE_DBT}")
+    fake_dbt.chmod(0o755)
+    return project, exports, build_b, fake_dbt
+
+
+def which_build(project: DbtProject) -> tuple[int, int]:
+    """Rows of the mart in the published file and in its Parquet file."""
+    with duckdb.connect(str(project.database), read_only=True) as connection:
+        (in_file,) = connection.execute(f"select count(*) from marts.{MART}").fetchone()
+        parquet = project.database.parent / "marts" / f"{MART}.parquet"
+        (in_parquet,) = connection.execute(
+            "select count(*) from read_parquet(?)", [str(parquet)]
+        ).fetchone()
+    return in_file, in_parquet
+
+
+def run_publisher(published, *, env=None, wait=True, extra=()):
+    project, exports, build_b, fake_dbt = published
+    pid_file = project.root / "fake_dbt.pid"
+    pid_file.unlink(missing_ok=True)
+    command = [
+        sys.executable,
+        "-c",
+        PUBLISHER,
+        str(fake_dbt),
+        "--warehouse",
+        str(project.database),
+        "--project-dir",
+        str(project.root),
+        "--raw-path",
+        str(exports),
+        *extra,
+    ]
+    full_env = {
+        **os.environ,
+        "PYTHONPATH": str(REPO),
+        "FAKE_DBT_SOURCE": str(build_b),
+        "FAKE_DBT_PID_FILE": str(pid_file),
+        **(env or {}),
+    }
+    process = subprocess.Popen(
+        command, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    if not wait:
+        return process
+    out, err = process.communicate(timeout=120)
+    return subprocess.CompletedProcess(command, process.returncode, out, err)
+
+
+def restore_a(published, build_a: Path) -> None:
+    """Publish build A again, through the real publishing steps."""
+    result = run_publisher(published, env={"FAKE_DBT_SOURCE": str(build_a)})
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.fixture(scope="module")
+def builds(published):
+    project = published[0]
+    build_a = project.root.parent / "build_a.duckdb"
+    shutil.copyfile(project.database, build_a)
+    counts_a = which_build(project)
+    assert counts_a[0] == counts_a[1] > ROWS_TAKEN_OUT
+    counts_b = (counts_a[0] - ROWS_TAKEN_OUT, counts_a[1] - ROWS_TAKEN_OUT)
+    return build_a, counts_a, counts_b
+
+
+def test_a_typo_in_the_year_is_quarantined_and_never_the_as_of_date(published):
+    project, exports, _, _ = published
+    with duckdb.connect(str(project.database), read_only=True) as connection:
+        reasons = connection.execute(
+            "select lead_id, rejection_reason from marts.rejected_leads "
+            "union all select lead_id || ' ' || cast(entered_at as varchar), rejection_reason "
+            "from marts.rejected_lead_transitions order by 1"
+        ).fetchall()
+        (as_of,) = connection.execute(
+            "select distinct as_of_date from marts.fct_stage_conversion"
+        ).fetchone()
+    latest = max(
+        line.split(",")[2][:10]
+        for line in (exports / "raw_lead_transitions.csv").read_text().splitlines()[1:]
+        if not line.endswith("9999-12-31")
+    )
+    assert [reason for _, reason in reasons] == ["in_the_future", "in_the_future"], reasons
+    assert str(as_of) == latest < "2026-01-01"
+
+
+# --- kills at every step of a publish -------------------------------------------------------
+
+KILL_POINTS = {
+    # killed before anything is published: build A stays, file and Parquet
+    "before:_seal": "A",
+    "before:_build_folder": "A",
+    "before:_write_parquet_marts": "A",
+    "after:_write_parquet_marts": "A",
+    "before:_make_current": "A",
+    # killed after the one rename: build B, file and Parquet
+    "after:_make_current": "B",
+    "before:_remove_old_builds": "B",
+}
+
+
+@pytest.mark.parametrize("point", sorted(KILL_POINTS))
+def test_a_publish_killed_at_any_step_leaves_one_whole_build(published, builds, point):
+    project = published[0]
+    build_a, counts_a, counts_b = builds
+    restore_a(published, build_a)
+    assert which_build(project) == counts_a
+
+    killed = run_publisher(published, env={"KILL_AT": point})
+    assert killed.returncode == -signal.SIGKILL
+    expected = counts_a if KILL_POINTS[point] == "A" else counts_b
+    assert which_build(project) == expected, f"killed {point}"
+
+    rerun = run_publisher(published)
+    assert rerun.returncode == 0, rerun.stderr
+    assert which_build(project) == counts_b
+    # What the killed publish left is cleaned up: the current build and the
+    # previous one's Parquet marts, no copy in the making.
+    builds_folder = project.database.parent / f".{project.database.stem}.builds"
+    assert len(list(builds_folder.iterdir())) <= 2
+    assert not [p for p in project.root.iterdir() if p.name.endswith(".building")]
+
+
+def test_a_killed_publisher_takes_its_dbt_with_it_and_the_rerun_succeeds(published, builds):
+    project = published[0]
+    build_a, counts_a, counts_b = builds
+    restore_a(published, build_a)
+    pid_file = project.root / "fake_dbt.pid"
+    publisher = run_publisher(published, env={"FAKE_DBT_SECONDS": "60"}, wait=False)
+    deadline = time.time() + 30
+    while not (pid_file.exists() and pid_file.read_text()):
+        assert publisher.poll() is None, publisher.communicate()
+        assert time.time() < deadline, "dbt's stand-in never started"
+        time.sleep(0.05)
+    dbt_pid = int(pid_file.read_text())
+    publisher.kill()
+    publisher.communicate(timeout=30)
+    deadline = time.time() + 10
+    while Path(f"/proc/{dbt_pid}").exists() and Path(f"/proc/{dbt_pid}/stat").read_text().split()[
+        2
+    ] not in ("Z", "X"):
+        assert time.time() < deadline, "dbt kept running after its publisher was killed"
+        time.sleep(0.05)
+    assert which_build(project) == counts_a
+
+    rerun = run_publisher(published)
+    assert rerun.returncode == 0, rerun.stderr
+    assert which_build(project) == counts_b
+
+
+def test_sigterm_stops_the_publisher_and_its_dbt_and_publishes_nothing(published, builds):
+    project = published[0]
+    build_a, counts_a, _ = builds
+    restore_a(published, build_a)
+    pid_file = project.root / "fake_dbt.pid"
+    publisher = run_publisher(published, env={"FAKE_DBT_SECONDS": "60"}, wait=False)
+    deadline = time.time() + 30
+    while not (pid_file.exists() and pid_file.read_text()):
+        assert time.time() < deadline and publisher.poll() is None
+        time.sleep(0.05)
+    publisher.send_signal(signal.SIGTERM)
+    _, err = publisher.communicate(timeout=30)
+    assert publisher.returncode != 0
+    assert "Traceback" not in err or "KeyboardInterrupt" in err
+    assert not Path(f"/proc/{int(pid_file.read_text())}/cmdline").exists() or (
+        Path(f"/proc/{int(pid_file.read_text())}/stat").read_text().split()[2] in ("Z", "X")
+    )
+    assert which_build(project) == counts_a
+    assert not [p for p in project.root.iterdir() if p.name.endswith(".building")]
+
+
+# --- locks and a full disk ------------------------------------------------------------------
+
+
+def test_a_build_waiting_for_another_says_for_whom(published, builds):
+    project = published[0]
+    build_a, _, counts_b = builds
+    restore_a(published, build_a)
+    lock_path = project.database.with_name(f".{project.database.name}.lock")
+    with lock_path.open("a+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        lock.seek(0)
+        lock.truncate()
+        lock.write("4242\n")
+        lock.flush()
+        waiting = run_publisher(published, wait=False)
+        time.sleep(3)
+        assert waiting.poll() is None, "the second build must wait for the lock"
+        fcntl.flock(lock, fcntl.LOCK_UN)
+    _, err = waiting.communicate(timeout=60)
+    assert waiting.returncode == 0, err
+    assert (
+        f"publish: waiting for another build of {project.database} to finish "
+        f"(process 4242; lock file {lock_path})"
+    ) in err
+    assert which_build(project) == counts_b
+
+
+def test_a_writer_holding_the_published_file_stops_the_publish_without_a_rebuild(published, builds):
+    project = published[0]
+    build_a, counts_a, _ = builds
+    restore_a(published, build_a)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time, duckdb; c = duckdb.connect(sys.argv[1]); print('open', flush=True);"
+            " time.sleep(60)",
+            str(project.database),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "open"
+        result = run_publisher(published)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert lines == [
+        f"publish: error: {project.database} is open for writing by another process "
+        f"(process {holder.pid}): close it (a DuckDB client, a plain dbt build) and build again; "
+        f"{project.database} is unchanged"
+    ], result.stderr
+    assert which_build(project) == counts_a
+
+
+def test_a_full_disk_stops_with_one_line_saying_where(published, builds):
+    project = published[0]
+    build_a, counts_a, _ = builds
+    restore_a(published, build_a)
+    result = run_publisher(published, env={"ENOSPC_AT": "_seal"})
+    assert result.returncode == 1
+    [line] = [line for line in result.stderr.splitlines() if "error" in line]
+    assert line.startswith(f"publish: error: the disk of {project.database.parent} is full (")
+    assert "MB free): publishing needs about" in line
+    assert line.endswith(f"free space and build again; {project.database} is unchanged")
+    assert "Traceback" not in result.stderr
+    assert which_build(project) == counts_a
+
+
+# --- vars and make's variables --------------------------------------------------------------
+
+
+def test_vars_that_do_not_parse_get_one_line_naming_vars(published):
+    result = run_publisher(published, extra=("--vars", "{as_of_date: 2026-06-30, x: [}"))
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "publish: error: --vars is not a YAML or JSON mapping (expected the node content, "
+        "but found '}' at line 1, column 30): '{as_of_date: 2026-06-30, x: [}'; write it like "
+        "'{as_of_date: 2026-06-30, input_timestamp_format: \"%d/%m/%Y\"}'"
+    ]
+
+
+def test_make_passes_its_variables_as_data_never_as_shell(tmp_path: Path):
+    """A quote in VARS or RAW_PATH ends nothing: the text reaches the
+    publisher whole, and the shell runs none of it."""
+    marker = tmp_path / "ran_as_shell"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PIPELINE_", "MAKE"))}
+    hostile = f"{{as_of_date: 2026-06-30}}' ; touch {marker} ; echo '"
+    result = subprocess.run(
+        ["make", "-C", str(REPO), "build", f"WAREHOUSE={tmp_path}/w.duckdb", f"VARS={hostile}"],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert result.returncode != 0
+    assert not marker.exists()
+    assert "publish: error: --vars is not a YAML or JSON mapping" in result.stderr
+    assert repr(hostile) in result.stderr
+
+    # A natural single-quoted YAML value with a space reaches dbt as one var.
+    spaced = "{input_timestamp_format: '%d/%m/%Y %H:%M', as_of_date: 'not a date'}"
+    result = subprocess.run(
+        [
+            "make",
+            "-C",
+            str(REPO),
+            "build",
+            f"WAREHOUSE={tmp_path}/w.duckdb",
+            f"VARS={spaced}",
+            f"RAW_PATH={tmp_path}/it's $HOME; here",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert result.returncode != 0
+    output = " ".join(result.stdout.split())
+    assert "var as_of_date must be a valid date written YYYY-MM-DD" in output, output[-3000:]
+    assert "got 'not a date'" in output
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("var", "env_name"),
+    [("crm_schema", " (env PIPELINE_CRM_SCHEMA)"), ("crm_leads_table", "")],
+)
+def test_crm_name_vars_are_plain_names_or_the_build_stops(tmp_path: Path, var, env_name):
+    project = DbtProject.copy_of_repo(tmp_path / "project")
+    value = "raw\"; copy (select 42 as pwned) to 'pwned.csv'; --"
+    result = project.dbt("parse", extra_vars={var: value}, check=False)
+    assert result.returncode != 0
+    output = " ".join(result.stdout.split())
+    assert (
+        f"var {var}{env_name} must be a plain name: letters, digits and _, not starting with "
+        f"a digit, at most 63 characters; got '{value}'"
+    ) in output, output[-3000:]
+    assert not list(tmp_path.rglob("pwned*"))
+
+
+# --- the export folder: links, names, unreadable folders, damaged files --------------------
+
+
+def test_links_in_the_export_folder_are_refused_never_followed(tmp_path: Path):
+    outside = tmp_path / "secret.csv"
+    outside.write_text("lead_id,stage_key,entered_at\nTOP-SECRET,x,2025-01-01\n")
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    (folder / "raw_lead_transitions_link.csv").symlink_to(outside)
+    (folder / "raw_leads_gone.csv").symlink_to(tmp_path / "nothing.csv")
+    (folder / "notes.txt").symlink_to(outside)
+    entries = {e["file_name"]: e for e in plugin.list_folder(str(folder), "csv", None)}
+    assert entries["raw_lead_transitions_link.csv"]["status"] == "refused"
+    assert entries["raw_lead_transitions_link.csv"]["reason"] == (
+        "is a symbolic link: links are not followed; copy or move the file itself into raw_path"
+    )
+    assert entries["raw_leads_gone.csv"]["status"] == "refused"
+    assert entries["raw_leads_gone.csv"]["reason"] == (
+        "is a symbolic link to nothing (the file it named is gone): links are not followed; "
+        "copy or move the file itself into raw_path"
+    )
+    assert entries["notes.txt"]["status"] == "ignored"
+    assert "TOP-SECRET" not in json.dumps(list(entries.values()), default=str)
+
+
+def test_a_file_name_that_is_not_utf8_is_refused_with_its_bytes_shown(tmp_path: Path):
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    name = os.fsdecode(b"raw_leads_caf\xe9.csv")
+    (folder / name).write_text("lead_id\n")
+    (entry,) = plugin.list_folder(str(folder), "csv", None)
+    assert entry["file_name"] == "raw_leads_caf\\xe9.csv"
+    assert entry["status"] == "refused"
+    assert entry["reason"] == (
+        "is not read: its name is not UTF-8 text (the bytes shown as \\x..); rename the file"
+    )
+    # DuckDB takes the entry (the text is UTF-8 now).
+    connection = duckdb.connect()
+    plugin.register_functions(connection)
+    rows = connection.execute(
+        "select unnest(sales_pipeline_list_folder(?, 'csv', null), recursive := true)",
+        [str(folder)],
+    ).fetchall()
+    assert rows[0][0] == "raw_leads_caf\\xe9.csv"
+
+
+def test_a_folder_that_cannot_be_listed_is_a_message(tmp_path: Path, monkeypatch):
+    folder = tmp_path / "exports"
+    folder.mkdir()
+
+    def denied(self):
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "iterdir", denied)
+    (entry,) = plugin.list_folder(str(folder), "csv", None)
+    assert entry["status"] == "refused"
+    assert entry["reason"] == f"raw_path {folder} cannot be listed: Permission denied"
+
+
+def test_a_cut_short_parquet_file_is_called_that(tmp_path: Path):
+    whole = tmp_path / "whole.parquet"
+    duckdb.sql("copy (select 'L1' as lead_id) to '" + str(whole) + "' (format parquet)")
+    cut = tmp_path / "cut.parquet"
+    cut.write_bytes(whole.read_bytes()[:-20])
+    result = plugin.inspect_file(str(cut), "parquet", ["lead_id"], "utf-8")
+    assert result["problems"] == [
+        f"is a damaged or incomplete Parquet file ({cut.stat().st_size:,} bytes): it starts as "
+        "one but does not end with PAR1 (cut short while copied or still being written?); "
+        "copy it again"
+    ]
