@@ -54,6 +54,13 @@
     {%- set new_files = [] -%}
     {%- for file in inspected.rows -%}
         {%- set plan = fromjson(file[6]) -%}
+        {%- if plan.in_flight -%}
+            {#- Changed while inspected: rpt_export_files lists it as waiting. -#}
+            {%- do exceptions.warn(
+                'Export file ' ~ file[0] ~ ' changed while it was inspected (still being written?):'
+                ~ ' left for the next build'
+            ) -%}
+        {%- else -%}
         {%- for problem in plan.problems -%}
             {%- do problems.append(file[0] ~ ' ' ~ problem) -%}
         {%- endfor -%}
@@ -63,15 +70,22 @@
             'column_names': tojson(plan.columns) if plan.columns is not none else none,
             'row_count': plan.row_count,
         }) -%}
+        {%- endif -%}
     {%- endfor -%}
 
     {%- if not is_incremental() -%}
+        {%- set waiting = run_query(
+            "select raw_table, file_name from " ~ folder ~ " where status = 'waiting' order by file_name"
+        ).rows -%}
         {%- for raw_table in ['raw_leads', 'raw_lead_transitions'] -%}
             {%- if raw_table not in new_files | map(attribute='raw_table') | list -%}
+                {%- set unsettled = waiting | selectattr(0, 'equalto', raw_table) | map(attribute=1) | list -%}
                 {%- do problems.append(
                     'no ' ~ raw_table ~ ' export: raw_path must hold at least one file named '
                     ~ raw_table ~ '*.' ~ ('parquet' if raw_format_setting() == 'parquet' else 'csv')
                     ~ ' (a file with the header only is an empty export)'
+                    ~ ('; ' ~ unsettled | join(', ') ~ ' was written a moment ago: build again once it is complete'
+                       if unsettled else '')
                 ) -%}
             {%- endif -%}
         {%- endfor -%}
@@ -106,7 +120,7 @@
         "select loaded.file_name, loaded.file_format, strftime(loaded.loaded_at, '%Y-%m-%d %H:%M:%S UTC'), "
         ~ "loaded.file_size_bytes, folder.file_size_bytes, folder.file_name is null "
         ~ "from " ~ this ~ " as loaded left join " ~ folder ~ " as folder "
-        ~ "on loaded.file_name = folder.file_name and folder.status = 'export' "
+        ~ "on loaded.file_name = folder.file_name and folder.status in ('export', 'waiting') "
         ~ "where folder.file_name is null "
         ~ "or loaded.file_size_bytes is distinct from folder.file_size_bytes "
         ~ "or loaded.file_modified_at is distinct from folder.file_modified_at "

@@ -71,6 +71,21 @@
     {{ return(raw_format) }}
 {%- endmacro %}
 
+{#-
+    export_settle_seconds: an export file modified less than this many
+    seconds before the build is left for the next one (an upload or copy
+    may still be writing it); env PIPELINE_EXPORT_SETTLE_SECONDS, default 5.
+-#}
+{% macro export_settle_seconds() -%}
+    {%- set text = var('export_settle_seconds', env_var('PIPELINE_EXPORT_SETTLE_SECONDS', '5')) | string | trim -%}
+    {%- if not modules.re.match('^[0-9]+(\\.[0-9]*)?$', text) -%}
+        {{ exceptions.raise_compiler_error(
+            "var export_settle_seconds must be a number of seconds, 0 or more, got '" ~ text ~ "'"
+        ) }}
+    {%- endif -%}
+    {{ return(text | float) }}
+{%- endmacro %}
+
 {#- input_encoding: how CSV files are written (utf-8 by default). -#}
 {% macro input_encoding_setting() -%}
     {%- set encoding = var('input_encoding', none) -%}
@@ -287,7 +302,8 @@
             sales_pipeline_list_folder(
                 {{ sql_text(raw_path_setting()) }},
                 {{ sql_text(raw_format_setting()) }},
-                {{ sql_text(config_path) }}
+                {{ sql_text(config_path) }},
+                {{ export_settle_seconds() }}
             ),
             recursive := true
         )

@@ -5,7 +5,8 @@ A refresh is incremental only when it may be: the published warehouse
 records the inputs it was built from (the export folder, the raw format,
 the configuration files' contents, the timestamp format, the encoding, the
 business time zone, the storage version, the layout of its refresh state)
-and the export files it had read, each by size and modification time. A
+and the export files it had read, each by size, modification time and
+checksum. A
 refresh with other inputs, or after a loaded export file changed or
 disappeared, rebuilds from scratch by itself, so the marts never mix two
 sets of inputs and never go stale (orchestration.publish).
@@ -140,17 +141,40 @@ def is_export_name(name: str) -> bool:
     return name.lower().startswith(RAW_TABLES)
 
 
-def export_fingerprints(folder: Path) -> dict[str, list[int]]:
-    """Size and modification time (ns) of every export file in the folder."""
+def export_fingerprints(folder: Path) -> dict[str, list]:
+    """Size, modification time (ns) and SHA-256 of every export file in the
+    folder: a file rewritten in place with its size and time restored still
+    differs (its checksum)."""
     if not folder.is_dir():
         return {}
     fingerprints = {}
     for path in sorted(folder.iterdir()):
         # A link is not followed (the build refuses it), a folder is not read.
-        if is_export_name(path.name) and (path.is_symlink() or path.is_file()):
+        if not is_export_name(path.name):
+            continue
+        if path.is_symlink():
             stat = path.lstat()
-            fingerprints[path.name] = [stat.st_size, stat.st_mtime_ns]
+            fingerprints[path.name] = [stat.st_size, stat.st_mtime_ns, None]
+        elif path.is_file():
+            stat = path.stat()
+            with path.open("rb") as handle:
+                digest = hashlib.file_digest(handle, "sha256").hexdigest()
+            fingerprints[path.name] = [stat.st_size, stat.st_mtime_ns, digest]
     return fingerprints
+
+
+def export_file_change(name: str, read: list, now: list | None) -> str | None:
+    """How an export file differs from when a build read it, or None.
+    A record an earlier version wrote has no checksum: size and time only."""
+    if now is None:
+        return f"export file {name} was removed"
+    if now[: len(read)] == read:
+        return None
+    if now[0] != read[0]:
+        return f"export file {name} changed ({read[0]:,} bytes when read, {now[0]:,} now)"
+    if now[1] != read[1]:
+        return f"export file {name} changed (modified after it was read, same size)"
+    return f"export file {name} changed (same size and time, other content: its checksum differs)"
 
 
 class WarehouseInUse(Exception):
@@ -200,12 +224,10 @@ def rebuild_reason(published: dict | None, now: dict) -> str | None:
             describe_setting(name, before.get(name), after.get(name)) for name in changed[:2]
         )
         return first + (f" (and {', '.join(changed[2:])})" if changed[2:] else "")
-    for name, (size, mtime_ns) in sorted(published["export_files"].items()):
-        current = now["export_files"].get(name)
-        if current is None:
-            return f"export file {name} was removed"
-        if current != [size, mtime_ns]:
-            return f"export file {name} changed ({size:,} bytes when read, {current[0]:,} now)"
+    for name, read in sorted(published["export_files"].items()):
+        change = export_file_change(name, read, now["export_files"].get(name))
+        if change:
+            return change
     return None
 
 

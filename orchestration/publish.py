@@ -48,6 +48,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -61,12 +62,20 @@ from orchestration.build_inputs import (
     REPO_ROOT,
     BuildInputs,
     WarehouseInUse,
+    export_file_change,
+    export_fingerprints,
+    is_export_name,
     published_record,
     rebuild_reason,
     write_record,
 )
 
 DEFAULT_WAREHOUSE = REPO_ROOT / "warehouse" / "pipeline.duckdb"
+# An export file written less than this many seconds ago may still be
+# being written (var export_settle_seconds); a build waits for it at most
+# SETTLE_WAIT_LIMIT seconds, then leaves it for the next build.
+DEFAULT_SETTLE_SECONDS = "5"
+SETTLE_WAIT_LIMIT = 60
 # The dbt of this interpreter's environment, whatever PATH says.
 DBT_EXECUTABLE = (
     str(Path(sys.executable).with_name("dbt"))
@@ -126,6 +135,7 @@ def building_copy(
     *,
     project_dir: Path = REPO_ROOT,
     log: Callable[[str], None] = say,
+    settle_seconds: float | None = None,
 ) -> Iterator[Building]:
     """Yields a private copy of the published warehouse to build into (an
     empty one when the published warehouse was built from other inputs);
@@ -137,6 +147,7 @@ def building_copy(
     building = published.with_name(f".{published.name}.building")
     with _one_refresh_at_a_time(published, log):
         _remove(building)  # left by a refresh that crashed
+        _wait_for_exports_to_settle(inputs, settle_seconds, log)
         record = _inputs_record(inputs, project_dir)
         reason = None
         if published.exists():
@@ -155,6 +166,7 @@ def building_copy(
             yield Building(
                 building, from_scratch=reason is not None or not published.exists(), reason=reason
             )
+            record = _what_the_build_read(building, record, inputs)
             with _disk_space_stops_with_a_message(published):
                 write_record(building, record)
                 _seal(building)
@@ -166,6 +178,77 @@ def building_copy(
                 shutil.rmtree(folder, ignore_errors=True)
             raise
         _remove_old_builds(published, previous)
+
+
+def export_settle_seconds(run_vars: dict | None = None) -> float:
+    """The var export_settle_seconds (or env PIPELINE_EXPORT_SETTLE_SECONDS, default 5)."""
+    value = (run_vars or {}).get("export_settle_seconds")
+    if value in (None, ""):
+        value = os.environ.get("PIPELINE_EXPORT_SETTLE_SECONDS") or DEFAULT_SETTLE_SECONDS
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if seconds < 0:
+        raise PublishError(f"export_settle_seconds must be a number of seconds, got {value!r}")
+    return seconds
+
+
+def _wait_for_exports_to_settle(
+    inputs: BuildInputs, settle_seconds: float | None, log: Callable[[str], None]
+) -> None:
+    """Waits while an export file was written less than settle_seconds ago
+    (an upload or copy still writing it), saying so; after SETTLE_WAIT_LIMIT
+    seconds the build goes on and leaves such a file for the next one."""
+    folder = Path(inputs.resolved().raw_path or "")
+    settle = export_settle_seconds() if settle_seconds is None else settle_seconds
+    if not inputs.raw_path or not settle or not folder.is_dir():
+        return
+    deadline = time.monotonic() + SETTLE_WAIT_LIMIT
+    while time.monotonic() < deadline:
+        now = time.time()
+        ages = {
+            path.name: now - path.stat().st_mtime
+            for path in folder.iterdir()
+            if is_export_name(path.name) and not path.is_symlink() and path.is_file()
+        }
+        young = {name: age for name, age in ages.items() if 0 <= age < settle}
+        if not young:
+            return
+        name, age = min(young.items(), key=lambda item: item[1])
+        log(
+            f"waiting for {name} to settle: written {age:.1f} s ago, less than "
+            f"export_settle_seconds ({settle:g})"
+        )
+        time.sleep(settle - age + 0.05)
+
+
+def _what_the_build_read(building: Path, record: dict, inputs: BuildInputs) -> dict:
+    """The record keeps the export files the build read (a file left for
+    the next build is new to it then), each as it was before the build; one
+    that changed while the build ran stops the publish."""
+    if not inputs.raw_path:
+        return record
+    try:
+        with duckdb.connect(str(building), read_only=True) as connection:
+            read = {
+                name
+                for (name,) in connection.execute(
+                    "select file_name from staging.stg_crm__export_files"
+                ).fetchall()
+            }
+    except duckdb.Error:
+        return record  # the build wrote no file list: nothing to narrow
+    now = export_fingerprints(Path(inputs.resolved().raw_path))
+    before = record["export_files"]
+    for name in sorted(read & set(before)):
+        change = export_file_change(name, before[name], now.get(name))
+        if change:
+            raise PublishError(
+                f"{change} while the build read it (still being written?): "
+                "build again once it is complete"
+            )
+    return {**record, "export_files": {n: fp for n, fp in before.items() if n in read}}
 
 
 def _inputs_record(inputs: BuildInputs, project_dir: Path) -> dict:
@@ -456,7 +539,10 @@ def main(argv: list[str] | None = None) -> int:
     command = build_command(inputs, other_vars, project_dir, extra)
     signal.signal(signal.SIGTERM, _terminated)
     try:
-        with building_copy(published, inputs, project_dir=project_dir) as building:
+        settle_seconds = export_settle_seconds(other_vars)
+        with building_copy(
+            published, inputs, project_dir=project_dir, settle_seconds=settle_seconds
+        ) as building:
             env = {**os.environ, "PIPELINE_DUCKDB_PATH": str(building.path)}
             returncode = run_child(command, env=env, cwd=project_dir)
             if returncode != 0:

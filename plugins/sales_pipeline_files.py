@@ -4,15 +4,19 @@ inspected before a model reads it.
 A dbt-duckdb plugin (profiles.yml: module_paths, plugins). It registers two
 SQL functions on dbt's DuckDB connection:
 
-- sales_pipeline_list_folder(raw_path, raw_format, config_path): one struct
-  per entry of the folder (not its subfolders): what the warehouse makes
-  of it by its name (an export to read, refused, ignored, configuration),
-  with its size and modification time (stg_crm__export_folder);
+- sales_pipeline_list_folder(raw_path, raw_format, config_path,
+  settle_seconds): one struct per entry of the folder (not its
+  subfolders): what the warehouse makes of it by its name (an export to
+  read, refused, ignored, configuration, or waiting: written less than
+  settle_seconds ago, so perhaps still being written), with its size and
+  modification time (stg_crm__export_folder);
 - sales_pipeline_inspect_file(path, file_format, required_columns,
   encoding): a JSON text, what a model needs to read the file
   (read_csv options, column names, row count) or the problems that stop the build,
   each in plain words with the line where it can be known
-  (stg_crm__export_files, and the configuration files of config_path).
+  (stg_crm__export_files, and the configuration files of config_path); or
+  in_flight when the file changed while it was inspected (left for the
+  next build, never read half-written).
 
 Jinja cannot catch an error, so nothing here raises: every problem becomes
 a message. Bytes (compression, encoding, binary data) are checked here in
@@ -29,6 +33,7 @@ import datetime as dt
 import gzip
 import json
 import re
+import time
 import zlib
 from pathlib import Path
 
@@ -72,7 +77,7 @@ def register_functions(conn: duckdb.DuckDBPyConnection) -> None:
     conn.create_function(
         "sales_pipeline_list_folder",
         list_folder,
-        ["VARCHAR", "VARCHAR", "VARCHAR"],
+        ["VARCHAR", "VARCHAR", "VARCHAR", "DOUBLE"],
         LIST_FOLDER_TYPE,
         null_handling="special",
         side_effects=True,
@@ -90,13 +95,20 @@ def register_functions(conn: duckdb.DuckDBPyConnection) -> None:
 # --- the folder -----------------------------------------------------------------
 
 
-def list_folder(raw_path: str, raw_format: str | None, config_path: str | None) -> list[dict]:
+def list_folder(
+    raw_path: str,
+    raw_format: str | None,
+    config_path: str | None,
+    settle_seconds: float | None = None,
+) -> list[dict]:
     """Every entry of raw_path, sorted by name, with what its name makes it.
 
     status: export (read, once inspected), refused (its name says export
     but it is not a format the warehouse reads), ignored (not an export, or
     an export of the other raw_format), configuration (a configuration file
-    read from config_path, when that is the same folder).
+    read from config_path, when that is the same folder), waiting (an
+    export modified less than settle_seconds ago: an upload or copy may
+    still be writing it, so the next build reads it).
     """
     folder = Path(raw_path)
     if not folder.is_dir():
@@ -108,7 +120,22 @@ def list_folder(raw_path: str, raw_format: str | None, config_path: str | None) 
     except OSError as error:
         reason = f"raw_path {folder} cannot be listed: {error.strerror or first_line(error)}"
         return [entry(folder.name, folder, status="refused", reason=reason)]
-    return [classify(path, raw_format, same_folder_config) for path in paths]
+    entries = [classify(path, raw_format, same_folder_config) for path in paths]
+    now = time.time()
+    for item, path in zip(entries, paths, strict=True):
+        if item["status"] == "export" and settle_seconds:
+            age = now - path.stat().st_mtime
+            if 0 <= age < settle_seconds:
+                item["status"] = "waiting"
+                item["reason"] = waiting_reason(age, settle_seconds)
+    return entries
+
+
+def waiting_reason(age: float, settle_seconds: float) -> str:
+    return (
+        f"written {age:.1f} s ago, less than export_settle_seconds ({settle_seconds:g}): "
+        "left for the next build, in case it is still being written"
+    )
 
 
 def missing_folder(folder: Path) -> str:
@@ -255,11 +282,25 @@ def _same_folder(a: Path, b: Path) -> bool:
 def inspect_file_json(path, file_format, required_columns, encoding) -> str:
     """inspect_file as the JSON text the models' Jinja reads (fromjson)."""
     required = [c for c in (required_columns or "").split(",") if c]
+    before = stat_of(path)
     try:
         result = inspect_file(path, file_format, required, (encoding or "utf-8").lower())
     except Exception as error:  # a message, never an engine error
         result = {"problems": [f"could not be read: {first_line(error)}"]}
-    return json.dumps({"read_options": None, "columns": None, "row_count": None, **result})
+    if before is not None and stat_of(path) != before:
+        # Still being written: what was inspected is not what would be read.
+        result = {"problems": [], "in_flight": True}
+    return json.dumps(
+        {"read_options": None, "columns": None, "row_count": None, "in_flight": False, **result}
+    )
+
+
+def stat_of(path: str) -> tuple[int, int] | None:
+    try:
+        stat = Path(path).stat()
+    except OSError:
+        return None
+    return stat.st_size, stat.st_mtime_ns
 
 
 def inspect_file(path: str, file_format: str, required: list[str], encoding: str) -> dict:

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from dbt_project_harness import DbtProject
+
+# Test files are complete when written: no build waits for them to settle
+# (test_hostile_input sets the var where it tests the waiting).
+os.environ["PIPELINE_EXPORT_SETTLE_SECONDS"] = "0"
 
 
 @pytest.fixture(scope="session")

@@ -465,7 +465,7 @@ def test_a_file_name_that_is_not_utf8_is_refused_with_its_bytes_shown(tmp_path: 
     connection = duckdb.connect()
     plugin.register_functions(connection)
     rows = connection.execute(
-        "select unnest(sales_pipeline_list_folder(?, 'csv', null), recursive := true)",
+        "select unnest(sales_pipeline_list_folder(?, 'csv', null, 0), recursive := true)",
         [str(folder)],
     ).fetchall()
     assert rows[0][0] == "raw_leads_caf\\xe9.csv"
@@ -495,3 +495,147 @@ def test_a_cut_short_parquet_file_is_called_that(tmp_path: Path):
         "one but does not end with PAR1 (cut short while copied or still being written?); "
         "copy it again"
     ]
+
+
+# --- files in flight --------------------------------------------------------------------------
+
+
+def test_a_file_rewritten_with_its_size_and_time_restored_is_a_change(published, builds):
+    """The publisher compares checksums, not only sizes and times: the next
+    publish rebuilds from scratch, saying which file and why."""
+    project, exports, _, _ = published
+    build_a, _, counts_b = builds
+    restore_a(published, build_a)
+    path = exports / "raw_leads.csv"
+    original, stat = path.read_bytes(), path.stat()
+    try:
+        changed = original.replace(b"outbound", b"OUTBOUND", 1)
+        assert changed != original and len(changed) == len(original)
+        path.write_bytes(changed)
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+        result = run_publisher(published)
+    finally:
+        path.write_bytes(original)
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert result.returncode == 0, result.stderr
+    assert (
+        "publish: rebuilding from scratch: export file raw_leads.csv changed (same size and "
+        "time, other content: its checksum differs)"
+    ) in result.stderr
+    assert which_build(project) == counts_b
+
+
+def test_a_file_written_in_two_steps_is_waited_for_and_recorded_whole(published, builds):
+    """An upload still running when the publish starts: the publisher waits
+    until the file has not changed for export_settle_seconds, saying so,
+    and records the file as it is once complete."""
+    exports = published[1]
+    build_a, _, _ = builds
+    restore_a(published, build_a)
+    late = exports / "raw_lead_transitions_late.csv"
+    rows = "lead_id,stage_key,entered_at\nLATE-1,qualification,2025-03-01\n"
+    late.write_text(rows[:30])
+    try:
+        publisher = run_publisher(
+            published, env={"PIPELINE_EXPORT_SETTLE_SECONDS": "2"}, wait=False
+        )
+        time.sleep(1)
+        late.write_text(rows)  # the second half arrives while the publisher waits
+        _, err = publisher.communicate(timeout=60)
+        assert publisher.returncode == 0, err
+        assert "publish: waiting for raw_lead_transitions_late.csv to settle: written " in err
+        assert "s ago, less than export_settle_seconds (2)" in err
+    finally:
+        late.unlink()
+
+
+def test_a_file_that_changes_while_the_build_reads_it_is_not_published(published, builds):
+    project, exports, _, _ = published
+    build_a, counts_a, _ = builds
+    restore_a(published, build_a)
+    pid_file = project.root / "fake_dbt.pid"
+    path = exports / "raw_lead_transitions.csv"
+    original, stat = path.read_bytes(), path.stat()
+    publisher = run_publisher(published, env={"FAKE_DBT_SECONDS": "3"}, wait=False)
+    try:
+        deadline = time.time() + 30
+        while not (pid_file.exists() and pid_file.read_text()):
+            assert time.time() < deadline and publisher.poll() is None
+            time.sleep(0.05)
+        path.write_bytes(original + b"LATE-2,qualification,2025-03-01\n")
+        _, err = publisher.communicate(timeout=60)
+    finally:
+        path.write_bytes(original)
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert publisher.returncode == 1
+    size = len(original)
+    assert (
+        f"publish: error: export file raw_lead_transitions.csv changed ({size:,} bytes when read, "
+        f"{size + 32:,} now) while the build read it (still being written?): build again once "
+        f"it is complete; {project.database} is unchanged"
+    ) in err, err
+    assert which_build(project) == counts_a
+
+
+def test_a_plain_build_leaves_a_file_written_a_moment_ago_for_the_next_one(tmp_path: Path):
+    """Without the publisher's wait (a plain dbt build): a new export file
+    younger than export_settle_seconds is listed as waiting and not read; the
+    next build reads it. Every raw row read is still accounted for."""
+    from test_export_files import MODELS_ONLY, write_base_exports
+
+    exports = tmp_path / "exports"
+    write_base_exports(exports)
+    project = DbtProject.copy_of_repo(tmp_path / "project")
+    project.vars = {"raw_path": str(exports)}
+    project.dbt(*MODELS_ONLY)
+    new = exports / "raw_leads_new.csv"
+    new.write_text(
+        "lead_id,created_at,lead_source,segment,owner_id,deal_amount_usd\n"
+        "NEW-1,2025-02-01T00:00:00Z,web,smb,rep_01,10\n"
+    )
+    project.dbt(
+        "build", "--exclude-resource-type", "unit_test", extra_vars={"export_settle_seconds": 3600}
+    )
+    [row] = project.query(
+        "select status, reason, row_count from marts.rpt_export_files "
+        "where file_name = 'raw_leads_new.csv'"
+    )
+    assert row["status"] == "waiting" and row["row_count"] is None
+    assert row["reason"].startswith("written ")
+    assert row["reason"].endswith(
+        "s ago, less than export_settle_seconds (3600): left for the next build, in case it is "
+        "still being written"
+    )
+    assert project.query("select * from marts.rejected_leads where lead_id = 'NEW-1'") == []
+
+    project.dbt(*MODELS_ONLY, extra_vars={"export_settle_seconds": 0})
+    [row] = project.query(
+        "select status, row_count from marts.rpt_export_files where file_name = 'raw_leads_new.csv'"
+    )
+    assert (row["status"], row["row_count"]) == ("read", 1)
+
+
+def test_a_file_that_changes_while_it_is_inspected_waits(tmp_path: Path, monkeypatch):
+    path = tmp_path / "raw_leads.csv"
+    path.write_text("lead_id,created_at,lead_source,segment,owner_id,deal_amount_usd\n")
+    inspect = plugin.inspect_file
+
+    def inspect_while_it_grows(*args):
+        result = inspect(*args)
+        with path.open("a") as handle:
+            handle.write("L1,2025-01-01,web,smb,rep,1\n")
+        return result
+
+    monkeypatch.setattr(plugin, "inspect_file", inspect_while_it_grows)
+    result = json.loads(
+        plugin.inspect_file_json(
+            str(path), "csv", "lead_id,created_at,lead_source,segment,owner_id,deal_amount_usd", ""
+        )
+    )
+    assert result == {
+        "read_options": None,
+        "columns": None,
+        "row_count": None,
+        "in_flight": True,
+        "problems": [],
+    }

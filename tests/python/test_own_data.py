@@ -57,7 +57,11 @@ def make_build(warehouse: Path, **make_vars: str) -> subprocess.CompletedProcess
         ["make", "-C", str(REPO), "build", f"WAREHOUSE={warehouse}", *arguments],
         capture_output=True,
         text=True,
-        env={k: v for k, v in os.environ.items() if not k.startswith(("PIPELINE_", "MAKE"))},
+        env={
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("PIPELINE_", "MAKE")) or k == "PIPELINE_EXPORT_SETTLE_SECONDS"
+        },
     )
     assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-3000:]
     return result
