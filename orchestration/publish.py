@@ -147,8 +147,9 @@ def building_copy(
     building = published.with_name(f".{published.name}.building")
     with _one_refresh_at_a_time(published, log):
         _remove(building)  # left by a refresh that crashed
-        _wait_for_exports_to_settle(inputs, settle_seconds, log)
-        record = _inputs_record(inputs, project_dir)
+        with _unreadable_inputs_stop_with_a_message():
+            _wait_for_exports_to_settle(inputs, settle_seconds, log)
+            record = inputs.record(project_dir)
         reason = None
         if published.exists():
             reason = rebuild_reason(published_record(published), record)
@@ -251,12 +252,14 @@ def _what_the_build_read(building: Path, record: dict, inputs: BuildInputs) -> d
     return {**record, "export_files": {n: fp for n, fp in before.items() if n in read}}
 
 
-def _inputs_record(inputs: BuildInputs, project_dir: Path) -> dict:
+@contextmanager
+def _unreadable_inputs_stop_with_a_message() -> Iterator[None]:
+    """An export folder or file the publisher cannot read: one line, no traceback."""
     try:
-        return inputs.record(project_dir)
+        yield
     except OSError as error:
         raise PublishError(
-            f"cannot read the build's inputs: {error.strerror or error} ({error.filename})"
+            f"cannot read the build's inputs: {error.filename}: {error.strerror or error}"
         ) from None
 
 

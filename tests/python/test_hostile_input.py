@@ -639,3 +639,30 @@ def test_a_file_that_changes_while_it_is_inspected_waits(tmp_path: Path, monkeyp
         "in_flight": True,
         "problems": [],
     }
+
+
+def test_an_export_folder_the_publisher_cannot_read_is_one_line(
+    tmp_path: Path, monkeypatch, capsys
+):
+    """As root (CI) no folder is unreadable: the refusal is simulated."""
+    from orchestration import publish
+
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    real_iterdir = Path.iterdir
+
+    def denied(self):
+        if self == exports:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_iterdir(self)
+
+    monkeypatch.setattr(Path, "iterdir", denied)
+    monkeypatch.setattr(signal, "signal", lambda *args: None)  # pytest keeps its SIGTERM
+    code = publish.main(
+        ["--warehouse", str(tmp_path / "w.duckdb"), "--raw-path", str(exports), "--", "--help"]
+    )
+    assert code == 1
+    assert capsys.readouterr().err.splitlines() == [
+        f"publish: error: cannot read the build's inputs: {exports}: Permission denied; "
+        f"{tmp_path / 'w.duckdb'} is unchanged"
+    ]
