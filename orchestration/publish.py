@@ -461,7 +461,7 @@ def _die_with_parent() -> None:
 
 def _terminated(signum, frame) -> None:
     """SIGTERM unwinds like Ctrl-C: dbt is stopped and the copy removed."""
-    raise KeyboardInterrupt(f"stopped by signal {signum}")
+    raise KeyboardInterrupt(f"stopped by signal {int(signum)}")
 
 
 def parse_vars(text: str) -> object:
@@ -556,6 +556,9 @@ def main(argv: list[str] | None = None) -> int:
     except (PublishError, WarehouseInUse) as error:
         say(f"error: {error}; {published} is unchanged")
         return 1
+    except KeyboardInterrupt as stop:
+        say(f"{str(stop) or 'stopped'}; {published} is unchanged")
+        return 128 + (signal.SIGTERM if stop.args else signal.SIGINT)
     say(f"{published} now holds this build; its marts as Parquet are in {marts_folder(published)}")
     return 0
 
