@@ -135,6 +135,9 @@
                 when won_order <= last_open_order then 'the won stage (stage_order '
                     || cast(won_order as {{ dbt.type_string() }}) || ') must come after every open stage (the last is '
                     || cast(last_open_order as {{ dbt.type_string() }}) || ')'
+                -- The win probability's chain walks at most this many (int_stage_win_probability).
+                when open_stages > {{ max_open_stages() }} then cast(open_stages as {{ dbt.type_string() }})
+                    || ' rows have stage_type open: at most {{ max_open_stages() }} open stages are allowed'
             end as message
         from summary
         -- An empty seed is one problem, not four.

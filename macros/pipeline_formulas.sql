@@ -65,6 +65,28 @@
 {%- endmacro %}
 
 {#-
+    docs/metrics.md section 5, win_probability: how many times the chain's
+    step matrix is squared (int_stage_win_probability); 2^6 = 64 steps walk
+    a pipeline of up to 64 open stages to its end.
+-#}
+{% macro win_probability_chain_squarings() -%}
+    {{ return(6) }}
+{%- endmacro %}
+
+{% macro max_open_stages() -%}
+    {{ return(2 ** win_probability_chain_squarings()) }}
+{%- endmacro %}
+
+{#-
+    A probability of the chain as an exact decimal: a product of two has
+    30 places, which no engine rounds away, and sums of them do not depend
+    on the order they are added in (so a refresh equals a full build).
+-#}
+{% macro chain_decimal(expression) -%}
+    cast({{ expression }} as decimal(18, 15))
+{%- endmacro %}
+
+{#-
     cumulative_product(expression, order_by, partition_by): running product
     of a column of non-negative factors in the given order (a window
     function, over each partition when one is given), null as soon as a

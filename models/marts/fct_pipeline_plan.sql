@@ -1,6 +1,8 @@
 -- One row per target month x open stage: working backwards from the
 -- revenue goal to the deals and the leads needed in each stage, and the gap
--- to the leads there now (docs/metrics.md section 5).
+-- to the leads there now (docs/metrics.md section 5). The leads needed
+-- follow where deals actually go (win_probability, skips included); the
+-- guide's product of stage rates is kept beside it.
 with
 
 targets as (
@@ -53,11 +55,18 @@ leads_in_stage as (
 
 cumulative as (
 
-    -- Product of the conversion rates from a stage down to the won stage.
+    -- The guide's chain: the product of the conversion rates from a stage
+    -- down to the won stage.
     select
         stage_key,
         {{ cumulative_product('conversion_rate', 'stage_order desc') }} as cumulative_conversion_rate
     from conversion
+
+),
+
+win_probability as (
+
+    select * from {{ ref('int_stage_win_probability') }}
 
 ),
 
@@ -82,11 +91,14 @@ planned as (
         deals.avg_deal_size_usd,
         {{ whole_units_needed(ratio('deals.revenue_target_usd', 'deals.avg_deal_size_usd')) }} as deals_needed,
         cumulative.cumulative_conversion_rate,
+        win_probability.win_probability,
         coalesce(leads_in_stage.leads_in_stage, 0) as leads_in_stage
     from deals
     cross join conversion
     inner join cumulative
         on conversion.stage_key = cumulative.stage_key
+    inner join win_probability
+        on conversion.stage_key = win_probability.stage_key
     left join leads_in_stage
         on conversion.stage_key = leads_in_stage.stage_key
 
@@ -96,7 +108,7 @@ needed as (
 
     select
         *,
-        {{ whole_units_needed(ratio('deals_needed', 'cumulative_conversion_rate')) }} as leads_needed
+        {{ whole_units_needed(ratio('deals_needed', 'win_probability')) }} as leads_needed
     from planned
 
 ),
@@ -111,6 +123,7 @@ final as (
         avg_deal_size_usd,
         deals_needed,
         cumulative_conversion_rate,
+        win_probability,
         leads_needed,
         cast(leads_in_stage as {{ dbt.type_bigint() }}) as leads_in_stage,
         leads_needed - leads_in_stage as lead_gap

@@ -19,11 +19,8 @@ conversion as (
 
 win_probability as (
 
-    -- The plan's product of conversion rates from a stage down to won.
-    select
-        stage_key,
-        {{ cumulative_product('conversion_rate', 'stage_order desc') }} as win_probability
-    from conversion
+    -- The plan's chance a lead of the stage is won (docs/metrics.md section 5).
+    select * from {{ ref('int_stage_win_probability') }}
 
 ),
 

@@ -45,6 +45,7 @@ PUBLISHED_MARTS = [
     "fct_stage_conversion_by_dimension",
     "fct_win_rates",
     "fct_pipeline_value",
+    "fct_stage_flow",
     "fct_cohort_conversion",
     "fct_stage_time_to_advance",
 ]

@@ -77,9 +77,18 @@ MART_COLUMNS: dict[str, list[str]] = {
         "avg_deal_size_usd",
         "deals_needed",
         "cumulative_conversion_rate",
+        "win_probability",
         "leads_needed",
         "leads_in_stage",
         "lead_gap",
+    ],
+    "fct_stage_flow": [
+        "as_of_date",
+        "stage_key",
+        "to_stage_key",
+        "leads_advanced_to",
+        "share_of_advanced",
+        "flow_rate",
     ],
     "rpt_old_leads": [
         "as_of_date",
@@ -407,6 +416,8 @@ class StageConversion:
     expected_days_to_convert: float | None = None
     old_visits: list[Visit] = field(default_factory=list)
     time_to_advance: dict = field(default_factory=dict)
+    # §5 advanced_to(S, T): the stage each advanced cohort lead stepped up into first.
+    advanced_to: Counter = field(default_factory=Counter)
 
     @property
     def conversion_rate(self) -> float | None:
@@ -648,10 +659,11 @@ def kaplan_meier(stage: Stage, all_visits: list[Visit], as_of_at: dt.datetime) -
     }
 
 
-def has_advanced(visits: list[Visit], stage: Stage, stages: dict[str, Stage]) -> bool:
-    """§4: after the first visit of S, a visit of an open/won stage with higher order."""
+def first_step_up(visits: list[Visit], stage: Stage, stages: dict[str, Stage]) -> str | None:
+    """§4/§5: the stage of the first visit, after the first visit of S, of an
+    open/won stage with a higher order (the lead advanced into it), or None."""
     if stage.order is None:
-        return False
+        return None
     first = next(i for i, v in enumerate(visits) if v.stage_key == stage.key)
     for later in visits[first + 1 :]:
         other = stages.get(later.stage_key)
@@ -661,8 +673,8 @@ def has_advanced(visits: list[Visit], stage: Stage, stages: dict[str, Stage]) ->
             and other.order is not None
             and other.order > stage.order
         ):
-            return True
-    return False
+            return other.key
+    return None
 
 
 def convert_stage(
@@ -685,6 +697,8 @@ def convert_stage(
             continue  # not in the cohort
         advanced, completed, old = outcome
         current = visits[-1]
+        if advanced:
+            result.advanced_to[first_step_up(visits, stage, stages)] += 1
         result.leads_entered += 1
         result.leads_advanced += advanced
         result.leads_completed += completed
@@ -701,7 +715,7 @@ def cohort_outcome(
     """§4 for one lead: (advanced, completed, old), None when not in S's cohort."""
     if not any(v.stage_key == stage.key for v in visits):
         return None
-    advanced = has_advanced(visits, stage, stages)
+    advanced = first_step_up(visits, stage, stages) is not None
     current = visits[-1]  # latest visit = current stage
     completed = advanced or current.stage_key != stage.key
     old = (
@@ -769,6 +783,55 @@ def cumulative_rate(stage: Stage, conversions: dict[str, StageConversion]) -> fl
                 return None
             product *= rate
     return product
+
+
+def win_probabilities(
+    conversions: dict[str, StageConversion], stages: dict[str, Stage]
+) -> dict[str, float | None]:
+    """§5 win_probability(S) = Σ_T advanced_to(S, T) / (CQL(S) + OQL(S)) x
+    win_probability(T), win_probability(won) = 1, from the highest open stage
+    down, T in descending stage_order. None when S decided no lead or a T it
+    flows into has None."""
+    known: dict[str, float | None] = {k: 1.0 for k, s in stages.items() if s.type == "won"}
+    ordered = sorted(
+        (c for c in conversions.values() if c.stage.order is not None),
+        key=lambda c: c.stage.order,
+        reverse=True,
+    )
+    for conv in ordered:
+        denominator = conv.leads_completed + conv.leads_old
+        probability: float | None = None
+        if denominator:
+            probability = 0.0
+            for to_key in sorted(conv.advanced_to, key=lambda k: stages[k].order, reverse=True):
+                onward = known.get(to_key)
+                if onward is None:
+                    probability = None
+                    break
+                probability += conv.advanced_to[to_key] / denominator * onward
+        known[conv.stage.key] = probability
+    return {key: known.get(key) for key in conversions}
+
+
+def stage_flows(
+    as_of: dt.date, conversions: dict[str, StageConversion], stages: dict[str, Stage]
+) -> list[dict]:
+    """fct_stage_flow: one row per open S and T with advanced_to(S, T) > 0."""
+    rows = []
+    for conv in conversions.values():
+        denominator = conv.leads_completed + conv.leads_old
+        for to_key, count in sorted(conv.advanced_to.items()):
+            rows.append(
+                {
+                    "as_of_date": as_of,
+                    "stage_key": conv.stage.key,
+                    "to_stage_key": to_key,
+                    "leads_advanced_to": count,
+                    "share_of_advanced": ratio(count, conv.leads_advanced),
+                    "flow_rate": ratio(count, denominator),
+                }
+            )
+    return rows
 
 
 def observed_avg_deal(
@@ -916,6 +979,7 @@ def compute_marts(
         key = visits[-1].stage_key
         current_counts[key] = current_counts.get(key, 0) + 1
     observed_avg = observed_avg_deal(visits_by_lead, leads, stages)
+    chances = win_probabilities(conversions, stages)
 
     plan_rows = []
     for target in revenue_targets:
@@ -932,9 +996,10 @@ def compute_marts(
         for conv in conversions.values():
             stage = conv.stage
             cumulative = cumulative_rate(stage, conversions)
+            chance = chances[stage.key]
             leads_needed = (
-                ceil_rounded(deals / cumulative)
-                if deals is not None and cumulative not in (None, 0)
+                ceil_rounded(deals / chance)
+                if deals is not None and chance not in (None, 0)
                 else None
             )
             in_stage = current_counts.get(stage.key, 0)
@@ -947,6 +1012,7 @@ def compute_marts(
                     "avg_deal_size_usd": avg_deal,
                     "deals_needed": deals,
                     "cumulative_conversion_rate": cumulative,
+                    "win_probability": chance,
                     "leads_needed": leads_needed,
                     "leads_in_stage": in_stage,
                     "lead_gap": leads_needed - in_stage if leads_needed is not None else None,
@@ -998,8 +1064,9 @@ def compute_marts(
         ),
         "fct_win_rates": win_rate_rows,
         "fct_pipeline_value": pipeline_value(
-            as_of, existing, visits_by_lead, conversions, revenue_targets, overall
+            as_of, existing, visits_by_lead, conversions, chances, revenue_targets, overall
         ),
+        "fct_stage_flow": stage_flows(as_of, conversions, stages),
         "fct_cohort_conversion": cohort_conversion(as_of, existing, visits_by_lead, stages, zone),
         "rpt_stage_conversion_change": conversion_change(
             conversion_rows, history or {}, conversion_change_days
@@ -1147,10 +1214,12 @@ def pipeline_value(
     existing: dict[str, Lead],
     visits_by_lead: dict[str, list[Visit]],
     conversions: dict[str, StageConversion],
+    chances: dict[str, float | None],
     revenue_targets: list[Row],
     overall: dict,
 ) -> list[dict]:
-    """§10: per open stage, then a total row (stage_key None)."""
+    """§10: per open stage, then a total row (stage_key None); each stage's
+    win probability is the plan's (§5)."""
     months = {}
     for target in revenue_targets:
         month = parse_date(target.get("target_month"))
@@ -1174,7 +1243,7 @@ def pipeline_value(
         ]
         healthy = [i for i in in_stage if i not in old_ids]
         old = [i for i in in_stage if i in old_ids]
-        probability = cumulative_rate(conv.stage, conversions)
+        probability = chances[conv.stage.key]
         pipeline = amount_sum(healthy)
         stage_rows.append(
             {

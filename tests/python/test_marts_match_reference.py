@@ -32,6 +32,7 @@ MART_KEYS = {
     "fct_stage_conversion_by_dimension": ("dimension", "dimension_value", "stage_key"),
     "fct_win_rates": ("dimension", "dimension_value"),
     "fct_pipeline_value": ("stage_key",),
+    "fct_stage_flow": ("stage_key", "to_stage_key"),
     "fct_cohort_conversion": ("cohort_month", "stage_key"),
     "fct_stage_time_to_advance": ("stage_key",),
     "rpt_stage_conversion_change": ("stage_key",),

@@ -320,6 +320,57 @@ def test_skip_counts_as_advancing():
     assert conv(m, "discovery")["leads_entered"] == 0
 
 
+def test_win_probability_follows_skips_and_regressions():
+    """§5 by hand. Qualification's 10 leads: 4 into discovery, 2 straight
+    into won, 4 lost (CR 0.6). Discovery's 4: two won, one lost, and one
+    went back to qualification before it was won, which still counts as its
+    first step up into won (CR 0.75). win_probability(discovery) = 3/4 x 1
+    = 0.75; win_probability(qualification) = 4/10 x 0.75 + 2/10 x 1 = 0.5,
+    where the product of the rates has no value (nobody reached meeting) and
+    would be 0.45 without the later stages. 5 deals need 10 and 7 leads."""
+    events = []
+    for i in range(1, 5):  # a1..a4 into discovery
+        events += [
+            ev(f"a{i}", "qualification", "2024-06-01"),
+            ev(f"a{i}", "discovery", "2024-06-02"),
+        ]
+    events += [ev("a1", "closed_won", "2024-06-03"), ev("a2", "closed_won", "2024-06-03")]
+    events += [ev("a3", "closed_lost", "2024-06-03")]
+    events += [ev("a4", "qualification", "2024-06-03"), ev("a4", "closed_won", "2024-06-04")]
+    for i in range(1, 3):  # b1, b2 skip to won
+        events += [
+            ev(f"b{i}", "qualification", "2024-06-01"),
+            ev(f"b{i}", "closed_won", "2024-06-05"),
+        ]
+    for i in range(1, 5):  # c1..c4 lost
+        events += [
+            ev(f"c{i}", "qualification", "2024-06-01"),
+            ev(f"c{i}", "closed_lost", "2024-06-05"),
+        ]
+    targets = [
+        {"target_month": "2024-07-01", "revenue_target_usd": "50", "avg_deal_size_usd": "10"}
+    ]
+    m = run(events, targets=targets)
+    assert conv(m, "qualification")["conversion_rate"] == pytest.approx(0.6)
+    assert conv(m, "discovery")["conversion_rate"] == pytest.approx(0.75)
+    flows = {(r["stage_key"], r["to_stage_key"]): r for r in m["fct_stage_flow"]}
+    assert {key: r["leads_advanced_to"] for key, r in flows.items()} == {
+        ("qualification", "discovery"): 4,
+        ("qualification", "closed_won"): 2,
+        ("discovery", "closed_won"): 3,
+    }
+    assert flows[("qualification", "discovery")]["share_of_advanced"] == pytest.approx(4 / 6)
+    assert flows[("qualification", "discovery")]["flow_rate"] == pytest.approx(0.4)
+    plan = {r["stage_key"]: r for r in m["fct_pipeline_plan"]}
+    assert plan["qualification"]["cumulative_conversion_rate"] is None
+    assert plan["qualification"]["win_probability"] == pytest.approx(0.5)
+    assert plan["discovery"]["win_probability"] == pytest.approx(0.75)
+    assert plan["meeting"]["win_probability"] is None  # decided no lead
+    assert (plan["qualification"]["leads_needed"], plan["discovery"]["leads_needed"]) == (10, 7)
+    value = {r["stage_key"]: r for r in m["fct_pipeline_value"]}
+    assert value["discovery"]["win_probability"] == plan["discovery"]["win_probability"]
+
+
 def test_regression_completes_without_advancing():
     m = run(
         [

@@ -22,6 +22,7 @@ GOVERNED_METRICS = {
     "leads_entered",
     "avg_days_to_advance",
     "leads_needed",
+    "leads_advanced_to",
     "leads_in_stage",
     "win_rate",
     "avg_won_deal_usd",
@@ -119,6 +120,23 @@ def test_plan_metrics_equal_the_mart_per_month_and_stage(demo: DbtProject, tmp_p
         )
         for row in plan
     }
+    assert expected and got == expected
+
+
+def test_stage_flow_metric_equals_the_mart(demo: DbtProject, tmp_path: Path):
+    rows = mf_query(demo, tmp_path, ["leads_advanced_to"], ["stage", "stage_flow__to_stage_key"])
+    got = {
+        (row["stage"], row["stage_flow__to_stage_key"]): int(row["leads_advanced_to"])
+        for row in rows
+    }
+    flows = demo.query("select * from marts.fct_stage_flow")
+    expected = {(r["stage_key"], r["to_stage_key"]): r["leads_advanced_to"] for r in flows}
+    # The demo's deals skip stages: some step up past the next stage.
+    next_stage = {
+        r["stage_key"]: r["next_stage_key"]
+        for r in demo.query("select stage_key, next_stage_key from marts.fct_stage_conversion")
+    }
+    assert any(to_stage != next_stage[stage] for stage, to_stage in expected)
     assert expected and got == expected
 
 
