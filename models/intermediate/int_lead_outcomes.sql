@@ -103,9 +103,14 @@ final as (
         visit_summary.first_entered_at,
         visit_summary.first_won_at,
         visit_summary.furthest_stage_order,
+        -- The cycle starts when the deal was created, else at its first
+        -- stage change (changes before created_at are quarantined, so the
+        -- start is never after the first change; docs/metrics.md section 9).
         case
             when visit_summary.current_stage_type = 'won'
-                then {{ microseconds_between('visit_summary.first_entered_at', 'visit_summary.first_won_at') }}
+                then {{ microseconds_between(
+                    'coalesce(leads.created_at, visit_summary.first_entered_at)', 'visit_summary.first_won_at'
+                ) }}
         end as sales_cycle_microseconds,
         as_of.as_of_at,
         {{ run_loaded_at() }} as loaded_at

@@ -1190,7 +1190,9 @@ def win_rates(
                 if amount is not None:
                     amounts.append(amount)
                 first_won = next(v for v in visits if stages[v.stage_key].type == "won")
-                cycles.append(_microseconds(first_won.entered_at - visits[0].entered_at))
+                # spec 8: from created_at, else the first accepted stage change
+                start = existing[lead_id].created_at or visits[0].entered_at
+                cycles.append(_microseconds(first_won.entered_at - start))
         day = 86_400_000_000
         rows.append(
             {

@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import os
 import shutil
+import statistics
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -127,7 +128,7 @@ def built(request: pytest.FixtureRequest) -> Built:
 
 
 def data_rows(path: Path) -> list[dict[str, str]]:
-    with path.open(newline="", encoding="utf-8") as handle:
+    with path.open(newline="", encoding="utf-8-sig") as handle:  # exports may start with a BOM
         return list(csv.DictReader(handle))
 
 
@@ -301,6 +302,45 @@ def test_salesforce_plan_uses_the_placeholder_targets(salesforce: Built):
     assert {row["revenue_target_usd"] for row in targets} == {"2987257"}
     plan_months = salesforce.one("select count(distinct target_month) from marts.fct_pipeline_plan")
     assert plan_months == 3
+
+
+def test_salesforce_sales_cycles_start_at_created_date(salesforce: Built):
+    """spec 8, read by hand from the export: for each opportunity whose last
+    history row on or after its CreatedDate is Closed Won (ties: Closed
+    Lost last, then SortOrder), the days from CreatedDate to its first
+    Closed Won row. 35 of the 89 deals won with their first stage change
+    had a 0-day cycle when the cycle started there."""
+    export = SHARED_DATA / "salesforce_preppin"
+    created = {
+        row["Id"]: datetime.strptime(row["CreatedDate"], "%d/%m/%Y")
+        for row in data_rows(export / "Opportunity.csv")
+    }
+    history: dict[str, list[tuple[datetime, bool, int, str]]] = {}
+    for row in data_rows(export / "Opportunity History.csv"):
+        at = datetime.strptime(row["CreatedDate"], "%d/%m/%Y")
+        if at >= created[row["OppID"]]:
+            history.setdefault(row["OppID"], []).append(
+                (at, row["StageName"] == "Closed Lost", int(row["SortOrder"]), row["StageName"])
+            )
+    cycles, won_with_first_change = [], 0
+    for opportunity, rows in history.items():
+        rows.sort()
+        if rows[-1][3] == "Closed Won":
+            won_at = min(at for at, _, _, stage in rows if stage == "Closed Won")
+            cycles.append((won_at - created[opportunity]).days)
+            won_with_first_change += won_at == rows[0][0]
+    [overall] = salesforce.project.query(
+        "select leads_won, avg_sales_cycle_days, median_sales_cycle_days "
+        "from marts.fct_win_rates where dimension = 'overall'"
+    )
+    assert overall["leads_won"] == len(cycles) == 89
+    assert overall["avg_sales_cycle_days"] == pytest.approx(sum(cycles) / len(cycles))
+    assert overall["median_sales_cycle_days"] == pytest.approx(statistics.median(cycles))
+    assert won_with_first_change == 35
+    zero_days = (
+        "select count(*) from intermediate.int_lead_outcomes where sales_cycle_microseconds = 0"
+    )
+    assert salesforce.one(zero_days) == sum(cycle == 0 for cycle in cycles)
 
 
 # --------------------------------------------------------------------------- pipedrive

@@ -371,6 +371,28 @@ def test_win_probability_follows_skips_and_regressions():
     assert value["discovery"]["win_probability"] == plan["discovery"]["win_probability"]
 
 
+def test_sales_cycle_starts_when_the_deal_was_created():
+    """spec 8: w1 created 1 June, first change 11 June, won 21 June: 20 days.
+    w2 without created_at: first change 5 June to the win on 6 June, 1 day.
+    w3 created 2 June and won with its first change on 9 June: 7 days, not 0."""
+    leads = [
+        {**lead("w1"), "created_at": "2024-06-01"},
+        {**lead("w2"), "created_at": None},
+        {**lead("w3"), "created_at": "2024-06-02"},
+    ]
+    events = [
+        ev("w1", "qualification", "2024-06-11"),
+        ev("w1", "closed_won", "2024-06-21"),
+        ev("w2", "qualification", "2024-06-05"),
+        ev("w2", "closed_won", "2024-06-06"),
+        ev("w3", "closed_won", "2024-06-09"),
+    ]
+    m = run(events, leads=leads)
+    [overall] = [r for r in m["fct_win_rates"] if r["dimension"] == "overall"]
+    assert overall["avg_sales_cycle_days"] == pytest.approx((20 + 1 + 7) / 3)
+    assert overall["median_sales_cycle_days"] == pytest.approx(7)
+
+
 def test_regression_completes_without_advancing():
     m = run(
         [
