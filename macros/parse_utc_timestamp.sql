@@ -5,17 +5,41 @@
         YYYY-MM-DD
         YYYY-MM-DD[T|t| ]hh:mm[:ss[.fraction]][zone]
     where zone is Z, z, or +hh, +hhmm, +hh:mm (or -). A value with a zone
-    is converted to UTC; one without is taken as UTC (docs/metrics.md section 1).
+    is converted to UTC; one with a time and no zone is taken as UTC, and a
+    date alone is local midnight in business_time_zone (docs/metrics.md
+    section 1).
     Anything else (hour 24, a zone after a bare date, a space before the
     zone, another date order) is unparseable, on every engine alike.
 #}
 {% macro parse_utc_timestamp(text_column) -%}
     {%- set input_format = input_timestamp_format() -%}
     {%- if input_format is none -%}
-        {{ return(adapter.dispatch('parse_utc_timestamp', 'sales_pipeline')(text_column)) }}
+        {%- set parsed = adapter.dispatch('parse_utc_timestamp', 'sales_pipeline')(text_column) -%}
     {%- else -%}
-        {{ return(adapter.dispatch('parse_formatted_utc_timestamp', 'sales_pipeline')(text_column, input_format)) }}
+        {%- set parsed = adapter.dispatch('parse_formatted_utc_timestamp', 'sales_pipeline')(text_column, input_format) -%}
     {%- endif -%}
+    {{ return(business_dates_at_local_midnight(text_column, parsed, input_format)) }}
+{%- endmacro %}
+
+{#-
+    A value with no time of day is a business date (docs/metrics.md section
+    1): local midnight of that day in business_time_zone, as UTC. An
+    ISO-8601 value is a date alone when it is 10 characters long (its
+    shape is checked); with input_timestamp_format, every value is one when
+    the format has no hour. With the default UTC the SQL is unchanged.
+-#}
+{% macro business_dates_at_local_midnight(text_column, parsed, input_format) -%}
+    {%- if business_time_zone() == 'UTC' -%}
+        {{ return(parsed) }}
+    {%- elif input_format is none -%}
+        {{ return(
+            'case when length(' ~ text_column ~ ') = 10 then ' ~ business_time_to_utc(parsed)
+            ~ ' else ' ~ parsed ~ ' end'
+        ) }}
+    {%- elif not modules.re.search('%[HIklTRXcr]', input_format) and '%z' not in input_format -%}
+        {{ return(business_time_to_utc(parsed)) }}
+    {%- endif -%}
+    {{ return(parsed) }}
 {%- endmacro %}
 
 {#-

@@ -301,18 +301,31 @@ _TS_RE = re.compile(
 )
 
 
-def parse_timestamp(value: str | None, input_format: str | None = None) -> dt.datetime | None:
+def parse_timestamp(
+    value: str | None, input_format: str | None = None, zone: str = "UTC"
+) -> dt.datetime | None:
     """ISO-8601 text -> naive UTC datetime (offsets converted, none = UTC).
     With input_format (a strptime format, the var input_timestamp_format)
-    the text must match that format instead."""
+    the text must match that format instead. spec 1 (revision of
+    2026-12-04): a value with no time of day (a date alone, or a format
+    without an hour) is local midnight of that day in zone."""
     value = norm_text(value)
     if value is None:
         return None
     if input_format is not None:
         stamp = dt.datetime.strptime(value, input_format)
         if stamp.tzinfo is not None:
-            stamp = stamp.astimezone(dt.UTC).replace(tzinfo=None)
+            return stamp.astimezone(dt.UTC).replace(tzinfo=None)
+        if not re.search("%[HIklTRXcr]", input_format):
+            return local_midnight_as_utc(stamp.date(), zone)
         return stamp
+    match = _TS_RE.match(value)
+    if match is None:
+        raise ValueError(f"unparseable timestamp: {value!r}")
+    if match.group(4) is None:  # a date alone
+        return local_midnight_as_utc(
+            dt.date(int(match.group(1)), int(match.group(2)), int(match.group(3))), zone
+        )
     match = _TS_RE.match(value)
     if match is None:
         raise ValueError(f"unparseable timestamp: {value!r}")
@@ -333,6 +346,14 @@ def parse_timestamp(value: str | None, input_format: str | None = None) -> dt.da
         offset = dt.timedelta(hours=int(digits[:2]), minutes=int(digits[2:4] or 0))
         stamp -= sign * offset  # local time minus its offset = UTC
     return stamp
+
+
+def local_midnight_as_utc(day: dt.date, zone: str) -> dt.datetime:
+    """The day's local midnight in zone as a naive UTC time; where midnight
+    does not exist (a DST change at midnight), the offset before the change
+    gives the day's first instant."""
+    local = dt.datetime.combine(day, dt.time(), tzinfo=zoneinfo.ZoneInfo(zone))
+    return local.astimezone(dt.UTC).replace(tzinfo=None)
 
 
 def parse_date(value: str | dt.date | None) -> dt.date | None:
@@ -458,7 +479,10 @@ def load_benchmarks(rows: Iterable[Row]) -> dict[str, float | None]:
 
 
 def load_leads(
-    rows: Iterable[Row], input_format: str | None = None, future_cutoff: dt.datetime | None = None
+    rows: Iterable[Row],
+    input_format: str | None = None,
+    future_cutoff: dt.datetime | None = None,
+    zone: str = "UTC",
 ) -> dict[str, Lead]:
     """Normalise; rows equal once typed collapse. Quarantined (left out):
     rows without lead_id, every row of a lead_id whose rows differ, a
@@ -476,7 +500,7 @@ def load_leads(
         except ValueError:
             amount, usable = None, False  # unparseable_deal_amount
         try:
-            created_at = parse_timestamp(row.get("created_at"), input_format)
+            created_at = parse_timestamp(row.get("created_at"), input_format, zone)
             created_key: object = created_at
         except ValueError:
             created_at, created_key, usable = None, norm_text(row.get("created_at")), False
@@ -510,6 +534,7 @@ def load_events(
     leads: dict[str, Lead],
     input_format: str | None = None,
     future_cutoff: dt.datetime | None = None,
+    zone: str = "UTC",
 ) -> tuple[list[Event], dt.datetime | None]:
     """Normalised, de-duplicated accepted events, plus their latest entered_at.
     Quarantined (left out): no lead_id, an unparseable timestamp or one after
@@ -519,7 +544,7 @@ def load_events(
     latest: dt.datetime | None = None
     for row in rows:
         try:
-            entered_at = parse_timestamp(row.get("entered_at"), input_format)
+            entered_at = parse_timestamp(row.get("entered_at"), input_format, zone)
         except ValueError:
             continue
         lead_id = norm_text(row.get("lead_id"))
@@ -888,9 +913,9 @@ def compute_marts(
     cutoff = started + dt.timedelta(days=future_tolerance_days)
     stages = load_stages(pipeline_stages)
     benchmarks = load_benchmarks(stage_benchmarks)
-    leads = load_leads(raw_leads, input_timestamp_format, cutoff)
+    leads = load_leads(raw_leads, input_timestamp_format, cutoff, business_time_zone)
     events, latest = load_events(
-        raw_transitions, set(stages), leads, input_timestamp_format, cutoff
+        raw_transitions, set(stages), leads, input_timestamp_format, cutoff, business_time_zone
     )
 
     # §1 as_of_date: default = the business time zone's date of the latest

@@ -538,6 +538,29 @@ def test_cohort_month_in_business_time_zone():
     assert {r["cohort_month"] for r in m["fct_cohort_conversion"]} == {dt.date(2024, 3, 1)}
 
 
+def test_a_date_alone_is_a_business_day():
+    """spec 1: in New York, created_at 2025-03-01 is March's cohort (05:00
+    UTC), and a change on 2025-03-31 counts as of 31 March (04:00 UTC, EDT);
+    read as UTC midnight they fell in February and on 30 March. In Tokyo,
+    2025-04-01 is 15:00 UTC on 31 March, still April's cohort there."""
+    leads = [{**lead("a"), "created_at": "2025-03-01"}]
+    events = [ev("a", "qualification", "2025-03-02"), ev("a", "discovery", "2025-03-31")]
+    m = run(events, leads=leads, as_of=None, business_time_zone="America/New_York")
+    assert {r["cohort_month"] for r in m["fct_cohort_conversion"]} == {dt.date(2025, 3, 1)}
+    assert conv(m, "qualification")["as_of_date"] == dt.date(2025, 3, 31)
+    assert visits(m, "a")[1]["entered_at"] == dt.datetime(2025, 3, 31, 4)
+    tokyo = [{**lead("b"), "created_at": "2025-04-01"}]
+    m = run(
+        [ev("b", "qualification", "2025-04-01")],
+        leads=tokyo,
+        as_of=None,
+        business_time_zone="Asia/Tokyo",
+    )
+    assert {r["cohort_month"] for r in m["fct_cohort_conversion"]} == {dt.date(2025, 4, 1)}
+    assert visits(m, "b")[0]["entered_at"] == dt.datetime(2025, 3, 31, 15)
+    assert conv(m, "qualification")["as_of_date"] == dt.date(2025, 4, 1)
+
+
 def test_no_transitions_all_empty():
     m = run(
         [],
