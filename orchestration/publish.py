@@ -16,8 +16,10 @@ point leaves the previous build whole, and the next one succeeds):
   one stays on disk until it disconnects), so long-running queries never
   make a refresh fail, nor a refresh a query;
 - a refresh that fails (bad configuration, an unreadable export file, a
-  failing test, a crash) removes its copy and leaves the published file
-  and its Parquet marts as they were.
+  failing test, a crash) leaves the published file and its Parquet marts
+  as they were; when dbt failed, its copy is kept beside them
+  (.<name>.failed, until a build succeeds) and the publisher says why when
+  too many rows were quarantined (orchestration.failed_build).
 
 The copy starts from the published file when the new build reads the same
 inputs (export folder, raw format, configuration, timestamp format,
@@ -69,6 +71,7 @@ from orchestration.build_inputs import (
     rebuild_reason,
     write_record,
 )
+from orchestration.failed_build import DEFAULT_MAX_REJECTED_SHARE, explain_rejections
 
 DEFAULT_WAREHOUSE = REPO_ROOT / "warehouse" / "pipeline.duckdb"
 # An export file written less than this many seconds ago may still be
@@ -173,11 +176,14 @@ def building_copy(
                 _seal(building)
                 folder = _build_folder(building, published)
                 previous = _make_current(folder, published)
-        except BaseException:
+        except BaseException as error:
+            if isinstance(error, BuildFailed) and building.exists():
+                _keep_failed(building, published)
             _remove(building)
             if folder is not None and not _is_current(folder, published):
                 shutil.rmtree(folder, ignore_errors=True)
             raise
+        _remove(failed_copy(published))
         _remove_old_builds(published, previous)
 
 
@@ -250,6 +256,18 @@ def _what_the_build_read(building: Path, record: dict, inputs: BuildInputs) -> d
                 "build again once it is complete"
             )
     return {**record, "export_files": {n: fp for n, fp in before.items() if n in read}}
+
+
+def failed_copy(published: Path) -> Path:
+    """Where the last failed build's copy is kept, until a build succeeds."""
+    return published.with_name(f".{published.name}.failed")
+
+
+def _keep_failed(building: Path, published: Path) -> None:
+    _remove(failed_copy(published))
+    os.replace(building, failed_copy(published))
+    if wal_of(building).exists():
+        os.replace(wal_of(building), wal_of(failed_copy(published)))
 
 
 @contextmanager
@@ -441,6 +459,28 @@ def build_command(
     return command
 
 
+def explain_failure(published: Path, inputs: BuildInputs, run_vars: dict) -> None:
+    """What a team needs after a failed build: why, when it stopped on the
+    rejected-share limit, and where the failed build is to look at."""
+    failed = failed_copy(published)
+    if not failed.exists():
+        return
+    try:
+        max_share = float(run_vars.get("max_rejected_share", DEFAULT_MAX_REJECTED_SHARE))
+    except (TypeError, ValueError):
+        max_share = DEFAULT_MAX_REJECTED_SHARE
+    resolved = inputs.resolved()
+    for line in explain_rejections(
+        failed, resolved.raw_path, max_share, resolved.input_timestamp_format
+    ):
+        say(line)
+    say(
+        f"the failed build is kept in {failed} until the next successful build "
+        "(marts.rpt_data_quality, marts.rejected_leads, marts.rejected_lead_transitions; "
+        "open it read-only)"
+    )
+
+
 def run_child(command: list[str], **options) -> int:
     """Runs dbt as a child that the kernel kills when the publisher dies
     (even by kill -9), so no orphaned build holds the copy's lock."""
@@ -549,8 +589,9 @@ def main(argv: list[str] | None = None) -> int:
             env = {**os.environ, "PIPELINE_DUCKDB_PATH": str(building.path)}
             returncode = run_child(command, env=env, cwd=project_dir)
             if returncode != 0:
-                raise _BuildFailed(returncode)
-    except _BuildFailed as failure:
+                raise BuildFailed(returncode)
+    except BuildFailed as failure:
+        explain_failure(published, inputs, other_vars)
         say(f"the build failed (exit {failure.returncode}); {published} is unchanged")
         return failure.returncode
     except (PublishError, WarehouseInUse) as error:
@@ -567,7 +608,9 @@ class PublishError(Exception):
     """A problem the publisher explains in one line (the published build is unchanged)."""
 
 
-class _BuildFailed(Exception):
+class BuildFailed(Exception):
+    """dbt stopped: the copy it built is kept (failed_copy) for a look."""
+
     def __init__(self, returncode: int):
         super().__init__(returncode)
         self.returncode = returncode

@@ -670,3 +670,66 @@ def test_an_export_folder_the_publisher_cannot_read_is_one_line(
         f"publish: error: cannot read the build's inputs: {exports}: Permission denied; "
         f"{tmp_path / 'w.duckdb'} is unchanged"
     ]
+
+
+# --- a failed build says why ------------------------------------------------------------------
+
+
+def test_dates_get_the_format_that_reads_every_one_of_them():
+    from orchestration.failed_build import date_advice
+
+    assert date_advice(["31/01/2024", "01/02/2024"]) == (
+        "dates that are not ISO-8601: set the var input_timestamp_format: '%d/%m/%Y', "
+        "which reads them"
+    )
+    assert date_advice(["01/02/2024", "03/04/2024"]) == (
+        "dates that are not ISO-8601: set the var input_timestamp_format: '%d/%m/%Y' or "
+        "'%m/%d/%Y' (the values shown fit both: look for a day after the 12th to tell which)"
+    )
+    assert date_advice(["12/31/2024 17:45"]) == (
+        "dates that are not ISO-8601: set the var input_timestamp_format: '%m/%d/%Y %H:%M', "
+        "which reads them"
+    )
+    assert date_advice(["yesterday"]) == (
+        "dates that are not ISO-8601 (2025-01-31 or 2025-01-31T10:00:00Z): set the var "
+        "input_timestamp_format to the strptime format they are written in"
+    )
+    assert date_advice(["31.01.2024"], "%d/%m/%Y") == (
+        "they do not match input_timestamp_format '%d/%m/%Y'; set the var "
+        "input_timestamp_format: '%d.%m.%Y', which reads them"
+    )
+
+
+def test_a_build_stopped_by_decimal_commas_names_the_reason_and_the_line(tmp_path: Path):
+    """rejected rows by reason from a failed build's copy, with the first
+    value's file and line, as the publisher prints them."""
+    from orchestration.failed_build import explain_rejections
+
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    (exports / "raw_leads.csv").write_text(
+        "lead_id;created_at;lead_source;segment;owner_id;deal_amount_usd\n"
+        "A;2025-01-01;web;smb;r1;1000\n"
+        'B;2025-01-01;web;smb;r1;"1.234,50"\n'
+        'C;2025-01-01;web;smb;r1;"99,90"\n'
+    )
+    database = tmp_path / "failed.duckdb"
+    with duckdb.connect(str(database)) as connection:
+        connection.execute("create schema marts")
+        connection.execute(
+            "create table marts.rpt_data_quality as select * from (values "
+            "('raw_leads', 'accepted', null, 1), ('raw_leads', 'rejected', "
+            "'unparseable_deal_amount', 2)) as t(table_name, outcome, reason, row_count)"
+        )
+        connection.execute(
+            "create table marts.rejected_leads as select * from (values "
+            "('B', '1.234,50', 'unparseable_deal_amount'), ('C', '99,90', "
+            "'unparseable_deal_amount')) as t(lead_id, deal_amount_text, rejection_reason)"
+        )
+    assert explain_rejections(database, str(exports), 0.05) == [
+        "66.7% of the 3 raw_leads rows were quarantined, above max_rejected_share (0.05):",
+        "  - unparseable_deal_amount: 2 rows (66.7%), e.g. '1.234,50' (raw_leads.csv line 3): "
+        "amounts that are not plain numbers: export them with a decimal point and no thousands "
+        "separators (1234.56)",
+    ]
+    assert explain_rejections(database, str(exports), 0.7) == []

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+import duckdb
 import pytest
 from dbt_project_harness import REPO, DbtProject
 from map_crm_exports import (
@@ -341,6 +342,49 @@ def test_salesforce_sales_cycles_start_at_created_date(salesforce: Built):
         "select count(*) from intermediate.int_lead_outcomes where sales_cycle_microseconds = 0"
     )
     assert salesforce.one(zero_days) == sum(cycle == 0 for cycle in cycles)
+
+
+def test_without_the_date_format_the_failed_build_says_why_and_is_kept(tmp_path: Path):
+    """The Salesforce export writes dd/mm/yyyy: without input_timestamp_format
+    every date is quarantined and the rejected-share limit stops the build.
+    The publisher says which reason, where the first such value is, and the
+    format that reads every one of them; the failed build stays for a look."""
+    exports = tmp_path / "exports"
+    map_salesforce(SHARED_DATA / "salesforce_preppin", exports)
+    project = DbtProject.copy_of_repo(tmp_path / "project")
+    for name in CONFIG_SEEDS:
+        shutil.copyfile(exports / name, project.root / "seeds" / "config" / name)
+    project.vars = {"raw_path": str(exports)}
+    result = project.publish("--exclude-resource-type", "unit_test", check=False)
+    assert result.returncode != 0
+    failed = project.root / ".warehouse.duckdb.failed"
+    assert result.stderr.splitlines()[-6:] == [
+        "publish: 100.0% of the 219 raw_leads rows were quarantined, above "
+        "max_rejected_share (0.05):",
+        "publish:   - unparseable_created_at: 219 rows (100.0%), e.g. '14/03/2022' "
+        "(raw_leads.csv line 2): dates that are not ISO-8601: set the var "
+        "input_timestamp_format: '%d/%m/%Y', which reads them",
+        "publish: 100.0% of the 584 raw_lead_transitions rows were quarantined, above "
+        "max_rejected_share (0.05):",
+        "publish:   - unparseable_entered_at: 584 rows (100.0%), e.g. '06/04/2022' "
+        "(raw_lead_transitions.csv line 2): dates that are not ISO-8601: set the var "
+        "input_timestamp_format: '%d/%m/%Y', which reads them",
+        f"publish: the failed build is kept in {failed} until the next successful build "
+        "(marts.rpt_data_quality, marts.rejected_leads, marts.rejected_lead_transitions; "
+        "open it read-only)",
+        f"publish: the build failed (exit 1); {project.database} is unchanged",
+    ], result.stderr
+    # The first row of each export, as the message says.
+    assert data_rows(exports / RAW_LEADS)[0]["created_at"] == "14/03/2022"
+    assert data_rows(exports / RAW_TRANSITIONS)[0]["entered_at"] == "06/04/2022"
+    with duckdb.connect(str(failed), read_only=True) as connection:
+        quality = connection.execute(
+            "select table_name, reason, row_count from marts.rpt_data_quality order by 1, 2"
+        ).fetchall()
+    assert quality == [
+        ("raw_lead_transitions", "unparseable_entered_at", 584),
+        ("raw_leads", "unparseable_created_at", 219),
+    ]
 
 
 # --------------------------------------------------------------------------- pipedrive
