@@ -13,11 +13,18 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import gzip
+import json
+import os
 from pathlib import Path
 
 import duckdb
 
 DEFAULT_MAX_REJECTED_SHARE = 0.05
+# profiles.yml's default: DuckDB's own, a share of the machine's memory.
+DEFAULT_MEMORY_LIMIT = "80%"
+# Measured (README, "How much memory"): the peak of a full build per 10 M
+# stage changes, with room to spare.
+GB_PER_10M_TRANSITIONS = 2
 # Tried in this order on the values that did not parse; the first formats
 # that read every sampled value are suggested.
 DATE_FORMATS = ("%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y", "%d-%m-%Y", "%Y/%m/%d", "%m-%d-%Y")
@@ -201,3 +208,27 @@ def first_in_exports(raw_path: str | None, table: str, values: set[str]) -> tupl
         except (OSError, EOFError, csv.Error):
             return None
     return None
+
+
+def explain_out_of_memory(project_dir: Path) -> list[str]:
+    """When dbt stopped because DuckDB ran out of memory (its run_results.json
+    says which model), which setting to raise, instead of DuckDB's advice
+    to run SET statements a dbt user cannot run."""
+    try:
+        results = json.loads((project_dir / "target" / "run_results.json").read_text())
+    except (OSError, ValueError):
+        return []
+    failed = [
+        result["unique_id"].split(".")[-1]
+        for result in results.get("results", [])
+        if "Out of Memory Error" in (result.get("message") or "")
+    ]
+    if not failed:
+        return []
+    limit = os.environ.get("PIPELINE_DUCKDB_MEMORY_LIMIT") or DEFAULT_MEMORY_LIMIT
+    return [
+        f"DuckDB ran out of memory building {', '.join(failed)} with memory_limit {limit} "
+        "(env PIPELINE_DUCKDB_MEMORY_LIMIT): raise it, e.g. PIPELINE_DUCKDB_MEMORY_LIMIT=16GB "
+        f"(a build needs about {GB_PER_10M_TRANSITIONS} GB per 10 M stage changes), or set "
+        "PIPELINE_DUCKDB_THREADS=1, which needs less memory and takes longer"
+    ]

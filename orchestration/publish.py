@@ -71,7 +71,12 @@ from orchestration.build_inputs import (
     rebuild_reason,
     write_record,
 )
-from orchestration.failed_build import DEFAULT_MAX_REJECTED_SHARE, explain_rejections
+from orchestration.failed_build import (
+    DEFAULT_MAX_REJECTED_SHARE,
+    DEFAULT_MEMORY_LIMIT,
+    explain_out_of_memory,
+    explain_rejections,
+)
 
 DEFAULT_WAREHOUSE = REPO_ROOT / "warehouse" / "pipeline.duckdb"
 # An export file written less than this many seconds ago may still be
@@ -362,7 +367,7 @@ def _write_parquet_marts(database: Path, folder: Path) -> None:
     folder.mkdir()
     # The same memory as the build's (profiles.yml), spilling beside the file.
     resources = {
-        "memory_limit": os.environ.get("PIPELINE_DUCKDB_MEMORY_LIMIT") or "1GB",
+        "memory_limit": os.environ.get("PIPELINE_DUCKDB_MEMORY_LIMIT") or DEFAULT_MEMORY_LIMIT,
         "temp_directory": str(folder) + ".tmp",
         "preserve_insertion_order": False,
     }
@@ -591,6 +596,8 @@ def main(argv: list[str] | None = None) -> int:
             if returncode != 0:
                 raise BuildFailed(returncode)
     except BuildFailed as failure:
+        for line in explain_out_of_memory(project_dir):
+            say(line)
         explain_failure(published, inputs, other_vars)
         say(f"the build failed (exit {failure.returncode}); {published} is unchanged")
         return failure.returncode
