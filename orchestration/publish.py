@@ -76,6 +76,7 @@ from orchestration.failed_build import (
     DEFAULT_MEMORY_LIMIT,
     explain_out_of_memory,
     explain_rejections,
+    has_data_quality_report,
 )
 
 DEFAULT_WAREHOUSE = REPO_ROOT / "warehouse" / "pipeline.duckdb"
@@ -480,9 +481,13 @@ def explain_failure(published: Path, inputs: BuildInputs, run_vars: dict) -> Non
     ):
         say(line)
     say(
-        f"the failed build is kept in {failed} until the next successful build "
-        "(marts.rpt_data_quality, marts.rejected_leads, marts.rejected_lead_transitions; "
-        "open it read-only)"
+        f"the failed build is kept in {failed} until the next successful build"
+        + (
+            " (marts.rpt_data_quality, marts.rejected_leads, marts.rejected_lead_transitions; "
+            "open it read-only)"
+            if has_data_quality_report(failed)
+            else ""
+        )
     )
 
 

@@ -733,3 +733,30 @@ def test_a_build_stopped_by_decimal_commas_names_the_reason_and_the_line(tmp_pat
         "separators (1234.56)",
     ]
     assert explain_rejections(database, str(exports), 0.7) == []
+
+
+def test_a_build_out_of_memory_names_the_setting_to_raise(tmp_path: Path, monkeypatch):
+    from orchestration.failed_build import explain_out_of_memory
+
+    (tmp_path / "target").mkdir()
+    results = {
+        "results": [
+            {"unique_id": "model.sales_pipeline.stg_crm__leads", "status": "success"},
+            {
+                "unique_id": "model.sales_pipeline.int_leads_checked",
+                "status": "error",
+                "message": "Runtime Error\n  Out of Memory Error: could not allocate block",
+            },
+        ]
+    }
+    (tmp_path / "target" / "run_results.json").write_text(json.dumps(results))
+    monkeypatch.setenv("PIPELINE_DUCKDB_MEMORY_LIMIT", "1GB")
+    assert explain_out_of_memory(tmp_path) == [
+        "DuckDB ran out of memory building int_leads_checked with memory_limit 1GB (env "
+        "PIPELINE_DUCKDB_MEMORY_LIMIT): raise it, e.g. PIPELINE_DUCKDB_MEMORY_LIMIT=16GB (a "
+        "build needs about 1 GB per 10 M stage changes), or set PIPELINE_DUCKDB_THREADS=1, "
+        "which needs less memory and takes longer"
+    ]
+    results["results"].pop()
+    (tmp_path / "target" / "run_results.json").write_text(json.dumps(results))
+    assert explain_out_of_memory(tmp_path) == []
