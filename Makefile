@@ -128,7 +128,7 @@ lock: setup
 
 clean:
 	rm -rf target logs $(VENV) warehouse/*.duckdb warehouse/*.wal warehouse/*_report.html \
-		warehouse/.*.builds warehouse/.*.current warehouse/.*.lock \
+		warehouse/.*.builds warehouse/.*.current warehouse/.*.lock warehouse/.*.failed \
 		warehouse/marts warehouse/.*_marts.*
 
 # Dagster UI and daemon on http://127.0.0.1:3000 (DAGSTER_PORT to change),

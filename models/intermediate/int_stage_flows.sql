@@ -38,9 +38,9 @@ later_steps_up as (
     inner join visits as later
         on
             cohort_entries.lead_id = later.lead_id
-            and later.visit_number > cohort_entries.visit_number
+            and cohort_entries.visit_number < later.visit_number
+            and cohort_entries.stage_order < later.stage_order
             and later.stage_type in ('open', 'won')
-            and later.stage_order > cohort_entries.stage_order
 
 ),
 

@@ -14,7 +14,9 @@
 -- step matrix CHAIN_SQUARINGS times takes 2^CHAIN_SQUARINGS steps, enough
 -- for that many open stages (stg_config__pipeline_stages checks it). Each
 -- product is an exact decimal, so the sums do not depend on the order an
--- engine adds them in.
+-- engine adds them in. (The squarings' CTEs stand at the top level, not
+-- indented inside their Jinja loop:)
+-- sqlfluff:indentation:template_blocks_indent:False
 {%- set chain_squarings = win_probability_chain_squarings() %}
 
 with
