@@ -10,7 +10,6 @@ the Parquet marts each say which build they hold.
 
 from __future__ import annotations
 
-import datetime as dt
 import fcntl
 import json
 import os
@@ -24,7 +23,8 @@ from pathlib import Path
 import duckdb
 import pytest
 from dbt_project_harness import REPO, DbtProject, write_csv
-from generate_demo_data import LEAD_COLUMNS, TRANSITION_COLUMNS, generate, read_stages
+from generate_demo_data import LEAD_COLUMNS, TRANSITION_COLUMNS
+from test_export_files import MODELS_ONLY, small_exports, write_base_exports
 
 sys.path.insert(0, str(REPO / "plugins"))
 import sales_pipeline_files as plugin
@@ -82,15 +82,7 @@ def published(tmp_path_factory: pytest.TempPathFactory):
     """A real publish of small exports (build A), and build B beside it."""
     root = tmp_path_factory.mktemp("hostile")
     exports = root / "exports"
-    leads, transitions = generate(
-        120,
-        seed=8,
-        stages=read_stages(REPO / "seeds/config/pipeline_stages.csv"),
-        start=dt.date(2025, 1, 1),
-        months=6,
-        edge_case_rate=0,
-        timestamp_granularity="minute",
-    )
+    leads, transitions = small_exports(seed=8, leads=120)
     # Typos in the year: never the as-of date (test_a_typo_in_the_year_...).
     leads.append({**leads[0], "lead_id": "TYPO-LEAD", "created_at": "2052-01-15T09:00:00Z"})
     transitions.append(
@@ -585,8 +577,6 @@ def test_a_plain_build_leaves_a_file_written_a_moment_ago_for_the_next_one(tmp_p
     """Without the publisher's wait (a plain dbt build): a new export file
     younger than export_settle_seconds is listed as waiting and not read; the
     next build reads it. Every raw row read is still accounted for."""
-    from test_export_files import MODELS_ONLY, write_base_exports
-
     exports = tmp_path / "exports"
     write_base_exports(exports)
     project = DbtProject.copy_of_repo(tmp_path / "project")
