@@ -18,8 +18,9 @@ export PATH := $(BIN):$(PATH)
 export DBT_PROFILES_DIR := $(CURDIR)
 export DBT_PROJECT_DIR := $(CURDIR)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
-# The warehouse BI tools read; tests build into their own file under target/.
-WAREHOUSE ?= warehouse/pipeline.duckdb
+# The warehouse BI tools read: WAREHOUSE=, else env PIPELINE_DUCKDB_PATH (as
+# the publisher and Dagster read it), else warehouse/pipeline.duckdb. Tests
+# build into their own file under target/.
 TEST_WAREHOUSE := $(CURDIR)/target/test_warehouse.duckdb
 
 .PHONY: setup build report test lint docs demo-data lock clean manifest dagster bench \
@@ -53,7 +54,11 @@ RAW_PATH ?=
 RAW_FORMAT ?=
 CONFIG_PATH ?=
 VARS ?=
+ifeq ($(origin WAREHOUSE),undefined)
+export ARG_WAREHOUSE := $(or $(value PIPELINE_DUCKDB_PATH),warehouse/pipeline.duckdb)
+else
 export ARG_WAREHOUSE := $(value WAREHOUSE)
+endif
 export ARG_RAW_PATH := $(value RAW_PATH)
 export ARG_RAW_FORMAT := $(value RAW_FORMAT)
 export ARG_CONFIG_PATH := $(value CONFIG_PATH)
@@ -85,8 +90,17 @@ lint: setup
 	ruff format --check scripts tests/python tests/engines orchestration benchmarks plugins
 	sqlfluff lint models tests/singular
 
+# The dbt docs site of the published warehouse (make build first), with its
+# column types: generated on a copy, so BI readers of the published file
+# are never locked out; one self-contained page, target/static_index.html.
+DOCS_WAREHOUSE := $(CURDIR)/target/docs_warehouse.duckdb
 docs: setup
-	PIPELINE_DUCKDB_PATH=$(TEST_WAREHOUSE) dbt docs generate
+	@test -e "$$ARG_WAREHOUSE" || { echo "make docs: no warehouse at $$ARG_WAREHOUSE: run make build first" >&2; exit 2; }
+	mkdir -p target
+	cp -L "$$ARG_WAREHOUSE" $(DOCS_WAREHOUSE)
+	PIPELINE_DUCKDB_PATH=$(DOCS_WAREHOUSE) dbt docs generate --static
+	rm -f $(DOCS_WAREHOUSE)
+	@echo "make docs: open target/static_index.html (or run dbt docs serve)"
 
 test: lint setup-browser
 	mkdir -p target

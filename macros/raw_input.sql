@@ -3,7 +3,7 @@
     file is read.
 
     The models read the raw tables through the source crm
-    (models/staging/_sources.yml): the demo seeds, a loader's tables
+    (models/staging/crm/_crm__sources.yml): the demo seeds, a loader's tables
     (crm_schema), or with the raw_path var (DuckDB) the export files: the
     files directly under raw_path whose names start with raw_leads or
     raw_lead_transitions and end with .csv or .csv.gz (raw_format csv, the
@@ -106,7 +106,7 @@
 {%- endmacro %}
 
 {#-
-    Where the raw tables come from (see models/staging/_sources.yml):
+    Where the raw tables come from (see models/staging/crm/_crm__sources.yml):
     'seeds' (the demo seeds, loaded into schema raw), 'tables' (a loader's
     tables: the var crm_schema or env PIPELINE_CRM_SCHEMA names their
     schema) or 'files' (raw_path: export files, DuckDB only).

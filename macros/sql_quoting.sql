@@ -50,7 +50,7 @@
     a plain name, letters, digits and _ not starting with a digit, at most
     63 characters (PostgreSQL's limit), or the build stops naming it.
     Returns the name, or none when unset. The same rule is written into
-    models/staging/_sources.yml, which cannot call a macro: there a name
+    models/staging/crm/_crm__sources.yml, which cannot call a macro: there a name
     that breaks it is made inert (every other character becomes _) for
     the commands that read sources without building (source freshness).
 -#}

@@ -27,8 +27,7 @@ old_leads as (
 
 leads as (
 
-    select * from {{ ref('int_leads_checked') }}
-    where rejection_reason is null
+    select * from {{ ref('int_lead_outcomes') }}
 
 ),
 

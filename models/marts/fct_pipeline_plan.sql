@@ -17,29 +17,18 @@ conversion as (
 
 ),
 
-current_visits as (
+current_leads as (
 
-    select * from {{ ref('int_lead_stage_visits_collapsed') }}
-    where is_current_visit
-
-),
-
-leads as (
-
-    select * from {{ ref('int_leads_checked') }}
-    where rejection_reason is null
+    select current_stage_key as stage_key from {{ ref('int_lead_outcomes') }}
+    where current_stage_key is not null
 
 ),
 
-observed_deal_size as (
+overall_win_rate as (
 
-    -- Mean amount of the leads whose current stage is won (empty amounts
-    -- are left out by avg).
-    select avg(leads.deal_amount_usd) as avg_won_deal_usd
-    from current_visits
-    inner join leads
-        on current_visits.lead_id = leads.lead_id
-    where current_visits.stage_type = 'won'
+    -- The average won deal is the win rates' (docs/metrics.md section 9).
+    select avg_won_deal_usd from {{ ref('fct_win_rates') }}
+    where dimension = 'overall'
 
 ),
 
@@ -48,7 +37,7 @@ leads_in_stage as (
     select
         stage_key,
         count(*) as leads_in_stage
-    from current_visits
+    from current_leads
     group by stage_key
 
 ),
@@ -75,9 +64,11 @@ deals as (
     select
         targets.target_month,
         targets.revenue_target_usd,
-        coalesce(targets.avg_deal_size_usd, observed_deal_size.avg_won_deal_usd) as avg_deal_size_usd
+        coalesce(targets.avg_deal_size_usd, overall_win_rate.avg_won_deal_usd) as avg_deal_size_usd
     from targets
-    cross join observed_deal_size
+    -- No decided lead yet: no win rate row, and the target's own size alone.
+    left join overall_win_rate
+        on 1 = 1
 
 ),
 

@@ -5,7 +5,7 @@
 -- A view: the checks read it once, a refresh only the files it has not
 -- read before (see macros/incremental_refresh.sql). The source is the demo
 -- seed, a loader's table, or the view over the export files that
--- stg_crm__export_files writes (models/staging/_sources.yml).
+-- stg_crm__export_files writes (models/staging/crm/_crm__sources.yml).
 
 with
 

@@ -1,7 +1,7 @@
 -- depends_on: {{ ref('stg_crm__export_folder') }}
 -- One row per export file read: raw_leads* and raw_lead_transitions*
 -- files under the raw_path var (without it the two raw tables: the demo
--- seeds or a loader's, see models/staging/_sources.yml), with how the
+-- seeds or a loader's, see models/staging/crm/_crm__sources.yml), with how the
 -- staging views read it, its rows, and when it was first loaded. Each file
 -- is inspected once, when it first appears; one that cannot be read, or a
 -- loaded file that changed or disappeared, stops the build here with a
