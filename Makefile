@@ -23,7 +23,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 # build into their own file under target/.
 TEST_WAREHOUSE := $(CURDIR)/target/test_warehouse.duckdb
 
-.PHONY: setup build report test lint docs demo-data lock clean manifest dagster bench \
+.PHONY: setup build report test lint docs conventions demo-data lock clean manifest dagster bench \
 	setup-browser setup-postgres setup-spark test-postgres test-spark test-engines bench-engines
 
 $(VENV)/.installed: requirements.lock
@@ -102,11 +102,17 @@ docs: setup
 	rm -f $(DOCS_WAREHOUSE)
 	@echo "make docs: open target/static_index.html (or run dbt docs serve)"
 
+# The project's conventions (dbt-bouncer.yml, under a second) on what the last
+# dbt build and dbt docs generate left in target/ (make test runs it).
+conventions: setup
+	dbt-bouncer --config-file dbt-bouncer.yml
+
 test: lint setup-browser
 	mkdir -p target
 	rm -f $(TEST_WAREHOUSE)
 	PIPELINE_DUCKDB_PATH=$(TEST_WAREHOUSE) dbt build
 	PIPELINE_DUCKDB_PATH=$(TEST_WAREHOUSE) dbt docs generate
+	dbt-bouncer --config-file dbt-bouncer.yml
 	python -m pytest
 
 # The models on PostgreSQL and Spark against the reference (tests/engines).
