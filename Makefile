@@ -64,7 +64,7 @@ export ARG_RAW_FORMAT := $(value RAW_FORMAT)
 export ARG_CONFIG_PATH := $(value CONFIG_PATH)
 export ARG_VARS := $(value VARS)
 build: setup
-	python -m orchestration.publish --warehouse "$$ARG_WAREHOUSE" \
+	python -m sales_pipeline.publish --warehouse "$$ARG_WAREHOUSE" \
 		$${ARG_RAW_PATH:+--raw-path "$$ARG_RAW_PATH"} \
 		$${ARG_RAW_FORMAT:+--raw-format "$$ARG_RAW_FORMAT"} \
 		$${ARG_CONFIG_PATH:+--config-path "$$ARG_CONFIG_PATH"} \
@@ -74,7 +74,7 @@ build: setup
 # The pipeline dashboard from the published marts, written beside the
 # warehouse (warehouse/pipeline_report.html); it opens offline.
 report: setup
-	python -m orchestration.dashboard --warehouse "$$ARG_WAREHOUSE"
+	python -m sales_pipeline.dashboard --warehouse "$$ARG_WAREHOUSE"
 
 # Debian's chromium, for the dashboard's browser test (as root, or with sudo).
 setup-browser:
@@ -86,8 +86,8 @@ setup-browser:
 	}
 
 lint: setup
-	ruff check scripts tests/python tests/engines orchestration benchmarks plugins
-	ruff format --check scripts tests/python tests/engines orchestration benchmarks plugins
+	ruff check scripts tests/python tests/engines orchestration sales_pipeline benchmarks plugins
+	ruff format --check scripts tests/python tests/engines orchestration sales_pipeline benchmarks plugins
 	sqlfluff lint models tests/singular
 
 # The dbt docs site of the published warehouse (make build first), with its

@@ -7,9 +7,11 @@
 dbt seed; and about 100k transitions from the scale generator, loaded into
 schema crm the way a loader would (PostgreSQL COPY; a Spark table written
 by Spark) and read through the crm source (var crm_schema). Each build is
-`dbt build` with every data test (the unit tests once, on the demo); the
-time is the wall clock of the dbt process, which includes dbt's own start
-(about 4 s) and, on Spark, starting the session.
+`dbt build` of the repository's project with every data test (the unit
+tests once, on the demo), into a warehouse of its own in a temporary folder
+(where dbt runs, and writes its target/ and logs/); the time is the wall
+clock of the dbt process, which includes dbt's own start (about 4 s) and,
+on Spark, starting the session.
 """
 
 from __future__ import annotations
@@ -24,12 +26,12 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(REPO / "tests/python"), str(REPO / "scripts")]
-
-from dbt_project_harness import DbtProject, postgres_connection  # noqa: E402
-
-LEAD_COLUMNS = ["lead_id", "created_at", "lead_source", "segment", "owner_id", "deal_amount_usd"]
-TRANSITION_COLUMNS = ["lead_id", "stage_key", "entered_at"]
+# The repository's root, for the sales_pipeline package, wherever this runs from.
+sys.path.insert(0, str(REPO))
+from sales_pipeline import scale_data  # noqa: E402
+from sales_pipeline.demo_data import LEAD_COLUMNS, TRANSITION_COLUMNS  # noqa: E402
+from sales_pipeline.engines import Warehouse, postgres_connection  # noqa: E402
+from sales_pipeline.publish import DBT_EXECUTABLE  # noqa: E402
 
 SPARK_LOADER = """
 import sys
@@ -44,27 +46,45 @@ for name, path in [("raw_leads", sys.argv[1]), ("raw_lead_transitions", sys.argv
 """
 
 
-def timed_build(project: DbtProject, unit_tests: bool, **extra_vars) -> float:
+def new_warehouse(target: str, folder: Path) -> Warehouse:
+    folder.mkdir(parents=True)
+    warehouse = Warehouse(target, folder)
+    warehouse.create()
+    return warehouse
+
+
+def timed_build(warehouse: Warehouse, unit_tests: bool, **extra_vars) -> float:
+    """Seconds of one `dbt build` of the project into warehouse."""
+    folder = warehouse.folder
+    command = [DBT_EXECUTABLE, "build", "--project-dir", str(REPO), "--profiles-dir", str(REPO)]
+    command += ["--target-path", str(folder / "target"), "--log-path", str(folder / "logs")]
+    if not unit_tests:
+        command += ["--exclude-resource-type", "unit_test"]
+    if extra_vars:
+        command += ["--vars", json.dumps(extra_vars)]
+    warehouse.release()  # dbt's Spark session needs the metastore
+    env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", **warehouse.env()}
     start = time.perf_counter()
-    result = project.dbt("build", unit_tests=unit_tests, extra_vars=extra_vars or None)
+    result = subprocess.run(command, cwd=folder, env=env, capture_output=True, text=True)
     elapsed = time.perf_counter() - start
-    assert "ERROR=0" in result.stdout, result.stdout[-3000:]
+    if result.returncode != 0 or "ERROR=0" not in result.stdout:
+        raise RuntimeError(f"dbt build failed:\n{result.stdout[-3000:]}\n{result.stderr[-2000:]}")
     return elapsed
 
 
-def count_rows(project: DbtProject) -> tuple[int, int]:
+def count_rows(warehouse: Warehouse) -> tuple[int, int]:
     """The raw leads and stage changes the build accounted for."""
-    [(_, rows)] = project.mart_query(
+    [(_, rows)] = warehouse.query(
         ["select table_name, sum(row_count) as n from marts.rpt_data_quality group by table_name"]
     )
     counts = {row["table_name"]: int(row["n"]) for row in rows}
     return counts["raw_leads"], counts["raw_lead_transitions"]
 
 
-def load_scale_data(project: DbtProject, folder: Path) -> None:
+def load_scale_data(warehouse: Warehouse, folder: Path) -> None:
     leads, transitions = folder / "raw_leads.csv", folder / "raw_lead_transitions.csv"
-    if project.target == "postgres":
-        connection = postgres_connection(project.postgres_database)
+    if warehouse.target == "postgres":
+        connection = postgres_connection(warehouse.postgres_database)
         try:
             with connection, connection.cursor() as cursor:
                 cursor.execute("create schema if not exists crm")
@@ -85,8 +105,8 @@ def load_scale_data(project: DbtProject, folder: Path) -> None:
     else:
         subprocess.run(
             [sys.executable, "-c", SPARK_LOADER, str(leads), str(transitions)],
-            cwd=project.root,
-            env={**os.environ, **project._engine_env()},
+            cwd=warehouse.folder,
+            env={**os.environ, **warehouse.env()},
             check=True,
             capture_output=True,
         )
@@ -100,27 +120,17 @@ def main() -> int:
     rows = []
     with tempfile.TemporaryDirectory(prefix="pipeline_engine_bench_") as tmp:
         root = Path(tmp)
-        demo = DbtProject.copy_of_repo(root / "demo", target=args.target)
+        demo = new_warehouse(args.target, root / "demo")
         seconds = timed_build(demo, unit_tests=True)
         rows.append(("demo seeds (dbt seed + build, unit tests)", *count_rows(demo), seconds))
 
-        scale = DbtProject.copy_of_repo(root / "scale", target=args.target)
+        scale = new_warehouse(args.target, root / "scale")
         data = root / "data"
-        subprocess.run(
-            [
-                sys.executable,
-                str(REPO / "scripts/generate_scale_data.py"),
-                "--leads",
-                str(args.leads),
-                "--out",
-                str(data),
-                "--format",
-                "csv",
-                "--stages",
-                str(REPO / "seeds/config/pipeline_stages.csv"),
-            ],
-            check=True,
-            capture_output=True,
+        scale_data.generate(
+            data,
+            args.leads,
+            stages=REPO / "seeds/config/pipeline_stages.csv",
+            file_format="csv",
         )
         start = time.perf_counter()
         load_scale_data(scale, data)

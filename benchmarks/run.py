@@ -37,8 +37,9 @@ from pathlib import Path
 import duckdb
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "scripts"))
-from generate_scale_data import generate  # noqa: E402
+# The repository's root, for the sales_pipeline package, wherever this runs from.
+sys.path.insert(0, str(REPO))
+from sales_pipeline.scale_data import generate  # noqa: E402
 
 # The generated files are complete when the build starts: none waits to settle.
 os.environ["PIPELINE_EXPORT_SETTLE_SECONDS"] = "0"

@@ -2,7 +2,7 @@
 tests arrive as asset checks on their models. Each run builds a copy of the
 warehouse and publishes it only when the whole run succeeds; a run with
 other inputs than the published warehouse's, or after a loaded export file
-changed, starts from an empty copy (orchestration.publish)."""
+changed, starts from an empty copy (sales_pipeline.publish)."""
 
 import os
 from collections.abc import Iterator, Mapping
@@ -23,11 +23,11 @@ from dagster import (
 )
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets, get_asset_key_for_model
 
-from orchestration.build_inputs import INPUT_VARS, BuildInputs
-from orchestration.dashboard import MARTS_READ, build_dashboard
-from orchestration.dbt_args import history_day_args, refresh_args
 from orchestration.project import business_time_zone, history_start_date, pipeline_project
-from orchestration.publish import building_copy, published_warehouse
+from sales_pipeline.build_inputs import INPUT_VARS, BuildInputs
+from sales_pipeline.dashboard import MARTS_READ, build_dashboard
+from sales_pipeline.dbt_args import history_day_args, refresh_args
+from sales_pipeline.publish import building_copy, published_warehouse
 
 
 class LayerTranslator(DagsterDbtTranslator):
@@ -146,7 +146,7 @@ def stage_conversion_history(
     group_name="reports",
 )
 def pipeline_dashboard(context: AssetExecutionContext) -> MaterializeResult:
-    """The pipeline dashboard (orchestration.dashboard): one HTML page beside
+    """The pipeline dashboard (sales_pipeline.dashboard): one HTML page beside
     the published warehouse, renewed from its marts after every refresh."""
     path = build_dashboard(published_warehouse())
     context.log.info(f"Dashboard written to {path}")

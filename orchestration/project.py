@@ -1,5 +1,5 @@
 """Where the dbt project is, and the settings a deployment gives through env vars
-(what the warehouse reads: orchestration.build_inputs.BuildInputs.from_env)."""
+(what the warehouse reads: sales_pipeline.build_inputs.BuildInputs.from_env)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import os
 
 from dagster_dbt import DbtProject
 
-from orchestration.build_inputs import REPO_ROOT
-from orchestration.publish import DBT_EXECUTABLE
+from sales_pipeline.build_inputs import REPO_ROOT
+from sales_pipeline.publish import DBT_EXECUTABLE
 
 __all__ = ["DBT_EXECUTABLE", "REPO_ROOT", "pipeline_project"]
 

@@ -9,15 +9,15 @@ from zoneinfo import ZoneInfo
 from dagster import RunRequest, SensorEvaluationContext, SkipReason, sensor
 
 from orchestration.assets import PipelineInputs
-from orchestration.build_inputs import (
+from orchestration.schedules import refresh_job, refresh_run_config
+from sales_pipeline.build_inputs import (
     REPO_ROOT,
     WarehouseInUse,
     export_fingerprints,
     published_record,
     rebuild_reason,
 )
-from orchestration.publish import published_warehouse
-from orchestration.schedules import refresh_job, refresh_run_config
+from sales_pipeline.publish import published_warehouse
 
 
 def watched_folder(inputs: PipelineInputs) -> Path:
@@ -31,7 +31,7 @@ def raw_exports_sensor(context: SensorEvaluationContext, pipeline_inputs: Pipeli
     unchanged files request nothing. The cursor keeps the last fingerprints
     (size and modification time of each raw_leads* / raw_lead_transitions*
     file). The refresh decides what it rebuilds as every refresh does
-    (orchestration.publish): only the new files when the files it read are
+    (sales_pipeline.publish): only the new files when the files it read are
     unchanged, from scratch after a loaded file changed or disappeared; the
     request carries that decision in its tags, for the UI."""
     folder = watched_folder(pipeline_inputs)

@@ -17,7 +17,16 @@ from pathlib import Path
 
 import pytest
 from dbt_project_harness import REPO, TARGET, DbtProject
-from generate_demo_data import generate, read_stages
+from mart_checks import (
+    OTHER_CONFIG,
+    as_text,
+    check_scenario,
+    demo_config,
+    hand_written_edge_leads,
+    other_stage_data,
+    transitions_for_edge_leads,
+    write_other_config,
+)
 from reference import read_csv_rows
 from test_bad_input import (  # noqa: F401  (collected here, on this engine)
     quarantined,
@@ -40,19 +49,11 @@ from test_bad_input import (  # noqa: F401  (collected here, on this engine)
     test_unparseable_created_at,
     test_unparseable_timestamp,
 )
-from test_marts_match_reference import (
-    LEAD_COLUMNS,
-    OTHER_CONFIG,
-    TRANSITION_COLUMNS,
-    as_text,
-    check_scenario,
-    demo_config,
-    hand_written_edge_leads,
-    other_stage_data,
-    test_demo_config_from_seeds,  # noqa: F401  (collected here, on this engine)
-    transitions_for_edge_leads,
-    write_other_config,
+from test_marts_match_reference import (  # noqa: F401  (collected here, on this engine)
+    test_demo_config_from_seeds,
 )
+
+from sales_pipeline.demo_data import LEAD_COLUMNS, TRANSITION_COLUMNS, generate, read_stages
 
 pytestmark = pytest.mark.skipif(
     TARGET == "duckdb", reason="set PIPELINE_TEST_TARGET (make test-postgres, make test-spark)"
@@ -85,9 +86,10 @@ def count_unit_tests() -> int:
 
 
 def test_other_stage_configuration_from_seeds(tmp_path: Path):
-    """test_marts_match_reference's second configuration (other keys, four
-    open stages, two lost ones, benchmarks for some stages), as seeds, with
-    its Los Angeles days and Kaplan-Meier expected days."""
+    """The second configuration of mart_checks (other keys, four open
+    stages, two lost ones, benchmarks for some stages), as seeds, with its
+    Los Angeles days and Kaplan-Meier expected days (as
+    test_marts_match_reference builds it from Parquet)."""
     project = DbtProject.copy_of_repo(tmp_path / "project")
     write_other_config(project.root / "seeds/config")
     leads, transitions = other_stage_data(250)

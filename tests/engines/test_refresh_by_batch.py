@@ -2,10 +2,10 @@
 full refresh gives, on PostgreSQL (and on DuckDB, where the same tables
 work without raw_path).
 
-test_incremental_refresh's scenario (a generated history, two increments,
-bad rows among them; a refresh after each, an as-of cut, a refresh, then
-every mart against a --full-refresh build, floats bit for bit), with each
-part appended to the tables crm.raw_leads and crm.raw_lead_transitions as
+test_incremental_refresh's scenario (refresh_checks: a generated history,
+two increments, bad rows among them; a refresh after each, an as-of cut, a
+refresh, then every mart against a --full-refresh build, floats bit for
+bit), with each part appended to the tables crm.raw_leads and crm.raw_lead_transitions as
 a loader would: a batch named in the column load_id (the var
 crm_batch_column). A batch that changes after it was loaded stops the
 refresh.
@@ -17,9 +17,11 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from dbt_project_harness import TARGET, DbtProject, postgres_connection
-from generate_demo_data import LEAD_COLUMNS, TRANSITION_COLUMNS
-from test_incremental_refresh import BUILD, FORMAT, assert_refresh_equals_full_refresh
+from dbt_project_harness import TARGET, DbtProject
+from refresh_checks import BUILD, FORMAT, assert_refresh_equals_full_refresh
+
+from sales_pipeline.demo_data import LEAD_COLUMNS, TRANSITION_COLUMNS
+from sales_pipeline.engines import postgres_connection
 
 pytestmark = pytest.mark.skipif(
     TARGET == "spark", reason="Spark rebuilds in full (no delete without Delta)"

@@ -16,12 +16,10 @@ import pytest
 from dbt_project_harness import REPO, DbtProject, write_csv
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
+from mart_checks import assert_marts_match
 from reference import compute_marts, read_csv_rows
-from test_marts_match_reference import (
-    LEAD_COLUMNS,
-    TRANSITION_COLUMNS,
-    assert_marts_match,
-)
+
+from sales_pipeline.demo_data import LEAD_COLUMNS, TRANSITION_COLUMNS
 
 settings.register_profile(
     "ci",

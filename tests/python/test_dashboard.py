@@ -1,4 +1,4 @@
-"""The pipeline dashboard (orchestration.dashboard) opened from disk in
+"""The pipeline dashboard (sales_pipeline.dashboard) opened from disk in
 headless Chromium with the network off: it renders with no console error,
 every chart has data, the numbers shown equal the marts', the tables sort,
 and a screenshot is kept as target/dashboard.png."""
@@ -13,7 +13,7 @@ import pytest
 from chromium import Chromium
 from dbt_project_harness import REPO, DbtProject
 
-from orchestration.dashboard import build_dashboard, dashboard_path
+from sales_pipeline.dashboard import build_dashboard, dashboard_path
 
 SCREENSHOT = REPO / "target" / "dashboard.png"
 CHART_IDS = ["chart-funnel", "chart-plan", "chart-dwell", "chart-history", "chart-pipeline"]
@@ -191,7 +191,7 @@ def test_an_empty_history_says_so_instead_of_an_empty_chart(demo: DbtProject, tm
 def test_the_exposure_names_what_the_page_reads(demo: DbtProject):
     import json
 
-    from orchestration.dashboard import MARTS_READ
+    from sales_pipeline.dashboard import MARTS_READ
 
     manifest = json.loads((demo.root / "target/manifest.json").read_text())
     exposure = manifest["exposures"]["exposure.sales_pipeline.pipeline_dashboard"]
@@ -201,7 +201,7 @@ def test_the_exposure_names_what_the_page_reads(demo: DbtProject):
 
 
 def test_a_missing_warehouse_is_a_clear_error(tmp_path: Path, capsys):
-    from orchestration.dashboard import main
+    from sales_pipeline.dashboard import main
 
     assert main(["--warehouse", str(tmp_path / "nothing.duckdb")]) == 1
     assert "run `make build` first" in capsys.readouterr().err

@@ -7,10 +7,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import generate_scale_data
 import pytest
 from dbt_project_harness import PUBLISHED_MARTS, REPO, DbtProject
-from generate_demo_data import generate, read_stages, write_csvs
+
+from sales_pipeline import scale_data
+from sales_pipeline.demo_data import generate, read_stages, write_csvs
 
 
 def one(project: DbtProject, sql: str) -> object:
@@ -161,7 +162,7 @@ def test_scale_generator_is_deterministic(tmp_path: Path, file_format: str):
 
     def files(folder: str, seed: int, threads: int) -> dict[str, bytes]:
         out = tmp_path / folder
-        generate_scale_data.generate(
+        scale_data.generate(
             out,
             leads=2000,
             seed=seed,

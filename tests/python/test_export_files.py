@@ -11,7 +11,6 @@ marts as they were. Each kind's line is asserted word for word.
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import gzip
 import io
 import json
@@ -24,31 +23,18 @@ from pathlib import Path
 import duckdb
 import pytest
 from dbt_project_harness import PUBLISHED_MARTS, REPO, DbtProject, write_csv
-from generate_demo_data import LEAD_COLUMNS, TRANSITION_COLUMNS, generate, read_stages
+from export_fixtures import MODELS_ONLY, small_exports, write_base_exports
+from mart_checks import as_text, assert_marts_match, demo_config
 from reference import compute_marts, export_files_report, read_csv_rows
-from test_marts_match_reference import as_text, assert_marts_match, demo_config
 
-STAGES = read_stages(REPO / "seeds/config/pipeline_stages.csv")
+from sales_pipeline.demo_data import LEAD_COLUMNS, TRANSITION_COLUMNS
+
 HEADER = "lead_id,stage_key,entered_at\n"
 REQUIRED = "lead_id, stage_key, entered_at"
-# Seeds and models, no data or unit tests (other builds run those).
-MODELS_ONLY = ("build", "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test")
 WRONG_COLUMNS = (
     "line 1: wrong columns: it must name the columns lead_id, stage_key, entered_at "
     "(in any order; other columns are allowed); it has {} (missing {})"
 )
-
-
-def small_exports(seed: int = 3, leads: int = 120):
-    return generate(
-        leads,
-        seed=seed,
-        stages=STAGES,
-        start=dt.date(2025, 1, 1),
-        months=6,
-        edge_case_rate=0,
-        timestamp_granularity="minute",
-    )
 
 
 def csv_text(rows: list[dict[str, str]], columns: list[str]) -> str:
@@ -296,15 +282,6 @@ def test_exports_in_any_case_gzip_and_semicolons_are_read_and_every_file_is_list
     assert_marts_match(project, expected)
 
 
-def write_base_exports(exports: Path) -> tuple[list[dict], list[dict]]:
-    leads, transitions = small_exports(seed=12, leads=200)
-    half = len(transitions) // 2
-    write_csv(exports / "raw_leads.csv", leads, LEAD_COLUMNS)
-    write_csv(exports / "raw_lead_transitions_1.csv", transitions[:half], TRANSITION_COLUMNS)
-    write_csv(exports / "raw_lead_transitions_2.csv", transitions[half:], TRANSITION_COLUMNS)
-    return leads, transitions
-
-
 def marts_of(project: DbtProject) -> dict[str, list]:
     names = [*PUBLISHED_MARTS, "rpt_data_quality", "rejected_leads", "rejected_lead_transitions"]
     return {name: sorted(map(repr, project.mart(name)[1])) for name in names}
@@ -375,7 +352,7 @@ def test_a_warehouse_an_earlier_version_built_is_rebuilt(tmp_path: Path):
     outcomes refreshed by lead wrote it, and an inputs record without the
     layout): a plain dbt build stops naming the table and what to run; the
     publisher rebuilds from scratch by itself, saying why."""
-    from orchestration.build_inputs import RECORD_TABLE, STATE_LAYOUT
+    from sales_pipeline.build_inputs import RECORD_TABLE, STATE_LAYOUT
 
     exports = tmp_path / "exports"
     write_base_exports(exports)

@@ -23,8 +23,9 @@ from pathlib import Path
 import duckdb
 import pytest
 from dbt_project_harness import REPO, DbtProject, write_csv
-from generate_demo_data import LEAD_COLUMNS, TRANSITION_COLUMNS
-from test_export_files import MODELS_ONLY, small_exports, write_base_exports
+from export_fixtures import MODELS_ONLY, small_exports, write_base_exports
+
+from sales_pipeline.demo_data import LEAD_COLUMNS, TRANSITION_COLUMNS
 
 sys.path.insert(0, str(REPO / "plugins"))
 import sales_pipeline_files as plugin
@@ -49,7 +50,7 @@ with duckdb.connect(building) as connection:
 # step find the disk full.
 PUBLISHER = """
 import errno, os, signal, sys
-from orchestration import publish
+from sales_pipeline import publish
 
 publish.DBT_EXECUTABLE = sys.argv[1]
 
@@ -639,7 +640,7 @@ def test_an_export_folder_the_publisher_cannot_read_is_one_line(
     tmp_path: Path, monkeypatch, capsys
 ):
     """As root (CI) no folder is unreadable: the refusal is simulated."""
-    from orchestration import publish
+    from sales_pipeline import publish
 
     exports = tmp_path / "exports"
     exports.mkdir()
@@ -666,7 +667,7 @@ def test_an_export_folder_the_publisher_cannot_read_is_one_line(
 
 
 def test_dates_get_the_format_that_reads_every_one_of_them():
-    from orchestration.failed_build import date_advice
+    from sales_pipeline.failed_build import date_advice
 
     assert date_advice(["31/01/2024", "01/02/2024"]) == (
         "dates that are not ISO-8601: set the var input_timestamp_format: '%d/%m/%Y', "
@@ -693,7 +694,7 @@ def test_dates_get_the_format_that_reads_every_one_of_them():
 def test_a_build_stopped_by_decimal_commas_names_the_reason_and_the_line(tmp_path: Path):
     """rejected rows by reason from a failed build's copy, with the first
     value's file and line, as the publisher prints them."""
-    from orchestration.failed_build import explain_rejections
+    from sales_pipeline.failed_build import explain_rejections
 
     exports = tmp_path / "exports"
     exports.mkdir()
@@ -726,7 +727,7 @@ def test_a_build_stopped_by_decimal_commas_names_the_reason_and_the_line(tmp_pat
 
 
 def test_a_build_out_of_memory_names_the_setting_to_raise(tmp_path: Path, monkeypatch):
-    from orchestration.failed_build import explain_out_of_memory
+    from sales_pipeline.failed_build import explain_out_of_memory
 
     (tmp_path / "target").mkdir()
     results = {

@@ -41,8 +41,8 @@ def defs(manifest):
 
 
 def test_dbt_arguments_carry_the_date_and_the_team_folder():
-    from orchestration.build_inputs import BuildInputs
-    from orchestration.dbt_args import dbt_vars, history_day_args, refresh_args
+    from sales_pipeline.build_inputs import BuildInputs
+    from sales_pipeline.dbt_args import dbt_vars, history_day_args, refresh_args
 
     assert dbt_vars(None) == {}
     team = BuildInputs(raw_path="/data", raw_format="parquet", config_path="/config")
@@ -153,8 +153,8 @@ def test_the_business_time_zone_is_a_build_input_and_the_schedules_day(tmp_path,
     from zoneinfo import ZoneInfo
 
     from orchestration.assets import PipelineInputs
-    from orchestration.build_inputs import BuildInputs, rebuild_reason
     from orchestration.sensors import raw_exports_sensor
+    from sales_pipeline.build_inputs import BuildInputs, rebuild_reason
 
     assert BuildInputs(business_time_zone="Asia/Tokyo").dbt_vars() == {
         "business_time_zone": "Asia/Tokyo"
@@ -239,7 +239,7 @@ def test_the_dashboard_asset_renews_the_page_beside_the_published_warehouse(mate
     reads, written from the marts the same run published."""
     from dagster import AssetKey
 
-    from orchestration.dashboard import MARTS_READ, dashboard_path
+    from sales_pipeline.dashboard import MARTS_READ, dashboard_path
 
     result, database, _, _ = materialized
     [event] = [
@@ -321,11 +321,11 @@ def test_the_sensors_refresh_after_a_file_changed_equals_a_build_from_scratch(
     import datetime as dt
 
     from dagster_dbt import DbtCliResource
-    from generate_demo_data import LEAD_COLUMNS, TRANSITION_COLUMNS, generate, read_stages
 
     from orchestration.assets import PipelineInputs, pipeline_warehouse
     from orchestration.project import DBT_EXECUTABLE
     from orchestration.sensors import raw_exports_sensor
+    from sales_pipeline.demo_data import LEAD_COLUMNS, TRANSITION_COLUMNS, generate, read_stages
 
     exports = tmp_path / "exports"
     leads, transitions = generate(

@@ -19,19 +19,19 @@ from pathlib import Path
 import duckdb
 import pytest
 from dbt_project_harness import REPO, DbtProject, write_csv
-from reference import compute_marts, read_csv_rows
-from test_marts_match_reference import (
-    LEAD_COLUMNS,
+from mart_checks import (
     OTHER_BENCHMARKS,
     OTHER_STAGES,
     OTHER_TARGETS,
-    TRANSITION_COLUMNS,
     as_text,
     assert_marts_match,
     demo_config,
     other_stage_data,
     write_other_config,
 )
+from reference import compute_marts, read_csv_rows
+
+from sales_pipeline.demo_data import LEAD_COLUMNS, TRANSITION_COLUMNS
 
 # The oldest and the newest DuckDB 1.x the README says open the file.
 DUCKDB_CLIENTS = ["1.0.0", "1.5.2"]
@@ -256,7 +256,7 @@ def test_the_publishers_options_and_vars_make_one_dbt_build():
     """What `make build` passes becomes one dbt build: the inputs from the
     options or --vars (which must agree), other vars as written, a YAML date
     given back to dbt as the text it was."""
-    from orchestration.publish import build_command, main, parse_inputs
+    from sales_pipeline.publish import build_command, main, parse_inputs
 
     def parsed(*argv: str):
         import argparse

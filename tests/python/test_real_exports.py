@@ -1,7 +1,8 @@
-"""Two real CRM exports, written by others, mapped by scripts/map_crm_exports.py
-and built by the warehouse: the build passes, every export row is accounted
-for by the mapping report, every written row by rpt_data_quality, and a few
-facts read by hand from the export files come out of the marts.
+"""Two real CRM exports, written by others, mapped by sales_pipeline.crm_exports
+(what scripts/map_crm_exports.py runs) and built by the warehouse: the build
+passes, every export row is accounted for by the mapping report, every
+written row by rpt_data_quality, and a few facts read by hand from the
+export files come out of the marts.
 
 The exports live outside the repository (their licenses are unstated):
 PIPELINE_SHARED_DATA, else the first shared/data beside the repository or beside one of
@@ -25,7 +26,8 @@ from pathlib import Path
 import duckdb
 import pytest
 from dbt_project_harness import REPO, DbtProject
-from map_crm_exports import (
+
+from sales_pipeline.crm_exports import (
     PIPELINE_STAGES,
     RAW_LEADS,
     RAW_TRANSITIONS,

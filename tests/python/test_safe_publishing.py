@@ -14,7 +14,8 @@ from pathlib import Path
 
 import duckdb
 from dbt_project_harness import REPO, DbtProject, write_csv
-from generate_demo_data import LEAD_COLUMNS, TRANSITION_COLUMNS, generate, read_stages
+
+from sales_pipeline.demo_data import LEAD_COLUMNS, TRANSITION_COLUMNS, generate, read_stages
 
 # One statement, so one snapshot: totals that must agree across the marts
 # of one build.

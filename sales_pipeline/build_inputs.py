@@ -9,7 +9,7 @@ and the export files it had read, each by size, modification time and
 checksum. A
 refresh with other inputs, or after a loaded export file changed or
 disappeared, rebuilds from scratch by itself, so the marts never mix two
-sets of inputs and never go stale (orchestration.publish).
+sets of inputs and never go stale (sales_pipeline.publish).
 New export files are what an incremental refresh is for.
 """
 

@@ -19,20 +19,20 @@ point leaves the previous build whole, and the next one succeeds):
   failing test, a crash) leaves the published file and its Parquet marts
   as they were; when dbt failed, its copy is kept beside them
   (.<name>.failed, until a build succeeds) and the publisher says why when
-  too many rows were quarantined (orchestration.failed_build).
+  too many rows were quarantined (sales_pipeline.failed_build).
 
 The copy starts from the published file when the new build reads the same
 inputs (export folder, raw format, configuration, timestamp format,
 encoding) and every export file it read is unchanged: then the refresh is
 incremental and keeps what earlier refreshes recorded (the history in
 fct_stage_conversion_daily). Otherwise it starts from an empty file and
-rebuilds from scratch, saying why (orchestration.build_inputs). A lock file
+rebuilds from scratch, saying why (sales_pipeline.build_inputs). A lock file
 lets one refresh at a time build a given warehouse; another waits for it,
 saying so. dbt runs as a child that dies with the publisher, so a killed
 publisher leaves no build running.
 
 Command line, as `make build` uses it (runs `dbt build`):
-    python -m orchestration.publish --warehouse warehouse/pipeline.duckdb \\
+    python -m sales_pipeline.publish --warehouse warehouse/pipeline.duckdb \\
         [--raw-path DIR] [--raw-format csv|parquet] [--config-path DIR] \\
         [--vars '{as_of_date: 2026-06-30}'] [-- other dbt build arguments]
 """
@@ -59,7 +59,7 @@ from pathlib import Path
 import duckdb
 import yaml
 
-from orchestration.build_inputs import (
+from sales_pipeline.build_inputs import (
     INPUT_VARS,
     REPO_ROOT,
     BuildInputs,
@@ -71,7 +71,7 @@ from orchestration.build_inputs import (
     rebuild_reason,
     write_record,
 )
-from orchestration.failed_build import (
+from sales_pipeline.failed_build import (
     DEFAULT_MAX_REJECTED_SHARE,
     DEFAULT_MEMORY_LIMIT,
     explain_out_of_memory,

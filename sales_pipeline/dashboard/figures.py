@@ -1,0 +1,169 @@
+"""The dashboard's Plotly charts, one function per chart, each from the
+data the queries read; figure_html writes one into the page."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import plotly.graph_objects as go
+import plotly.io as pio
+from plotly.subplots import make_subplots
+
+from sales_pipeline.dashboard.formats import days, percent
+from sales_pipeline.dashboard.queries import DashboardData
+
+DIAGNOSIS_COLOURS = {
+    "healthy": "#2a9d8f",
+    "below_benchmark": "#e9c46a",
+    "bandwidth": "#e76f51",
+    "standards_too_strict": "#8d6cab",
+    None: "#9e9e9e",
+}
+PLOTLY_CONFIG = {"displaylogo": False, "responsive": True}
+
+
+def figure_html(figure: go.Figure, chart_id: str, first: bool) -> str:
+    figure.update_layout(
+        template="plotly_white",
+        margin={"l": 60, "r": 20, "t": 60, "b": 50},
+        height=380,
+        legend={"orientation": "h", "y": -0.2},
+    )
+    return pio.to_html(
+        figure,
+        include_plotlyjs=first,  # the library once, inside the page
+        full_html=False,
+        div_id=chart_id,
+        config=PLOTLY_CONFIG,
+    )
+
+
+def funnel_figure(data: DashboardData) -> go.Figure:
+    names = [stage["stage_name"] for stage in data.stages]
+    figure = go.Figure()
+    figure.add_bar(
+        name="Conversion rate",
+        x=names,
+        y=[stage["conversion_rate"] for stage in data.stages],
+        marker_color=[DIAGNOSIS_COLOURS.get(stage["diagnosis"]) for stage in data.stages],
+        text=[percent(stage["conversion_rate"]) for stage in data.stages],
+        textposition="outside",
+        customdata=[stage["diagnosis"] or "none" for stage in data.stages],
+        hovertemplate="%{x}: %{y:.1%} (%{customdata})<extra></extra>",
+    )
+    figure.add_scatter(
+        name="Benchmark",
+        x=names,
+        y=[stage["benchmark_conversion_rate"] for stage in data.stages],
+        mode="markers",
+        marker={"symbol": "line-ew-open", "size": 40, "line": {"width": 3}, "color": "#264653"},
+        hovertemplate="%{x} benchmark: %{y:.1%}<extra></extra>",
+    )
+    figure.update_layout(
+        title={"text": "Conversion rate by stage, against its benchmark"},
+        yaxis={"tickformat": ".0%", "rangemode": "tozero"},
+    )
+    return figure
+
+
+def plan_figure(data: DashboardData) -> go.Figure:
+    names = [row["stage_key"] for row in data.plan]
+    stage_names = {stage["stage_key"]: stage["stage_name"] for stage in data.stages}
+    labels = [stage_names.get(key, key) for key in names]
+    figure = go.Figure()
+    figure.add_bar(
+        name="Leads needed",
+        x=labels,
+        y=[row["leads_needed"] for row in data.plan],
+        marker_color="#264653",
+    )
+    figure.add_bar(
+        name="Leads in stage",
+        x=labels,
+        y=[row["leads_in_stage"] for row in data.plan],
+        marker_color="#2a9d8f",
+    )
+    month = f"{data.target_month:%B %Y}" if data.target_month else "no target month"
+    figure.update_layout(title={"text": f"Leads needed for {month} vs leads in stage"})
+    return figure
+
+
+def dwell_figure(data: DashboardData) -> go.Figure:
+    stage_keys = [stage["stage_key"] for stage in data.stages]
+    titles = [stage["stage_name"] for stage in data.stages]
+    figure = make_subplots(rows=1, cols=max(len(stage_keys), 1), subplot_titles=titles)
+    for column, stage in enumerate(data.stages, start=1):
+        bins = [row for row in data.dwell_bins if row["stage_key"] == stage["stage_key"]]
+        for still_in_stage, name, colour in (
+            (False, "Visits that left the stage (dwell days)", "#2a9d8f"),
+            (True, "Leads still in the stage (days so far)", "#e76f51"),
+        ):
+            part = [row for row in bins if row["still_in_stage"] == still_in_stage]
+            figure.add_bar(
+                x=[float(row["bin_start"]) + float(row["bin_days"]) / 2 for row in part],
+                y=[row["visits"] for row in part],
+                width=[float(row["bin_days"]) for row in part],
+                name=name,
+                marker_color=colour,
+                legendgroup=name,
+                showlegend=column == 1,
+                hovertemplate="%{x:.0f} days: %{y} visits<extra></extra>",
+                row=1,
+                col=column,
+            )
+        threshold = stage["expected_days_to_convert"]
+        if threshold is not None:
+            figure.add_vline(
+                x=float(threshold),
+                line={"dash": "dash", "color": "#264653"},
+                annotation_text=f"expected {days(threshold)} d",
+                annotation_position="top right",
+                row=1,
+                col=column,
+            )
+    figure.update_layout(
+        barmode="stack",
+        title={"text": "Dwell days per stage; dashed: expected days to convert (old beyond it)"},
+    )
+    return figure
+
+
+def history_figure(data: DashboardData) -> go.Figure:
+    figure = go.Figure()
+    for stage in data.stages:
+        points = [row for row in data.history if row["stage_key"] == stage["stage_key"]]
+        figure.add_scatter(
+            name=stage["stage_name"],
+            x=[row["as_of_date"] for row in points],
+            y=[row["conversion_rate"] for row in points],
+            mode="lines+markers",
+        )
+    dates = sorted({row["as_of_date"] for row in data.history})
+    xaxis: dict[str, object] = {"type": "date", "tickformat": "%b %d, %Y"}
+    if len(dates) == 1:  # one recorded day: a week around it, not a sub-second axis
+        xaxis["range"] = [dates[0] - dt.timedelta(days=3), dates[0] + dt.timedelta(days=3)]
+    figure.update_layout(
+        title={"text": "Conversion rate per stage, day by day (fct_stage_conversion_daily)"},
+        yaxis={"tickformat": ".0%"},
+        xaxis=xaxis,
+    )
+    return figure
+
+
+def pipeline_figure(data: DashboardData) -> go.Figure:
+    names = [row["stage_name"] for row in data.pipeline_stages]
+    figure = go.Figure()
+    for column, label, colour in (
+        ("pipeline_usd", "Pipeline, not old", "#2a9d8f"),
+        ("weighted_pipeline_usd", "Weighted by win probability", "#264653"),
+        ("old_pipeline_usd", "Old leads (apart)", "#e76f51"),
+    ):
+        figure.add_bar(
+            name=label,
+            x=names,
+            y=[row[column] for row in data.pipeline_stages],
+            marker_color=colour,
+            hovertemplate="%{x}: $%{y:,.0f}<extra></extra>",
+        )
+    figure.update_layout(title={"text": "Open pipeline by stage (USD)"}, yaxis={"tickprefix": "$"})
+    return figure

@@ -1,0 +1,219 @@
+"""The dashboard page: its tables and key figures as HTML, and page.html
+(the CSS, the table-sorting script and the layout) filled with them and the
+charts. page.html is a string.Template: $name is a placeholder, $$ a dollar
+sign; every value put in is HTML already (text escaped where it is made)."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from pathlib import Path
+from string import Template
+
+import plotly.graph_objects as go
+
+from sales_pipeline.dashboard.figures import (
+    dwell_figure,
+    figure_html,
+    funnel_figure,
+    history_figure,
+    pipeline_figure,
+    plan_figure,
+)
+from sales_pipeline.dashboard.formats import count, days, percent, times, usd
+from sales_pipeline.dashboard.queries import DashboardData
+
+# Package data beside this module, so it is found wherever the package is.
+PAGE = Template((Path(__file__).parent / "page.html").read_text(encoding="utf-8"))
+
+
+def diagnosis_words(stage: dict[str, object]) -> str:
+    """The diagnosis of fct_stage_conversion in a sentence a sales leader reads."""
+    rate, bench = stage["conversion_rate"], stage["benchmark_conversion_rate"]
+    share = percent(stage["old_lead_share"])
+    diagnosis = stage["diagnosis"]
+    if diagnosis == "healthy":
+        return f"Healthy: converts {percent(rate)}, at or above the {percent(bench)} benchmark."
+    if diagnosis == "bandwidth":
+        return (
+            f"Bandwidth problem: converts {percent(rate)} against a {percent(bench)} benchmark "
+            f"and {share} of its leads are old. The team cannot work every lead."
+        )
+    if diagnosis == "standards_too_strict":
+        return (
+            f"Standards may be too strict: converts {percent(rate)} against a {percent(bench)} "
+            f"benchmark with almost no old leads ({share}). Leads are disqualified fast."
+        )
+    if diagnosis == "below_benchmark":
+        return (
+            f"Below benchmark: converts {percent(rate)} against {percent(bench)}; old leads "
+            f"({share}) point to neither bandwidth nor strict standards."
+        )
+    return "No diagnosis: the stage has no conversion rate or no benchmark yet."
+
+
+def table_html(
+    table_id: str,
+    headers: Sequence[str],
+    rows: Sequence[Sequence[tuple[str, object]]],
+    sortable: bool = False,
+) -> str:
+    """rows: per row, (shown text, sort key) per cell; the raw value rides
+    along in data-value so a test or a script reads the exact number."""
+    head = "".join(f"<th>{html.escape(header)}</th>" for header in headers)
+    body = "".join(
+        "<tr>"
+        + "".join(
+            f'<td data-value="{html.escape("" if value is None else str(value))}">'
+            f"{html.escape(text)}</td>"
+            for text, value in row
+        )
+        + "</tr>"
+        for row in rows
+    )
+    css = ' class="sortable"' if sortable else ""
+    return (
+        f'<table id="{table_id}"{css}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+    )
+
+
+def stage_table(data: DashboardData) -> str:
+    headers = ["Stage", "Entered", "Advanced", "Completed", "Old", "In window", "CR", "Benchmark"]
+    headers += ["Expected days", "Diagnosis"]
+    rows = []
+    for stage in data.stages:
+        rows.append(
+            [
+                (stage["stage_name"], stage["stage_key"]),
+                (count(stage["leads_entered"]), stage["leads_entered"]),
+                (count(stage["leads_advanced"]), stage["leads_advanced"]),
+                (count(stage["leads_completed"]), stage["leads_completed"]),
+                (count(stage["leads_old"]), stage["leads_old"]),
+                (count(stage["leads_in_window"]), stage["leads_in_window"]),
+                (percent(stage["conversion_rate"]), stage["conversion_rate"]),
+                (percent(stage["benchmark_conversion_rate"]), stage["benchmark_conversion_rate"]),
+                (days(stage["expected_days_to_convert"]), stage["expected_days_to_convert"]),
+                (diagnosis_words(stage), stage["diagnosis"]),
+            ]
+        )
+    return table_html("stage-table", headers, rows)
+
+
+def rep_table(data: DashboardData) -> str:
+    rows = [
+        [
+            (rep["owner"], rep["owner"]),
+            (count(rep["old_leads"]), rep["old_leads"]),
+            (days(rep["avg_days_overdue"]), rep["avg_days_overdue"]),
+            (days(rep["max_days_overdue"]), rep["max_days_overdue"]),
+        ]
+        for rep in data.reps
+    ]
+    headers = ["Rep", "Old leads", "Avg days overdue", "Max days overdue"]
+    return table_html("rep-table", headers, rows, sortable=True)
+
+
+def todo_table(data: DashboardData) -> str:
+    rows = [
+        [
+            (lead["lead_id"], lead["lead_id"]),
+            (lead["owner"], lead["owner"]),
+            (lead["stage_name"], lead["stage_name"]),
+            (str(lead["entered"]), lead["entered"]),
+            (days(lead["days_in_stage"]), lead["days_in_stage"]),
+            (days(lead["expected_days"]), lead["expected_days"]),
+            (days(lead["days_overdue"]), lead["days_overdue"]),
+            (lead["lead_source"] or "-", lead["lead_source"]),
+            (lead["segment"] or "-", lead["segment"]),
+        ]
+        for lead in data.todo
+    ]
+    headers = ["Lead", "Rep", "Stage", "Entered", "Days in stage", "Expected days"]
+    headers += ["Days overdue", "Source", "Segment"]
+    return table_html("todo-table", headers, rows, sortable=True)
+
+
+def kpi_cards(data: DashboardData) -> str:
+    win, total = data.win or {}, data.pipeline_total or {}
+    month = f"{total['target_month']:%B %Y}" if total.get("target_month") else "no target month"
+    cards = [
+        ("win_rate", "Win rate", percent(win.get("win_rate")),
+         f"{count(win.get('leads_won'))} won of {count(win.get('leads_decided'))} decided"),
+        ("avg_won_deal_usd", "Average won deal", usd(win.get("avg_won_deal_usd")),
+         f"sales cycle {days(win.get('avg_sales_cycle_days'))} days "
+         f"(median {days(win.get('median_sales_cycle_days'))})"),
+        ("weighted_pipeline_usd", "Weighted pipeline", usd(total.get("weighted_pipeline_usd")),
+         f"of {usd(total.get('pipeline_usd'))} in {count(total.get('leads_open'))} leads not old"),
+        ("coverage_ratio", "Coverage", times(total.get("coverage_ratio")),
+         f"of {month}'s target {usd(total.get('revenue_target_usd'))}"),
+        ("weighted_coverage_ratio", "Weighted coverage",
+         times(total.get("weighted_coverage_ratio")), "weighted pipeline over the same target"),
+        ("pipeline_velocity_usd_per_day", "Pipeline velocity",
+         usd(total.get("pipeline_velocity_usd_per_day")) + " / day",
+         "open leads x win rate x average deal / cycle"),
+        ("old_leads", "Old leads", count(data.old_lead_count),
+         f"holding {usd(total.get('old_pipeline_usd'))}, kept out of the pipeline"),
+    ]  # fmt: skip
+    return "".join(
+        f'<div class="card" data-metric="{key}"><div class="label">{html.escape(label)}</div>'
+        f'<div class="value">{html.escape(value)}</div>'
+        f'<div class="note">{html.escape(note)}</div></div>'
+        for key, label, value, note in cards
+    )
+
+
+def chart_or_note(
+    figure: go.Figure, chart_id: str, has_data: bool, empty_note: str, first: bool
+) -> str:
+    """A chart with data, or a sentence saying why there is none (never an empty chart)."""
+    if has_data:
+        return figure_html(figure, chart_id, first)
+    return f'<p class="empty" id="{chart_id}">{html.escape(empty_note)}</p>'
+
+
+def render(data: DashboardData, warehouse_name: str) -> str:
+    as_of = data.as_of_date.isoformat() if data.as_of_date else "no data"
+    charts = [
+        (funnel_figure(data), "chart-funnel", bool(data.stages), "No stage has leads yet."),
+        (
+            plan_figure(data),
+            "chart-plan",
+            bool(data.plan),
+            "No revenue target month after the as-of date: add one to revenue_targets.",
+        ),
+        (dwell_figure(data), "chart-dwell", bool(data.dwell_bins), "No stage visits yet."),
+        (
+            history_figure(data),
+            "chart-history",
+            bool(data.history),
+            "No history recorded yet: the Dagster job record_stage_conversion_history "
+            "adds a day to fct_stage_conversion_daily per partition.",
+        ),
+        (pipeline_figure(data), "chart-pipeline", bool(data.pipeline_stages), "No open pipeline."),
+    ]
+    parts: dict[str, str] = {}
+    first = True
+    for figure, chart_id, has_data, note in charts:
+        parts[chart_id] = chart_or_note(figure, chart_id, has_data, note, first)
+        first = first and not has_data
+    shown = min(len(data.todo), data.old_lead_count)
+    todo_note = (
+        f"All {count(data.old_lead_count)} old leads, longest overdue first."
+        if shown == data.old_lead_count
+        else f"The {count(shown)} longest overdue of {count(data.old_lead_count)} old leads "
+        "(all of them: marts.rpt_old_leads)."
+    )
+    return PAGE.substitute(
+        as_of=html.escape(as_of),
+        warehouse=html.escape(warehouse_name),
+        cards=kpi_cards(data),
+        chart_funnel=parts["chart-funnel"],
+        stage_table=stage_table(data),
+        chart_plan=parts["chart-plan"],
+        chart_dwell=parts["chart-dwell"],
+        rep_table=rep_table(data),
+        todo_note=html.escape(todo_note),
+        todo_table=todo_table(data),
+        chart_history=parts["chart-history"],
+        chart_pipeline=parts["chart-pipeline"],
+    )

@@ -1,0 +1,199 @@
+"""The dashboard's data: the SQL that reads the published marts, and what it returns."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import duckdb
+
+# The marts the page reads (its lineage: the Dagster asset's and the exposure's).
+MARTS_READ = [
+    "dim_stages",
+    "fct_stage_conversion",
+    "fct_stage_conversion_daily",
+    "fct_pipeline_plan",
+    "fct_lead_stage_visits",
+    "rpt_old_leads",
+    "fct_win_rates",
+    "fct_pipeline_value",
+]
+# The to-do list shows the longest-overdue leads first, up to this many.
+TODO_LIMIT = 1000
+# Dwell histograms reach this many times the expected days; longer visits
+# share the last bin.
+DWELL_RANGE_FACTOR = 3
+DWELL_BINS = 30
+
+
+@dataclass
+class Rows:
+    columns: list[str]
+    rows: list[dict[str, object]]
+
+    def __iter__(self):
+        return iter(self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+def read(connection: duckdb.DuckDBPyConnection, sql: str, *params: object) -> Rows:
+    cursor = connection.execute(sql, list(params))
+    columns = [column[0] for column in cursor.description]
+    return Rows(columns, [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()])
+
+
+@dataclass
+class DashboardData:
+    """What the page shows, read from the marts in one read-only connection."""
+
+    as_of_date: dt.date | None
+    stages: Rows
+    plan: Rows
+    target_month: dt.date | None
+    dwell_bins: Rows
+    reps: Rows
+    todo: Rows
+    old_lead_count: int
+    history: Rows
+    win: dict[str, object] | None
+    pipeline_stages: Rows
+    pipeline_total: dict[str, object] | None
+
+
+def read_dashboard_data(connection: duckdb.DuckDBPyConnection) -> DashboardData:
+    stages = read(
+        connection,
+        """
+        select c.*, d.stage_name
+        from marts.fct_stage_conversion as c
+        inner join marts.dim_stages as d on c.stage_key = d.stage_key
+        order by c.stage_order
+        """,
+    )
+    as_of_date = stages.rows[0]["as_of_date"] if stages.rows else None
+    pipeline_total_rows = read(
+        connection, "select * from marts.fct_pipeline_value where stage_key is null"
+    ).rows
+    pipeline_total = pipeline_total_rows[0] if pipeline_total_rows else None
+    # The next target month: the first after the as-of date (fct_pipeline_value's).
+    target_month = pipeline_total["target_month"] if pipeline_total else None
+    plan = read(
+        connection,
+        "select * from marts.fct_pipeline_plan where target_month = ? order by stage_order",
+        target_month,
+    )
+    dwell_bins = read(
+        connection,
+        f"""
+        with visits as (
+            select
+                v.stage_key,
+                c.stage_order,
+                c.expected_days_to_convert,
+                v.exit_type = 'open' as still_in_stage,
+                coalesce(v.dwell_days, v.days_in_stage) as days
+            from marts.fct_lead_stage_visits as v
+            inner join marts.fct_stage_conversion as c on v.stage_key = c.stage_key
+        ),
+        sized as (
+            select
+                *,
+                greatest(
+                    1,
+                    ceil(
+                        coalesce(expected_days_to_convert, 30) * {DWELL_RANGE_FACTOR}
+                        / {DWELL_BINS}
+                    )
+                ) as bin_days
+            from visits
+            where days is not null
+        )
+        select
+            stage_key,
+            stage_order,
+            expected_days_to_convert,
+            still_in_stage,
+            least(floor(days / bin_days), {DWELL_BINS}) * bin_days as bin_start,
+            any_value(bin_days) as bin_days,
+            count(*) as visits
+        from sized
+        group by all
+        order by stage_order, still_in_stage, bin_start
+        """,
+    )
+    reps = read(
+        connection,
+        """
+        select
+            coalesce(owner_id, '(no owner)') as owner,
+            count(*) as old_leads,
+            round(avg(days_overdue), 1) as avg_days_overdue,
+            round(max(days_overdue), 1) as max_days_overdue
+        from marts.rpt_old_leads
+        group by all
+        order by old_leads desc, owner
+        """,
+    )
+    todo = read(
+        connection,
+        f"""
+        select
+            o.lead_id,
+            coalesce(o.owner_id, '(no owner)') as owner,
+            d.stage_name,
+            cast(o.entered_at as date) as entered,
+            round(o.days_in_stage, 1) as days_in_stage,
+            round(o.expected_days_to_convert, 1) as expected_days,
+            round(o.days_overdue, 1) as days_overdue,
+            o.lead_source,
+            o.segment
+        from marts.rpt_old_leads as o
+        inner join marts.dim_stages as d on o.stage_key = d.stage_key
+        order by o.days_overdue desc, o.lead_id
+        limit {TODO_LIMIT}
+        """,
+    )
+    old_lead_count = connection.execute("select count(*) from marts.rpt_old_leads").fetchone()[0]
+    # A Dagster refresh leaves the history to its own job: until that job
+    # first runs, the table does not exist and the page says so.
+    history_exists = connection.execute(
+        "select count(*) from information_schema.tables "
+        "where table_schema = 'marts' and table_name = 'fct_stage_conversion_daily'"
+    ).fetchone()[0]
+    history = read(
+        connection,
+        """
+        select h.as_of_date, h.stage_key, d.stage_name, h.stage_order, h.conversion_rate
+        from marts.fct_stage_conversion_daily as h
+        inner join marts.dim_stages as d on h.stage_key = d.stage_key
+        order by h.stage_order, h.as_of_date
+        """
+        if history_exists
+        else "select null as as_of_date where false",
+    )
+    win_rows = read(connection, "select * from marts.fct_win_rates where dimension = 'overall'")
+    pipeline_stages = read(
+        connection,
+        """
+        select p.*, d.stage_name
+        from marts.fct_pipeline_value as p
+        inner join marts.dim_stages as d on p.stage_key = d.stage_key
+        order by p.stage_order
+        """,
+    )
+    return DashboardData(
+        as_of_date=as_of_date,
+        stages=stages,
+        plan=plan,
+        target_month=target_month,
+        dwell_bins=dwell_bins,
+        reps=reps,
+        todo=todo,
+        old_lead_count=old_lead_count,
+        history=history,
+        win=win_rows.rows[0] if win_rows.rows else None,
+        pipeline_stages=pipeline_stages,
+        pipeline_total=pipeline_total,
+    )

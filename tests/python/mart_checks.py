@@ -1,0 +1,268 @@
+"""The warehouse's marts against the independent reference: the comparison,
+a build-and-compare scenario, and the data the scenarios share (the demo
+configuration, a second configuration with other stages, hand-written
+edge rows). Used by test_marts_match_reference and by the tests that build
+the same scenarios another way (own data, bad input, other engines)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from pathlib import Path
+
+from dbt_project_harness import REPO, DbtProject, write_csv
+from reference import MART_COLUMNS, compute_marts, read_csv_rows
+
+from sales_pipeline.demo_data import generate
+
+STAGE_COLUMNS = ["stage_key", "stage_name", "stage_order", "stage_type", "default_expected_days"]
+BENCHMARK_COLUMNS = ["stage_key", "benchmark_conversion_rate", "benchmark_source"]
+TARGET_COLUMNS = ["target_month", "revenue_target_usd", "avg_deal_size_usd"]
+
+MART_KEYS = {
+    "fct_lead_stage_visits": ("lead_id", "visit_number"),
+    "fct_stage_conversion": ("as_of_date", "stage_key"),
+    "fct_pipeline_plan": ("target_month", "stage_key"),
+    "rpt_old_leads": ("lead_id",),
+    "fct_stage_conversion_by_dimension": ("dimension", "dimension_value", "stage_key"),
+    "fct_win_rates": ("dimension", "dimension_value"),
+    "fct_pipeline_value": ("stage_key",),
+    "fct_stage_flow": ("stage_key", "to_stage_key"),
+    "fct_cohort_conversion": ("cohort_month", "stage_key"),
+    "fct_stage_time_to_advance": ("stage_key",),
+    "rpt_stage_conversion_change": ("stage_key",),
+}
+
+# A second configuration with other keys, four open stages (orders not
+# 1..n) and two lost stages; one stage without a benchmark or a default.
+OTHER_STAGES = [
+    {
+        "stage_key": "new",
+        "stage_name": "New",
+        "stage_order": "10",
+        "stage_type": "open",
+        "default_expected_days": "5",
+    },
+    {
+        "stage_key": "contacted",
+        "stage_name": "Contacted",
+        "stage_order": "20",
+        "stage_type": "open",
+        "default_expected_days": "",
+    },
+    {
+        "stage_key": "demo",
+        "stage_name": "Demo",
+        "stage_order": "30",
+        "stage_type": "open",
+        "default_expected_days": "10",
+    },
+    {
+        "stage_key": "negotiation",
+        "stage_name": "Negotiation",
+        "stage_order": "40",
+        "stage_type": "open",
+        "default_expected_days": "",
+    },
+    {
+        "stage_key": "signed",
+        "stage_name": "Signed",
+        "stage_order": "50",
+        "stage_type": "won",
+        "default_expected_days": "",
+    },
+    {
+        "stage_key": "disqualified",
+        "stage_name": "Disqualified",
+        "stage_order": "",
+        "stage_type": "lost",
+        "default_expected_days": "",
+    },
+    {
+        "stage_key": "no_decision",
+        "stage_name": "No decision",
+        "stage_order": "",
+        "stage_type": "lost",
+        "default_expected_days": "",
+    },
+]
+OTHER_BENCHMARKS = [
+    {"stage_key": "new", "benchmark_conversion_rate": "0.5", "benchmark_source": "test"},
+    {"stage_key": "demo", "benchmark_conversion_rate": "0.9", "benchmark_source": "test"},
+    {"stage_key": "negotiation", "benchmark_conversion_rate": "0.2", "benchmark_source": "test"},
+]
+OTHER_TARGETS = [
+    {"target_month": "2025-10-01", "revenue_target_usd": "120000", "avg_deal_size_usd": ""},
+    {"target_month": "2025-11-01", "revenue_target_usd": "0.07", "avg_deal_size_usd": "0.01"},
+]
+OTHER_CONFIG = {
+    "pipeline_stages": OTHER_STAGES,
+    "stage_benchmarks": OTHER_BENCHMARKS,
+    "revenue_targets": OTHER_TARGETS,
+}
+CONFIG_COLUMNS = {
+    "pipeline_stages": STAGE_COLUMNS,
+    "stage_benchmarks": BENCHMARK_COLUMNS,
+    "revenue_targets": TARGET_COLUMNS,
+}
+
+
+def write_other_config(folder: Path) -> None:
+    """The second configuration as the three configuration CSV files."""
+    for name, rows in OTHER_CONFIG.items():
+        write_csv(folder / f"{name}.csv", rows, CONFIG_COLUMNS[name])
+
+
+def other_stage_data(leads: int, seed: int = 23) -> tuple[list[dict], list[dict]]:
+    """Generated leads and stage changes of the second configuration
+    (minute timestamps, many edge cases), with the hand-written edge rows."""
+    lead_rows, transitions = generate(
+        leads,
+        seed=seed,
+        stages=OTHER_STAGES,
+        start=dt.date(2025, 1, 1),
+        months=9,
+        edge_case_rate=4,
+        timestamp_granularity="minute",
+    )
+    return (
+        lead_rows + hand_written_edge_leads(),
+        transitions + transitions_for_edge_leads("new", "demo"),
+    )
+
+
+def hand_written_edge_leads() -> list[dict[str, str]]:
+    """Lead rows a generator does not write: a lead without transitions, an
+    exact duplicate lead row, and text with stray spaces and capitals."""
+    leads = [
+        {
+            "lead_id": "X-NO-EVENTS",
+            "created_at": "2025-02-01T00:00:00Z",
+            "lead_source": "Inbound",
+            "segment": "SMB",
+            "owner_id": "rep_01",
+            "deal_amount_usd": "100",
+        },
+        {
+            "lead_id": " X-SPACES ",
+            "created_at": "2025-02-01 08:00:00",
+            "lead_source": " event",
+            "segment": "smb",
+            "owner_id": " rep_02",
+            "deal_amount_usd": "",
+        },
+    ]
+    leads.append(dict(leads[0]))
+    # Quarantined: one lead_id with two different rows, a non-numeric amount.
+    conflict = {**leads[0], "lead_id": "X-CONFLICT"}
+    leads += [conflict, {**conflict, "owner_id": "rep_03"}]
+    leads.append({**leads[0], "lead_id": "X-BAD-AMOUNT", "deal_amount_usd": "12k"})
+    leads.append({**leads[0], "lead_id": "X-BAD-CREATED", "created_at": "last Tuesday"})
+    return leads
+
+
+def transitions_for_edge_leads(first_stage: str, second_stage: str) -> list[dict[str, str]]:
+    """A lead whose id and stage key carry stray spaces and capitals (its
+    first change at the instant it was created, the next one written with
+    an offset), and rows the warehouse must quarantine."""
+    return [
+        {
+            "lead_id": "X-SPACES",
+            "stage_key": f" {first_stage.upper()} ",
+            "entered_at": "2025-02-01T08:00:00Z",
+        },
+        {
+            "lead_id": "X-SPACES",
+            "stage_key": second_stage,
+            "entered_at": "2025-03-01T10:00:00+02:00",
+        },
+        # Quarantined: a lead missing from raw_leads, leads whose rows are
+        # quarantined, a change before the lead was created.
+        {"lead_id": "X-ORPHAN", "stage_key": first_stage, "entered_at": "2025-03-04T10:00:00Z"},
+        {"lead_id": "X-CONFLICT", "stage_key": first_stage, "entered_at": "2025-02-02T00:00:00Z"},
+        {"lead_id": "X-BAD-CREATED", "stage_key": first_stage, "entered_at": "2025-02-02"},
+        {"lead_id": "X-SPACES", "stage_key": first_stage, "entered_at": "2025-02-01T09:59+02:00"},
+        # Quarantined: an unknown stage and a date that is not ISO-8601.
+        {"lead_id": "X-SPACES", "stage_key": "not_a_stage", "entered_at": "2025-02-03T00:00:00Z"},
+        {"lead_id": "X-SPACES", "stage_key": second_stage, "entered_at": "03/02/2025"},
+    ]
+
+
+def assert_marts_match(project: DbtProject, expected: dict[str, list[dict]]) -> None:
+    read = project.mart_query([f"select * from marts.{mart}" for mart in MART_COLUMNS])
+    for (mart, columns), (names, rows) in zip(MART_COLUMNS.items(), read, strict=True):
+        assert names == columns, f"{mart} publishes {names}, the spec says {columns}"
+        key = MART_KEYS[mart]
+        actual_by_key = {tuple(row[k] for k in key): row for row in rows}
+        expected_by_key = {tuple(row[k] for k in key): row for row in expected[mart]}
+        assert len(actual_by_key) == len(rows), f"{mart}: duplicate keys"
+        missing = sorted(set(expected_by_key) - set(actual_by_key), key=str)[:5]
+        extra = sorted(set(actual_by_key) - set(expected_by_key), key=str)[:5]
+        assert not missing and not extra, f"{mart}: rows missing {missing}, unexpected {extra}"
+        for row_key, want in expected_by_key.items():
+            got = actual_by_key[row_key]
+            for column in columns:
+                assert values_equal(got[column], want[column]), (
+                    f"{mart} {row_key} {column}: "
+                    f"warehouse {got[column]!r}, reference {want[column]!r}"
+                )
+
+
+def values_equal(got: object, want: object) -> bool:
+    if got is None or want is None:
+        return got is None and want is None
+    if isinstance(want, float) or isinstance(got, float):
+        return math.isclose(float(got), float(want), rel_tol=1e-9, abs_tol=1e-9)
+    if isinstance(want, dt.datetime) or isinstance(got, dt.datetime):
+        return got == want
+    return got == want and type(got) is type(want)
+
+
+def check_scenario(
+    project: DbtProject,
+    raw_leads,
+    raw_transitions,
+    config: dict[str, list[dict]],
+    as_of_dates,
+    **spec_vars,
+):
+    """Build at each as-of date (None = the default) and compare the marts.
+    config holds the rows of pipeline_stages, stage_benchmarks and revenue_targets.
+    Each build adds its day to the history, which the later ones compare with."""
+    history: dict[dt.date, list[dict]] = {}
+    for as_of_date in as_of_dates:
+        run_vars = {"as_of_date": as_of_date, **spec_vars}
+        project.dbt("build", extra_vars=run_vars)
+        expected = compute_marts(
+            raw_leads,
+            raw_transitions,
+            config["pipeline_stages"],
+            config["stage_benchmarks"],
+            config["revenue_targets"],
+            as_of_date=as_of_date,
+            expected_days_factor=spec_vars.get("expected_days_factor", 2.0),
+            expected_days_basis=spec_vars.get("expected_days_basis", "average"),
+            diagnosis_bandwidth_threshold=spec_vars.get("diagnosis_bandwidth_threshold", 0.25),
+            diagnosis_strict_threshold=spec_vars.get("diagnosis_strict_threshold", 0.05),
+            input_timestamp_format=spec_vars.get("input_timestamp_format"),
+            history=history,
+            business_time_zone=spec_vars.get("business_time_zone", "UTC"),
+        )
+        assert expected["fct_stage_conversion"], "the scenario must produce conversion rows"
+        assert expected["rpt_old_leads"], "the scenario must contain old leads"
+        assert_marts_match(project, expected)
+        for row in expected["fct_stage_conversion"]:
+            history.setdefault(row["as_of_date"], []).append(row)
+
+
+def demo_config() -> dict[str, list[dict[str, str | None]]]:
+    """The committed configuration seeds, as the reference reads them."""
+    return {
+        name: read_csv_rows(str(REPO / f"seeds/config/{name}.csv"))
+        for name in ("pipeline_stages", "stage_benchmarks", "revenue_targets")
+    }
+
+
+def as_text(rows: list[dict[str, str]]) -> list[dict[str, str | None]]:
+    """Rows as the reference reads them from a CSV: '' is missing."""
+    return [{k: (v if v != "" else None) for k, v in row.items()} for row in rows]
