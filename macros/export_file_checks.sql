@@ -96,7 +96,7 @@
             'Export files changed since the warehouse loaded them (in ' ~ raw_path_setting() ~ '):\n  - '
             ~ moved | join('\n  - ')
             ~ '\nExport files are append-only: a refresh reads new files, never a changed one again. '
-            ~ 'Rebuild from scratch: `make build RAW_PATH=...` (or python -m orchestration.publish) '
+            ~ 'Rebuild from scratch: `make build RAW_PATH=...` (or python -m sales_pipeline.publish) '
             ~ 'does it by itself; a plain dbt build needs --full-refresh.'
         ) }}
     {%- endif -%}

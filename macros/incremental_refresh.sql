@@ -17,7 +17,7 @@
     --full-refresh` rebuilds everything too, with the same result. Export
     files are append-only: a changed or removed file stops the build
     (macros/export_file_checks.sql); the publisher (make build,
-    orchestration/publish.py) then rebuilds from scratch by itself, as it
+    sales_pipeline/publish.py) then rebuilds from scratch by itself, as it
     does when the inputs (raw_path, configuration, ...) change.
 #}
 
