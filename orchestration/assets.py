@@ -7,7 +7,7 @@ changed, starts from an empty copy (sales_pipeline.publish)."""
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ from dagster import (
     asset,
 )
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets, get_asset_key_for_model
+from pydantic import Field, create_model
 
 from orchestration.project import business_time_zone, history_start_date, pipeline_project
 from sales_pipeline.build_inputs import INPUT_VARS, BuildInputs
@@ -39,28 +40,27 @@ class LayerTranslator(DagsterDbtTranslator):
         return fqn[1] if len(fqn) > 2 else "default"
 
 
-class PipelineInputs(ConfigurableResource):
-    """What the warehouse reads: the team's export folder (empty: the demo
-    seeds), its format, its configuration folder (empty: seeds/config), and
-    how its files are written, and the business time zone whose days the
-    metrics count (empty: UTC). Defaults come from PIPELINE_RAW_PATH,
-    PIPELINE_RAW_FORMAT, PIPELINE_CONFIG_PATH,
-    PIPELINE_INPUT_TIMESTAMP_FORMAT, PIPELINE_INPUT_ENCODING and
-    PIPELINE_BUSINESS_TIME_ZONE."""
-
-    raw_path: str | None = None
-    raw_format: str = "csv"
-    config_path: str | None = None
-    input_timestamp_format: str | None = None
-    input_encoding: str | None = None
-    business_time_zone: str | None = None
+class _PipelineInputs(ConfigurableResource):
+    def build_inputs(self) -> BuildInputs:
+        return BuildInputs(**{name: getattr(self, name) for name in INPUT_VARS})
 
     @classmethod
     def from_env(cls) -> "PipelineInputs":
         return cls(**asdict(BuildInputs.from_env()))
 
-    def build_inputs(self) -> BuildInputs:
-        return BuildInputs(**{name: getattr(self, name) for name in INPUT_VARS})
+
+# What the warehouse reads, as a Dagster resource: the fields of
+# BuildInputs (their defaults from the PIPELINE_* env vars at start-up).
+PipelineInputs = create_model(
+    "PipelineInputs",
+    __base__=_PipelineInputs,
+    __module__=__name__,
+    **{
+        item.name: (str | None, Field(default=item.default, description=item.metadata["help"]))
+        for item in fields(BuildInputs)
+    },
+)
+PipelineInputs.__doc__ = BuildInputs.__doc__
 
 
 class RefreshConfig(Config):

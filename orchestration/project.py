@@ -7,7 +7,7 @@ import os
 
 from dagster_dbt import DbtProject
 
-from sales_pipeline.build_inputs import REPO_ROOT
+from sales_pipeline.build_inputs import REPO_ROOT, BuildInputs
 from sales_pipeline.publish import DBT_EXECUTABLE
 
 __all__ = ["DBT_EXECUTABLE", "REPO_ROOT", "pipeline_project"]
@@ -26,7 +26,7 @@ def history_start_date() -> str:
 def business_time_zone() -> str:
     """The time zone whose days the schedules and history partitions count,
     the dbt var business_time_zone the refreshes are given (PipelineInputs)."""
-    return os.environ.get("PIPELINE_BUSINESS_TIME_ZONE") or "UTC"
+    return BuildInputs.from_env().business_time_zone or "UTC"
 
 
 def refresh_cron() -> str:

@@ -19,7 +19,7 @@ import hashlib
 import json
 import os
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import duckdb
@@ -27,18 +27,6 @@ import duckdb
 REPO_ROOT = Path(__file__).resolve().parent.parent
 RAW_TABLES = ("raw_lead_transitions", "raw_leads")
 CONFIG_FILES = ("pipeline_stages.csv", "stage_benchmarks.csv", "revenue_targets.csv")
-# The dbt vars that say what is read, and the business time zone, which says
-# what a day is (so what the incremental state and the history's days mean);
-# every other var is a setting of the metrics (as_of_date, thresholds), which
-# every build recomputes.
-INPUT_VARS = (
-    "raw_path",
-    "raw_format",
-    "config_path",
-    "input_timestamp_format",
-    "input_encoding",
-    "business_time_zone",
-)
 RECORD_TABLE = "pipeline_meta.build_inputs"
 # The layout of what a refresh builds on: the stored columns and the
 # materializations of the models that refresh by lead. Raise it when they
@@ -61,27 +49,47 @@ SETTINGS_ORDER = (
 DEFAULT_STORAGE_VERSION = "v1.0.0"
 
 
+def build_input(default: str | None, help: str, **argparse_options) -> str | None:
+    """A field of BuildInputs: its default and what it is, for the
+    publisher's options and Dagster's resource alike."""
+    return field(default=default, metadata={"help": help, **argparse_options})
+
+
 @dataclass(frozen=True)
 class BuildInputs:
-    """The inputs of a build: empty paths mean the demo seeds."""
+    """The inputs of a build: the dbt vars that say what is read, and the
+    business time zone, which says what a day is (so what the incremental
+    state and the history's days mean). Every other var is a setting of
+    the metrics (as_of_date, thresholds), which every build recomputes.
+    Empty paths mean the demo seeds. The one list of them: the publisher's
+    options, the PIPELINE_* env vars and Dagster's PipelineInputs are made
+    from these fields."""
 
-    raw_path: str | None = None
-    raw_format: str = "csv"
-    config_path: str | None = None
-    input_timestamp_format: str | None = None
-    input_encoding: str | None = None
-    business_time_zone: str | None = None
+    raw_path: str | None = build_input(
+        None, "the folder of the team's export files (empty: the demo seeds)"
+    )
+    raw_format: str = build_input("csv", "csv (default) or parquet", choices=["csv", "parquet"])
+    config_path: str | None = build_input(
+        None,
+        "the folder of pipeline_stages.csv, stage_benchmarks.csv and revenue_targets.csv "
+        "(empty: seeds/config)",
+    )
+    input_timestamp_format: str | None = build_input(
+        None, "strptime format of the exports' timestamps (empty: ISO-8601)"
+    )
+    input_encoding: str | None = build_input(None, "utf-8 (default), latin-1 or utf-16")
+    business_time_zone: str | None = build_input(
+        None, "IANA time zone whose days and months the metrics count (default UTC)"
+    )
 
     @classmethod
     def from_env(cls) -> BuildInputs:
-        """The inputs a deployment sets through PIPELINE_* env vars."""
+        """The inputs a deployment sets through PIPELINE_* env vars (input_env_var)."""
         return cls(
-            raw_path=os.environ.get("PIPELINE_RAW_PATH") or None,
-            raw_format=os.environ.get("PIPELINE_RAW_FORMAT") or "csv",
-            config_path=os.environ.get("PIPELINE_CONFIG_PATH") or None,
-            input_timestamp_format=os.environ.get("PIPELINE_INPUT_TIMESTAMP_FORMAT") or None,
-            input_encoding=os.environ.get("PIPELINE_INPUT_ENCODING") or None,
-            business_time_zone=os.environ.get("PIPELINE_BUSINESS_TIME_ZONE") or None,
+            **{
+                item.name: os.environ.get(input_env_var(item.name)) or item.default
+                for item in fields(cls)
+            }
         )
 
     def resolved(self) -> BuildInputs:
@@ -124,6 +132,21 @@ class BuildInputs:
         }
         files = export_fingerprints(Path(inputs.raw_path)) if inputs.raw_path else {}
         return {"settings": settings, "export_files": files}
+
+
+# The dbt var names of the inputs, in order.
+INPUT_VARS = tuple(item.name for item in fields(BuildInputs))
+
+
+def input_env_var(name: str) -> str:
+    """The env var a deployment sets an input with: PIPELINE_RAW_PATH, ..."""
+    return f"PIPELINE_{name.upper()}"
+
+
+def add_input_options(parser) -> None:
+    """One --option per input (--raw-path, ...), on an argparse parser."""
+    for item in fields(BuildInputs):
+        parser.add_argument(f"--{item.name.replace('_', '-')}", **item.metadata)
 
 
 def storage_version() -> str:

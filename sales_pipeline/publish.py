@@ -64,6 +64,7 @@ from sales_pipeline.build_inputs import (
     REPO_ROOT,
     BuildInputs,
     WarehouseInUse,
+    add_input_options,
     export_file_change,
     export_fingerprints,
     is_export_name,
@@ -560,22 +561,7 @@ def main(argv: list[str] | None = None) -> int:
         "else warehouse/pipeline.duckdb)",
     )
     parser.add_argument("--project-dir", type=Path, default=REPO_ROOT, help="the dbt project")
-    parser.add_argument(
-        "--raw-path", help="the folder of the team's export files (the dbt var raw_path)"
-    )
-    parser.add_argument("--raw-format", choices=["csv", "parquet"], help="csv (default) or parquet")
-    parser.add_argument(
-        "--config-path",
-        help="the folder of pipeline_stages.csv, stage_benchmarks.csv and revenue_targets.csv",
-    )
-    parser.add_argument(
-        "--input-timestamp-format", help="strptime format of the exports' timestamps"
-    )
-    parser.add_argument("--input-encoding", help="utf-8 (default), latin-1 or utf-16")
-    parser.add_argument(
-        "--business-time-zone",
-        help="IANA time zone whose days and months the metrics count (default UTC)",
-    )
+    add_input_options(parser)
     parser.add_argument(
         "--vars", help="other dbt vars, as YAML or JSON (e.g. '{as_of_date: 2026-06-30}')"
     )
