@@ -3,6 +3,8 @@
 -- collapsed visit is one row of fct_lead_stage_visits; every lead's first
 -- visit of an open stage is one cohort row. A row returned is a count that
 -- differs (the keys themselves are each model's unique tests).
+-- Reported in Dagster as an asset check on int_lead_outcomes.
+{{ config(meta={'dagster': {'ref': {'name': 'int_lead_outcomes'}}}) }}
 
 with
 
