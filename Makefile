@@ -86,8 +86,8 @@ setup-browser:
 	}
 
 lint: setup
-	ruff check scripts tests/python tests/engines orchestration sales_pipeline benchmarks plugins
-	ruff format --check scripts tests/python tests/engines orchestration sales_pipeline benchmarks plugins
+	ruff check scripts tests/python tests/engines orchestration sales_pipeline benchmarks
+	ruff format --check scripts tests/python tests/engines orchestration sales_pipeline benchmarks
 	sqlfluff lint models tests/singular
 
 # The dbt docs site of the published warehouse (make build first), with its

@@ -53,22 +53,14 @@
 {%- endmacro %}
 
 {#-
-    The export files of raw_table loaded since this model's last build, as
-    a list of SQL strings to filter source_file by (a literal list lets
-    DuckDB skip the other files unread). Models calling it declare
-    `-- depends_on: {{ ref('stg_crm__export_files') }}`.
+    The export files (or batches) of raw_table recorded since this model's
+    last build, as a subquery of their names to filter source_file by.
+    export_files is the model's ref('stg_crm__export_files'), taken outside
+    any is_incremental() block so that dbt knows the dependency.
 -#}
-{% macro export_files_loaded_since_last_build(raw_table) -%}
-    {%- if not execute -%}
-        {{ return("null") }}
-    {%- endif -%}
-    {%- set files = run_query(
-        "select file_name from " ~ ref('stg_crm__export_files')
-        ~ " where raw_table = " ~ sql_text(raw_table) ~ " and loaded_at > " ~ last_build_loaded_at()
-        ~ " order by file_name"
-    ).columns[0].values() -%}
-    {#- File names are anyone's text: each a quoted literal (macros/sql_quoting.sql). -#}
-    {{ return(sql_text_list(files)) }}
+{% macro export_files_loaded_since_last_build(export_files, raw_table) -%}
+    select file_name from {{ export_files }}
+    where raw_table = {{ sql_text(raw_table) }} and loaded_at > {{ last_build_loaded_at() }}
 {%- endmacro %}
 
 {#-

@@ -79,6 +79,7 @@ from sales_pipeline.failed_build import (
     explain_rejections,
     has_data_quality_report,
 )
+from sales_pipeline.load import LoadError, LoadSettings, load
 
 DEFAULT_WAREHOUSE = REPO_ROOT / "warehouse" / "pipeline.duckdb"
 # An export file written less than this many seconds ago may still be
@@ -174,6 +175,7 @@ def building_copy(
                 log(f"rebuilding from scratch: {reason}")
         folder = None
         try:
+            _load_exports(building, inputs, settle_seconds, log)
             yield Building(
                 building, from_scratch=reason is not None or not published.exists(), reason=reason
             )
@@ -192,6 +194,20 @@ def building_copy(
             raise
         _remove(failed_copy(published))
         _remove_old_builds(published, previous)
+
+
+def _load_exports(
+    building: Path, inputs: BuildInputs, settle_seconds: float | None, log: Callable[[str], None]
+) -> None:
+    """The loader, before dbt: the new export files (and the configuration)
+    land in the copy (sales_pipeline.load); nothing for the demo seeds."""
+    settle = export_settle_seconds() if settle_seconds is None else settle_seconds
+    settings = LoadSettings.of(inputs, settle)
+    if settings is None:
+        return
+    loaded = load(building, settings)
+    rows = sum(file["row_count"] or 0 for file in loaded)
+    log(f"loaded {len(loaded)} new export files ({rows:,} rows) from {settings.raw_path}")
 
 
 def export_settle_seconds(run_vars: dict | None = None) -> float:
@@ -594,6 +610,9 @@ def main(argv: list[str] | None = None) -> int:
         return failure.returncode
     except (PublishError, WarehouseInUse) as error:
         say(f"error: {error}; {published} is unchanged")
+        return 1
+    except LoadError as error:
+        say(f"{error}\n{published} is unchanged")
         return 1
     except KeyboardInterrupt as stop:
         say(f"{str(stop) or 'stopped'}; {published} is unchanged")

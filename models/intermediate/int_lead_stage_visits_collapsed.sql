@@ -1,4 +1,3 @@
--- depends_on: {{ ref('int_leads_checked') }} (read by the post-hook)
 -- One row per lead x visit (docs/metrics.md sections 2 and 4): the lead's events
 -- before as_of_at, in event order, collapsed into maximal runs of the same
 -- stage, each with how and when it was left, and the cohort flags the
@@ -14,6 +13,8 @@
         post_hook="{{ drop_rows_no_lead_has('entered_at') }}",
     )
 }}
+{#- The post-hook reads the quarantined leads: a dependency dbt must know. -#}
+{%- set checked_leads = ref('int_leads_checked') %}
 
 with
 

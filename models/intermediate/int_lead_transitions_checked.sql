@@ -1,4 +1,3 @@
--- depends_on: {{ ref('stg_crm__export_files') }}
 -- One row per distinct raw stage change with the reason it cannot be used,
 -- if any: exact duplicate events (same lead, stage and instant) count once
 -- (docs/metrics.md section 2; source_row_count says how many raw rows each stands
@@ -17,6 +16,7 @@
         on_schema_change='fail',
     )
 }}
+{%- set export_files = ref('stg_crm__export_files') %}
 {%- set event_columns = ['lead_id', 'stage_key', 'entered_at', 'unparsed_entered_at'] %}
 {#- The same event, with a known stage as its rank (see ranked). -#}
 {%- set dedup_columns = ['lead_id', 'event_tiebreak_rank', 'unknown_stage_key', 'entered_at', 'unparsed_entered_at'] %}
@@ -33,7 +33,7 @@ new_rows as (
         1 as source_row_count
     from {{ ref('stg_crm__lead_transitions') }}
     {%- if is_incremental() %}
-    where source_file in ({{ export_files_loaded_since_last_build('raw_lead_transitions') }})
+    where source_file in ({{ export_files_loaded_since_last_build(export_files, 'raw_lead_transitions') }})
     {%- endif %}
 
 ),

@@ -1,4 +1,3 @@
--- depends_on: {{ ref('stg_crm__export_files') }}
 -- One row per distinct raw lead row with the reason it cannot be used, if
 -- any: exact duplicate rows count once (source_row_count says how many raw
 -- rows each stands for). Rows with a reason are quarantined in
@@ -14,6 +13,7 @@
         on_schema_change='fail',
     )
 }}
+{%- set export_files = ref('stg_crm__export_files') %}
 {%- set attributes = [
     'lead_id', 'created_at', 'unparsed_created_at', 'lead_source', 'segment', 'owner_id', 'deal_amount_usd'
 ] %}
@@ -29,7 +29,7 @@ new_rows as (
         1 as source_row_count
     from {{ ref('stg_crm__leads') }}
     {%- if is_incremental() %}
-    where source_file in ({{ export_files_loaded_since_last_build('raw_leads') }})
+    where source_file in ({{ export_files_loaded_since_last_build(export_files, 'raw_leads') }})
     {%- endif %}
 
 ),

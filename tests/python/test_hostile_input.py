@@ -25,10 +25,9 @@ import pytest
 from dbt_project_harness import REPO, DbtProject, write_csv
 from export_fixtures import MODELS_ONLY, small_exports, write_base_exports
 
+from sales_pipeline import export_files
+from sales_pipeline import load as loader
 from sales_pipeline.demo_data import LEAD_COLUMNS, TRANSITION_COLUMNS
-
-sys.path.insert(0, str(REPO / "plugins"))
-import sales_pipeline_files as plugin
 
 MART = "fct_lead_stage_visits"
 ROWS_TAKEN_OUT = 7
@@ -387,8 +386,10 @@ def test_make_passes_its_variables_as_data_never_as_shell(tmp_path: Path):
     assert "publish: error: --vars is not a YAML or JSON mapping" in result.stderr
     assert repr(hostile) in result.stderr
 
-    # A natural single-quoted YAML value with a space reaches dbt as one var.
+    # A natural single-quoted YAML value with a space reaches dbt as one var,
+    # and a folder named with a quote, $ and ; reaches the loader whole.
     spaced = "{input_timestamp_format: '%d/%m/%Y %H:%M', as_of_date: 'not a date'}"
+    write_base_exports(tmp_path / "it's $HOME; here")
     result = subprocess.run(
         [
             "make",
@@ -438,7 +439,7 @@ def test_links_in_the_export_folder_are_refused_never_followed(tmp_path: Path):
     (folder / "raw_lead_transitions_link.csv").symlink_to(outside)
     (folder / "raw_leads_gone.csv").symlink_to(tmp_path / "nothing.csv")
     (folder / "notes.txt").symlink_to(outside)
-    entries = {e["file_name"]: e for e in plugin.list_folder(str(folder), "csv", None)}
+    entries = {e["file_name"]: e for e in export_files.list_folder(str(folder), "csv", None)}
     assert entries["raw_lead_transitions_link.csv"]["status"] == "refused"
     assert entries["raw_lead_transitions_link.csv"]["reason"] == (
         "is a symbolic link: links are not followed; copy or move the file itself into raw_path"
@@ -457,20 +458,16 @@ def test_a_file_name_that_is_not_utf8_is_refused_with_its_bytes_shown(tmp_path: 
     folder.mkdir()
     name = os.fsdecode(b"raw_leads_caf\xe9.csv")
     (folder / name).write_text("lead_id\n")
-    (entry,) = plugin.list_folder(str(folder), "csv", None)
+    (entry,) = export_files.list_folder(str(folder), "csv", None)
     assert entry["file_name"] == "raw_leads_caf\\xe9.csv"
     assert entry["status"] == "refused"
     assert entry["reason"] == (
         "is not read: its name is not UTF-8 text (the bytes shown as \\x..); rename the file"
     )
-    # DuckDB takes the entry (the text is UTF-8 now).
-    connection = duckdb.connect()
-    plugin.register_functions(connection)
-    rows = connection.execute(
-        "select unnest(sales_pipeline_list_folder(?, 'csv', null, 0), recursive := true)",
-        [str(folder)],
-    ).fetchall()
-    assert rows[0][0] == "raw_leads_caf\\xe9.csv"
+    # The load stops on it, naming it as UTF-8 text.
+    with pytest.raises(loader.LoadError) as stopped:
+        loader.load_into(duckdb.connect(), loader.LoadSettings(raw_path=folder, settle_seconds=0))
+    assert "  - raw_leads_caf\\xe9.csv is not read: its name is not UTF-8" in str(stopped.value)
 
 
 def test_a_folder_that_cannot_be_listed_is_a_message(tmp_path: Path, monkeypatch):
@@ -481,7 +478,7 @@ def test_a_folder_that_cannot_be_listed_is_a_message(tmp_path: Path, monkeypatch
         raise PermissionError(13, "Permission denied", str(self))
 
     monkeypatch.setattr(Path, "iterdir", denied)
-    (entry,) = plugin.list_folder(str(folder), "csv", None)
+    (entry,) = export_files.list_folder(str(folder), "csv", None)
     assert entry["status"] == "refused"
     assert entry["reason"] == f"raw_path {folder} cannot be listed: Permission denied"
 
@@ -491,7 +488,7 @@ def test_a_cut_short_parquet_file_is_called_that(tmp_path: Path):
     duckdb.sql("copy (select 'L1' as lead_id) to '" + str(whole) + "' (format parquet)")
     cut = tmp_path / "cut.parquet"
     cut.write_bytes(whole.read_bytes()[:-20])
-    result = plugin.inspect_file(str(cut), "parquet", ["lead_id"], "utf-8")
+    result = export_files.inspect_file(str(cut), "parquet", ["lead_id"], "utf-8")
     assert result["problems"] == [
         f"is a damaged or incomplete Parquet file ({cut.stat().st_size:,} bytes): it starts as "
         "one but does not end with PAR1 (cut short while copied or still being written?); "
@@ -613,7 +610,7 @@ def test_a_plain_build_leaves_a_file_written_a_moment_ago_for_the_next_one(tmp_p
 def test_a_file_that_changes_while_it_is_inspected_waits(tmp_path: Path, monkeypatch):
     path = tmp_path / "raw_leads.csv"
     path.write_text("lead_id,created_at,lead_source,segment,owner_id,deal_amount_usd\n")
-    inspect = plugin.inspect_file
+    inspect = loader.inspect_file
 
     def inspect_while_it_grows(*args):
         result = inspect(*args)
@@ -621,19 +618,9 @@ def test_a_file_that_changes_while_it_is_inspected_waits(tmp_path: Path, monkeyp
             handle.write("L1,2025-01-01,web,smb,rep,1\n")
         return result
 
-    monkeypatch.setattr(plugin, "inspect_file", inspect_while_it_grows)
-    result = json.loads(
-        plugin.inspect_file_json(
-            str(path), "csv", "lead_id,created_at,lead_source,segment,owner_id,deal_amount_usd", ""
-        )
-    )
-    assert result == {
-        "read_options": None,
-        "columns": None,
-        "row_count": None,
-        "in_flight": True,
-        "problems": [],
-    }
+    monkeypatch.setattr(loader, "inspect_file", inspect_while_it_grows)
+    (entry,) = export_files.list_folder(str(tmp_path), "csv", None)
+    assert loader.inspect_settled(entry, "utf-8") is None, "left for the next load"
 
 
 def test_an_export_folder_the_publisher_cannot_read_is_one_line(

@@ -1,30 +1,23 @@
--- depends_on: {{ ref('stg_crm__export_folder') }}
--- One row per export file read: raw_leads* and raw_lead_transitions*
--- files under the raw_path var (without it the two raw tables: the demo
--- seeds or a loader's, see models/staging/crm/_crm__sources.yml), with how the
--- staging views read it, its rows, and when it was first loaded. Each file
--- is inspected once, when it first appears; one that cannot be read, or a
--- loaded file that changed or disappeared, stops the build here with a
--- message per problem (macros/export_file_checks.sql). A refresh appends
--- the new files, and the lead-level models read only the files loaded
--- since their last build (macros/incremental_refresh.sql). Its post-hook
--- makes the crm sources views over the files it lists (write_export_views
--- in macros/raw_input.sql).
+-- One row per export file read: the files of the raw_path folder the
+-- loader landed (sales_pipeline.load; its ledger), or without raw_path the
+-- two raw tables (the demo seeds or a loader's, see
+-- models/staging/crm/_crm__sources.yml) or their batches; with how it was
+-- read, its rows, and when a build first read it (loaded_at). A refresh
+-- appends the new files, and the lead-level models read only the rows of
+-- the files recorded since their last build (macros/incremental_refresh.sql).
 {{
     config(
         materialized=lead_refresh_materialization(),
         incremental_strategy='append',
         on_schema_change='fail',
-        post_hook='{{ write_export_views() }}',
     )
 }}
-{%- set new_files = inspect_new_export_files() %}
 
 with
 
 files as (
 
-    {{ export_file_rows(new_files) }}
+    {{ export_file_rows() }}
 
 ),
 

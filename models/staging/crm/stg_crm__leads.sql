@@ -1,11 +1,10 @@
--- depends_on: {{ ref('stg_crm__export_files') }}
 -- One row per raw lead row, typed, with the file it came from. Duplicates
 -- are collapsed and bad rows quarantined downstream (int_leads_checked),
 -- so every raw row is here.
 -- A view: the checks read it once, a refresh only the files it has not
 -- read before (see macros/incremental_refresh.sql). The source is the demo
--- seed, a loader's table, or the view over the export files that
--- stg_crm__export_files writes (models/staging/crm/_crm__sources.yml).
+-- seed, a loader's table, or the export files the project's loader landed
+-- (models/staging/crm/_crm__sources.yml).
 
 with
 
@@ -14,7 +13,7 @@ source as (
     select
         {{ raw_source_file('raw_leads') }} as source_file,
         {{ raw_text_columns('raw_leads') }}
-    from {{ source('crm', 'raw_leads') }}
+    from {{ crm_input('raw_leads') }}
 
 ),
 

@@ -1,27 +1,17 @@
-"""The export files a team drops under the raw_path var: listed, and each one
-inspected before a model reads it.
+"""The export files a team drops under raw_path: listed, and each one
+inspected before the loader lands it (sales_pipeline.load).
 
-A dbt-duckdb plugin (profiles.yml: module_paths, plugins). It registers two
-SQL functions on dbt's DuckDB connection:
+- list_folder: one dict per entry of the folder (not its subfolders): what
+  the warehouse makes of it by its name (an export to read, refused,
+  ignored, configuration, or waiting: written less than settle_seconds ago,
+  so perhaps still being written), with its size and modification time;
+- inspect_file: how to read a file (read_csv options, column names, row
+  count), or the problems that keep it from being read, each in plain words
+  with the line where it can be known.
 
-- sales_pipeline_list_folder(raw_path, raw_format, config_path,
-  settle_seconds): one struct per entry of the folder (not its
-  subfolders): what the warehouse makes of it by its name (an export to
-  read, refused, ignored, configuration, or waiting: written less than
-  settle_seconds ago, so perhaps still being written), with its size and
-  modification time (stg_crm__export_folder);
-- sales_pipeline_inspect_file(path, file_format, required_columns,
-  encoding): a JSON text, what a model needs to read the file
-  (read_csv options, column names, row count) or the problems that stop the build,
-  each in plain words with the line where it can be known
-  (stg_crm__export_files, and the configuration files of config_path); or
-  in_flight when the file changed while it was inspected (left for the
-  next build, never read half-written).
-
-Jinja cannot catch an error, so nothing here raises: every problem becomes
-a message. Bytes (compression, encoding, binary data) are checked here in
-Python, the CSV structure by DuckDB's own reader with the exact options the
-staging views use, in a private in-memory DuckDB: a file passes only if
+Bytes (compression, encoding, binary data) are checked here in Python, the
+CSV structure by DuckDB's own reader with the exact options the loader
+reads the file with, in a private in-memory DuckDB: a file passes only if
 that reader reads every line of it.
 """
 
@@ -31,18 +21,12 @@ import codecs
 import csv
 import datetime as dt
 import gzip
-import json
 import re
 import time
 import zlib
 from pathlib import Path
 
 import duckdb
-
-try:  # Imported by dbt-duckdb; without dbt (tests) the functions still work.
-    from dbt.adapters.duckdb.plugins import BasePlugin
-except ImportError:  # pragma: no cover
-    BasePlugin = object  # type: ignore[assignment,misc]
 
 # An export file's name starts with its raw table's (any case).
 EXPORT_TABLES = ("raw_lead_transitions", "raw_leads")
@@ -59,38 +43,6 @@ NOT_AN_EXPORT_REASON = (
     "not an export: the name starts with neither raw_leads nor raw_lead_transitions"
 )
 CHUNK_BYTES = 1 << 20
-
-LIST_FOLDER_TYPE = (
-    "STRUCT(file_name VARCHAR, file_path VARCHAR, raw_table VARCHAR, file_format VARCHAR,"
-    " status VARCHAR, reason VARCHAR, file_size_bytes BIGINT, file_modified_at TIMESTAMP)[]"
-)
-
-
-class Plugin(BasePlugin):
-    """Registers the functions on every DuckDB connection dbt opens."""
-
-    def configure_connection(self, conn):
-        register_functions(conn)
-
-
-def register_functions(conn: duckdb.DuckDBPyConnection) -> None:
-    conn.create_function(
-        "sales_pipeline_list_folder",
-        list_folder,
-        ["VARCHAR", "VARCHAR", "VARCHAR", "DOUBLE"],
-        LIST_FOLDER_TYPE,
-        null_handling="special",
-        side_effects=True,
-    )
-    conn.create_function(
-        "sales_pipeline_inspect_file",
-        inspect_file_json,
-        ["VARCHAR", "VARCHAR", "VARCHAR", "VARCHAR"],
-        "VARCHAR",
-        null_handling="special",
-        side_effects=True,
-    )
-
 
 # --- the folder -----------------------------------------------------------------
 
@@ -277,22 +229,6 @@ def _same_folder(a: Path, b: Path) -> bool:
 
 
 # --- one file ----------------------------------------------------------------------
-
-
-def inspect_file_json(path, file_format, required_columns, encoding) -> str:
-    """inspect_file as the JSON text the models' Jinja reads (fromjson)."""
-    required = [c for c in (required_columns or "").split(",") if c]
-    before = stat_of(path)
-    try:
-        result = inspect_file(path, file_format, required, (encoding or "utf-8").lower())
-    except Exception as error:  # a message, never an engine error
-        result = {"problems": [f"could not be read: {first_line(error)}"]}
-    if before is not None and stat_of(path) != before:
-        # Still being written: what was inspected is not what would be read.
-        result = {"problems": [], "in_flight": True}
-    return json.dumps(
-        {"read_options": None, "columns": None, "row_count": None, "in_flight": False, **result}
-    )
 
 
 def stat_of(path: str) -> tuple[int, int] | None:
