@@ -21,6 +21,9 @@ Approaches (--approaches, default all):
 - inspect: the loader's inspect_file on every file (sales_pipeline/export_files.py:
   bytes, encoding, header, and every line through DuckDB's CSV reader).
 - checksum: sha256 of every file (the ledger's checksum column).
+- loader: the project's loader, sales_pipeline.load, end to end on the
+  folder: listing, inspection, checksum, landing and ledger (what make build
+  runs before dbt).
 - own: per raw table one CREATE TABLE ... AS SELECT * EXCLUDE (filename),
   filename AS source_file FROM read_csv([...], explicit options, all_varchar)
   (read_parquet for Parquet) into a DuckDB file, plus the ledger's rows per
@@ -61,6 +64,7 @@ APPROACHES = (
     "inspect",
     "checksum",
     "own",
+    "loader",
     "dlt-arrow",
     "dlt-arrow-id",
     "dlt-pandas",
@@ -270,8 +274,20 @@ def child_messages(job: dict) -> dict:
     return {"said": said}
 
 
+def child_loader(job: dict) -> dict:
+    sys.path.insert(0, str(REPO))
+    from sales_pipeline.load import LoadSettings, load
+
+    settings = LoadSettings(
+        raw_path=Path(job["folder"]), raw_format=job["format"], settle_seconds=0
+    )
+    loaded = load(Path(job["database"]), settings)
+    return {"rows": sum(file["row_count"] or 0 for file in loaded), "files": len(loaded)}
+
+
 CHILDREN = {
     "inspect": child_inspect,
+    "loader": child_loader,
     "checksum": child_checksum,
     "own": child_own,
     "dlt": child_dlt,
@@ -325,6 +341,9 @@ def measure(args, label: str, folder: Path, file_format: str, approach: str) -> 
     elif approach == "own":
         job["database"] = str(work / "own.duckdb")
         result = run_child(sys.executable, "own", job, work)
+    elif approach == "loader":
+        job |= {"database": str(work / "loader.duckdb"), "folder": str(folder)}
+        result = run_child(sys.executable, "loader", job, work)
     else:
         result = run_child(sys.executable, approach, job, work)
     shutil.rmtree(work, ignore_errors=True)

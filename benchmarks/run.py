@@ -93,6 +93,16 @@ class Invocation:
 
 
 def dbt(command: str, exports: Path, database: Path, target: Path, *options: str) -> Invocation:
+    """A dbt command on the export files; a run loads the new files first
+    (sales_pipeline.load, as make build does), and its elapsed time includes
+    the load's wall time: reading the files is part of building the models."""
+    loading = 0.0
+    if command == "run":
+        load = [sys.executable, "-m", "sales_pipeline.load", "--warehouse", str(database)]
+        load += ["--raw-path", str(exports), "--raw-format", "parquet", "--settle-seconds", "0"]
+        if "--full-refresh" in options:
+            load.append("--full-refresh")
+        loading = measure(load).seconds
     dbt_vars = json.dumps({"raw_path": str(exports), "raw_format": "parquet"})
     env = {
         "PIPELINE_DUCKDB_PATH": str(database),
@@ -105,7 +115,7 @@ def dbt(command: str, exports: Path, database: Path, target: Path, *options: str
     )
     results = json.loads((target / "run_results.json").read_text())
     nodes = {row["unique_id"]: row["execution_time"] for row in results["results"]}
-    return Invocation(measured, results["elapsed_time"], nodes)
+    return Invocation(measured, results["elapsed_time"] + loading, nodes)
 
 
 def build(exports: Path, database: Path, target: Path) -> tuple[Invocation, Invocation]:

@@ -361,17 +361,16 @@ def _is_current(folder: Path, published: Path) -> bool:
 
 
 def _remove_old_builds(published: Path, previous: Path | None) -> None:
-    """Builds before the previous one go; the previous one keeps its Parquet
-    marts for readers that listed marts/ a moment ago (its file goes: a
-    reader that opened it keeps it open). Folders of refreshes killed
-    before they were published go too, and what earlier versions left."""
+    """Builds before the previous one go; the previous one stays whole, its
+    file and its Parquet marts, for readers that resolved the link a moment
+    before the switch (DuckDB resolves the path, then opens the file: the
+    file must still be there). Folders of refreshes killed before they
+    were published go too, and what earlier versions left."""
     current = current_link(published).resolve()
     for build in sorted(builds_folder(published).iterdir()):
         if build.resolve() == current:
             continue
-        if previous is not None and build.resolve() == previous:
-            _remove(build / published.name)
-        else:
+        if previous is None or build.resolve() != previous:
             shutil.rmtree(build, ignore_errors=True)
     for old in published.parent.glob(f".{published.stem}_marts.*"):
         if old.is_symlink() or old.is_file():

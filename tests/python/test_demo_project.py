@@ -198,9 +198,10 @@ def test_scale_generator_is_deterministic(tmp_path: Path, file_format: str):
             {"diagnosis_bandwidth_threshold": 1.5},
             "var diagnosis_bandwidth_threshold must be between 0 and 1",
         ),
+        # raw_format is the loader's (sales_pipeline.load), which runs first.
         (
             {"raw_path": "/nowhere", "raw_format": "xlsx"},
-            "var raw_format must be 'csv' or 'parquet'",
+            "argument --raw-format: invalid choice: 'xlsx' (choose from 'csv', 'parquet')",
         ),
     ],
 )
