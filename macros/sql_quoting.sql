@@ -1,8 +1,10 @@
 {#
     The one way a text that a user or a file controls (a file name or
-    path, a var, a column name read from a file) reaches SQL: as a string
-    literal (sql_text) or as an identifier (sql_identifier), each quoted
-    for the engine, after the caller has validated what it expects.
+    path, a var) reaches the models' SQL: as a string literal (sql_text),
+    quoted for the engine, after the caller has validated what it
+    expects; a var that names a schema, table or column must be a plain
+    name (identifier_var). The loader quotes what it reads from files
+    (sales_pipeline/export_files.py: sql_text, quote_identifier).
     Anyone who can drop a file into the export folder is not trusted: a
     file named  x'); copy ... to '...  is data in a string literal here,
     never SQL.
@@ -21,28 +23,6 @@
 {#- Spark reads a backslash in a literal as an escape, and '' as two adjacent literals. -#}
 {% macro spark__sql_text(text) -%}
     {{- "'" ~ text | replace('\\', '\\\\') | replace("'", "\\'") ~ "'" -}}
-{%- endmacro %}
-
-{#- A list of texts as SQL string literals separated by commas (for in (...)), or null. -#}
-{% macro sql_text_list(texts) -%}
-    {%- set literals = [] -%}
-    {%- for text in texts -%}
-        {%- do literals.append(sql_text(text)) -%}
-    {%- endfor -%}
-    {{- literals | join(', ') if literals else 'null' -}}
-{%- endmacro %}
-
-{#- A name as a quoted SQL identifier (a column of a file, a schema). -#}
-{% macro sql_identifier(name) -%}
-    {{- adapter.dispatch('sql_identifier', 'sales_pipeline')(name | string) -}}
-{%- endmacro %}
-
-{% macro default__sql_identifier(name) -%}
-    {{- '"' ~ name | replace('"', '""') ~ '"' -}}
-{%- endmacro %}
-
-{% macro spark__sql_identifier(name) -%}
-    {{- '`' ~ name | replace('`', '``') ~ '`' -}}
 {%- endmacro %}
 
 {#-

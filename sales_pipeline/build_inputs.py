@@ -15,7 +15,6 @@ New export files are what an incremental refresh is for.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -24,9 +23,9 @@ from pathlib import Path
 
 import duckdb
 
+from sales_pipeline.export_files import CONFIG_FILES, EXPORT_TABLES, sha256_of
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
-RAW_TABLES = ("raw_lead_transitions", "raw_leads")
-CONFIG_FILES = ("pipeline_stages.csv", "stage_benchmarks.csv", "revenue_targets.csv")
 RECORD_TABLE = "pipeline_meta.build_inputs"
 # The layout of what a refresh builds on: the stored columns and the
 # materializations of the models that refresh by lead. Raise it when they
@@ -157,11 +156,11 @@ def storage_version() -> str:
 def file_digest(path: Path) -> str | None:
     if not path.is_file():
         return None
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    return sha256_of(path)
 
 
 def is_export_name(name: str) -> bool:
-    return name.lower().startswith(RAW_TABLES)
+    return name.lower().startswith(EXPORT_TABLES)
 
 
 def export_fingerprints(folder: Path) -> dict[str, list]:
@@ -180,9 +179,7 @@ def export_fingerprints(folder: Path) -> dict[str, list]:
             fingerprints[path.name] = [stat.st_size, stat.st_mtime_ns, None]
         elif path.is_file():
             stat = path.stat()
-            with path.open("rb") as handle:
-                digest = hashlib.file_digest(handle, "sha256").hexdigest()
-            fingerprints[path.name] = [stat.st_size, stat.st_mtime_ns, digest]
+            fingerprints[path.name] = [stat.st_size, stat.st_mtime_ns, sha256_of(path)]
     return fingerprints
 
 

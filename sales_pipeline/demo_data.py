@@ -85,15 +85,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-LEAD_COLUMNS = (
-    "lead_id",
-    "created_at",
-    "lead_source",
-    "segment",
-    "owner_id",
-    "deal_amount_usd",
-)
-TRANSITION_COLUMNS = ("lead_id", "stage_key", "entered_at")
+from sales_pipeline.export_files import RAW_COLUMNS
+
+LEAD_COLUMNS = tuple(RAW_COLUMNS["raw_leads"])
+TRANSITION_COLUMNS = tuple(RAW_COLUMNS["raw_lead_transitions"])
 GRANULARITY_SECONDS = {"second": 1, "minute": 60, "day": 86_400}
 
 DAY = 86_400

@@ -21,6 +21,7 @@ import codecs
 import csv
 import datetime as dt
 import gzip
+import hashlib
 import re
 import time
 import zlib
@@ -28,7 +29,13 @@ from pathlib import Path
 
 import duckdb
 
-# An export file's name starts with its raw table's (any case).
+# The columns each raw export must have (any order; others are ignored).
+RAW_COLUMNS = {
+    "raw_leads": ["lead_id", "created_at", "lead_source", "segment", "owner_id", "deal_amount_usd"],
+    "raw_lead_transitions": ["lead_id", "stage_key", "entered_at"],
+}
+# An export file's name starts with its raw table's (any case): the longer
+# name first, so raw_lead_transitions* is never taken for raw_lead*.
 EXPORT_TABLES = ("raw_lead_transitions", "raw_leads")
 CONFIG_FILES = ("pipeline_stages.csv", "stage_benchmarks.csv", "revenue_targets.csv")
 # Tried in this order on the header line; exports use all of them.
@@ -547,7 +554,19 @@ def csv_read_options(gzipped, encoding, delimiter, columns) -> str:
 
 
 def sql_text(text: str) -> str:
+    """A text for inside a SQL string literal ('...')."""
     return text.replace("'", "''")
+
+
+def quote_identifier(name: str) -> str:
+    """A name (a Parquet file's own column name) as a quoted SQL identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def sha256_of(path: Path) -> str:
+    """The file's SHA-256, read in chunks."""
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 class private_duckdb:

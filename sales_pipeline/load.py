@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import hashlib
 import json
 import sys
 from dataclasses import dataclass
@@ -38,23 +37,24 @@ from pathlib import Path
 
 import duckdb
 
-from sales_pipeline.build_inputs import BuildInputs, add_input_options, storage_version
-from sales_pipeline.export_files import inspect_file, list_folder, stat_of
+from sales_pipeline.build_inputs import (
+    INPUT_VARS,
+    BuildInputs,
+    add_input_options,
+    storage_version,
+)
+from sales_pipeline.export_files import (
+    ENCODINGS,
+    RAW_COLUMNS,
+    inspect_file,
+    list_folder,
+    quote_identifier,
+    sha256_of,
+    stat_of,
+)
 
 SCHEMA = "crm_exports"
 CONFIG_SCHEMA = "config_files"
-# The columns each raw export must have (any order; others are ignored).
-RAW_COLUMNS = {
-    "raw_leads": [
-        "lead_id",
-        "created_at",
-        "lead_source",
-        "segment",
-        "owner_id",
-        "deal_amount_usd",
-    ],
-    "raw_lead_transitions": ["lead_id", "stage_key", "entered_at"],
-}
 # The columns each configuration file must have.
 CONFIG_COLUMNS = {
     "pipeline_stages": [
@@ -108,7 +108,7 @@ class LoadSettings:
             return None
         encoding = (inputs.input_encoding or "utf-8").strip().lower()
         encoding = ENCODING_ALIASES.get(encoding, encoding)
-        if encoding not in ("utf-8", "latin-1", "utf-16"):
+        if encoding not in ENCODINGS:
             raise LoadError(
                 "var input_encoding must be utf-8, latin-1 or utf-16, "
                 f"got '{inputs.input_encoding}'"
@@ -350,15 +350,6 @@ def _land_config(connection, name: str, path: Path, plan: dict) -> None:
         )
 
 
-def quote_identifier(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def sha256_of(path: Path) -> str:
-    with path.open("rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--warehouse", type=Path, required=True, help="the DuckDB file")
@@ -373,8 +364,8 @@ def main(argv: list[str] | None = None) -> int:
         "--full-refresh", action="store_true", help="empty the raw tables and load every file again"
     )
     args = parser.parse_args(argv)
-    names = BuildInputs.__dataclass_fields__
-    inputs = BuildInputs(**{name: getattr(args, name) for name in names if getattr(args, name)})
+    given = {name: getattr(args, name) for name in INPUT_VARS}
+    inputs = BuildInputs(**{name: value for name, value in given.items() if value})
     try:
         settings = LoadSettings.of(inputs, args.settle_seconds)
         if settings is None:

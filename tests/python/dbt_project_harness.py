@@ -24,6 +24,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sales_pipeline.build_inputs import INPUT_VARS
 from sales_pipeline.engines import Warehouse
 
 REPO = Path(__file__).resolve().parents[2]
@@ -106,7 +107,7 @@ class DbtProject:
         """sales_pipeline.load into this project's warehouse; its stderr
         follows its stdout, in stdout."""
         command = [sys.executable, "-m", "sales_pipeline.load", "--warehouse", str(self.database)]
-        for name in ("raw_path", "raw_format", "config_path", "input_encoding"):
+        for name in INPUT_VARS:  # the loader takes every build input as an option
             if run_vars.get(name):
                 command += [f"--{name.replace('_', '-')}", str(run_vars[name])]
         settle = run_vars.get("export_settle_seconds")
