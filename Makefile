@@ -156,8 +156,9 @@ clean:
 DAGSTER_HOME_DIR := $(CURDIR)/.dagster_home
 DAGSTER_PORT ?= 3000
 
+# The manifest Dagster loads, parsed with the deployment's inputs (PIPELINE_* env vars).
 manifest: setup
-	dbt parse --quiet
+	python -m orchestration.project
 
 dagster: manifest
 	mkdir -p $(DAGSTER_HOME_DIR)

@@ -2,8 +2,15 @@
 tests arrive as asset checks on their models. Each run builds a copy of the
 warehouse and publishes it only when the whole run succeeds; a run with
 other inputs than the published warehouse's, or after a loaded export file
-changed, starts from an empty copy (sales_pipeline.publish)."""
+changed, starts from an empty copy (sales_pipeline.publish).
 
+The tables the loader lands (the dbt sources crm and config_files) are
+assets of their own, upstream of the dbt assets, in group "loading". The
+load runs first in each warehouse run, in the same copy as the models, so
+that a failed build publishes none of it; it reports each table it wrote
+as a materialization, with the files and rows landed."""
+
+import json
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -13,6 +20,8 @@ from typing import Any
 
 from dagster import (
     AssetExecutionContext,
+    AssetMaterialization,
+    AssetSpec,
     BackfillPolicy,
     Config,
     ConfigurableResource,
@@ -29,6 +38,10 @@ from sales_pipeline.build_inputs import INPUT_VARS, BuildInputs
 from sales_pipeline.dashboard import MARTS_READ, build_dashboard
 from sales_pipeline.dbt_args import history_day_args, refresh_args
 from sales_pipeline.publish import building_copy, published_warehouse
+
+# The dbt sources the loader writes (sales_pipeline.load): crm_exports and
+# config_files in the warehouse, under the names of their dbt sources.
+LOADED_SOURCES = ("crm", "config_files")
 
 
 class LayerTranslator(DagsterDbtTranslator):
@@ -70,6 +83,51 @@ class RefreshConfig(Config):
 
 
 translator = LayerTranslator()
+
+
+def loaded_table_specs() -> list[AssetSpec]:
+    """The tables the loader lands, as assets (their keys are the ones the
+    dbt assets depend on), each described as its dbt source is."""
+    manifest = json.loads(Path(pipeline_project.manifest_path).read_text())
+    return [
+        AssetSpec(
+            key=translator.get_asset_key(props),
+            group_name="loading",
+            description=props.get("description") or None,
+            kinds={"python", "duckdb"},
+            metadata={"landed_by": "sales_pipeline.load", "schema": props["schema"]},
+        )
+        for props in manifest["sources"].values()
+        if props["source_name"] in LOADED_SOURCES
+    ]
+
+
+loaded_tables = loaded_table_specs()
+
+
+def load_materializations(loaded: tuple[dict, ...], config_loaded: bool) -> Iterator[Any]:
+    """A materialization for each table the load wrote: the raw tables
+    that got new files, the ledger and folder listing (every load), and the
+    configuration tables (with config_path)."""
+    keys = {spec.key.path[-1]: spec.key for spec in loaded_tables}
+    for raw_table in ("raw_leads", "raw_lead_transitions"):
+        files = [file for file in loaded if file["raw_table"] == raw_table]
+        if files:
+            yield AssetMaterialization(
+                asset_key=keys[raw_table],
+                metadata={
+                    "files": MetadataValue.json([file["file_name"] for file in files]),
+                    "rows": sum(file["row_count"] or 0 for file in files),
+                    "bytes": sum(file["file_size_bytes"] or 0 for file in files),
+                },
+            )
+    yield AssetMaterialization(asset_key=keys["load_ledger"], metadata={"new_files": len(loaded)})
+    yield AssetMaterialization(asset_key=keys["export_folder"])
+    if config_loaded:
+        for name in ("pipeline_stages", "stage_benchmarks", "revenue_targets"):
+            yield AssetMaterialization(asset_key=keys[name])
+
+
 # A partition is a whole day of the business time zone.
 history_partitions = DailyPartitionsDefinition(
     start_date=history_start_date(), timezone=business_time_zone()
@@ -93,6 +151,8 @@ def pipeline_warehouse(
     inputs = pipeline_inputs.build_inputs()
     args = refresh_args(config.as_of_date, inputs.dbt_vars())
     with building_copy(published_warehouse(), inputs, log=context.log.info) as building:
+        if inputs.raw_path:
+            yield from load_materializations(building.loaded, bool(inputs.config_path))
         with dbt_writes_to(building.path):
             invocation = dbt.cli(args, context=context)
         yield from invocation.stream()

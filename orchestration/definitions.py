@@ -7,6 +7,7 @@ from dagster_dbt import DbtCliResource
 
 from orchestration.assets import (
     PipelineInputs,
+    loaded_tables,
     pipeline_dashboard,
     pipeline_warehouse,
     stage_conversion_history,
@@ -16,7 +17,7 @@ from orchestration.schedules import daily_history, daily_refresh, history_job, r
 from orchestration.sensors import raw_exports_sensor
 
 defs = Definitions(
-    assets=[pipeline_warehouse, stage_conversion_history, pipeline_dashboard],
+    assets=[*loaded_tables, pipeline_warehouse, stage_conversion_history, pipeline_dashboard],
     jobs=[refresh_job, history_job],
     schedules=[daily_refresh, daily_history],
     sensors=[raw_exports_sensor],

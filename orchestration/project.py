@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
 
 from dagster_dbt import DbtProject
 
@@ -12,7 +14,16 @@ from sales_pipeline.publish import DBT_EXECUTABLE
 
 __all__ = ["DBT_EXECUTABLE", "REPO_ROOT", "pipeline_project"]
 
-pipeline_project = DbtProject(project_dir=REPO_ROOT, profiles_dir=REPO_ROOT)
+# The manifest is parsed with the deployment's inputs (the PIPELINE_* env
+# vars): with raw_path the staging models read the loader's tables (dbt
+# sources), without it the demo seeds, and the asset graph shows which.
+PARSE_ARGS = ["parse", "--quiet"]
+if BuildInputs.from_env().dbt_vars():
+    PARSE_ARGS += ["--vars", json.dumps(BuildInputs.from_env().dbt_vars())]
+
+pipeline_project = DbtProject(
+    project_dir=REPO_ROOT, profiles_dir=REPO_ROOT, prepare_project_cli_args=PARSE_ARGS
+)
 # Under `dagster dev` this runs `dbt parse` so the manifest follows the code;
 # in production the manifest is made by `make manifest` at deploy time.
 pipeline_project.prepare_if_dev()
@@ -32,3 +43,8 @@ def business_time_zone() -> str:
 def refresh_cron() -> str:
     """When the daily refresh runs (in the business time zone)."""
     return os.environ.get("PIPELINE_REFRESH_CRON", "0 5 * * *")
+
+
+if __name__ == "__main__":
+    # make manifest: the manifest Dagster loads, for this deployment's inputs.
+    raise SystemExit(subprocess.call([DBT_EXECUTABLE, *PARSE_ARGS], cwd=REPO_ROOT))

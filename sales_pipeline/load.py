@@ -2,7 +2,8 @@
 configuration files (config_path), each inspected once and landed as raw
 tables in the warehouse, with a load ledger.
 
-What it writes, in the DuckDB warehouse file:
+What it writes, in the DuckDB warehouse file or (--target postgres) the
+PostgreSQL database of profiles.yml's postgres target:
 
 - crm_exports.raw_leads and crm_exports.raw_lead_transitions: every row of
   every export file read, each column as text as the file has it, and
@@ -24,18 +25,27 @@ per problem (LoadError), in the words the inspection gives
 stops it too (ExportsChanged): the publisher then rebuilds from scratch.
 
     python -m sales_pipeline.load --warehouse target/w.duckdb --raw-path /data/exports
+    python -m sales_pipeline.load --target postgres --raw-path /data/exports
+
+The files are read by DuckDB either way (the reader the inspection proved
+them with); on PostgreSQL the rows then stream in with COPY.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import io
 import json
+import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import pyarrow.csv
 
 from sales_pipeline.build_inputs import (
     INPUT_VARS,
@@ -71,6 +81,16 @@ LEDGER_COLUMNS = (
     "file_name varchar, file_path varchar, raw_table varchar, file_format varchar, "
     "read_options varchar, column_names varchar, row_count bigint, file_size_bytes bigint, "
     "file_modified_at timestamp, checksum_sha256 varchar, loaded_at timestamp"
+)
+FOLDER_FIELDS = (
+    "file_name",
+    "file_path",
+    "raw_table",
+    "file_format",
+    "status",
+    "reason",
+    "file_size_bytes",
+    "file_modified_at",
 )
 FOLDER_COLUMNS = (
     "file_name varchar, file_path varchar, raw_table varchar, file_format varchar, "
@@ -128,22 +148,32 @@ def load(database: Path, settings: LoadSettings, *, full_refresh: bool = False) 
     # A new file is written in the storage format dbt writes it in (profiles.yml).
     config = {"storage_compatibility_version": storage_version()}
     with duckdb.connect(str(database), config=config) as connection:
-        return load_into(connection, settings, full_refresh=full_refresh)
+        return load_into(DuckDBDestination(connection), settings, full_refresh=full_refresh)
 
 
-def load_into(
-    connection: duckdb.DuckDBPyConnection, settings: LoadSettings, *, full_refresh: bool = False
-) -> list[dict]:
-    _create_tables(connection, full_refresh)
+def load_into_postgres(settings: LoadSettings, *, full_refresh: bool = False) -> list[dict]:
+    """The same load into the database of profiles.yml's postgres target
+    (the PIPELINE_POSTGRES_* variables)."""
+    from sales_pipeline.engines import postgres_connection
+
+    connection = postgres_connection(os.environ.get("PIPELINE_POSTGRES_DBNAME", "pipeline"))
+    try:
+        return load_into(PostgresDestination(connection), settings, full_refresh=full_refresh)
+    finally:
+        connection.close()
+
+
+def load_into(destination, settings: LoadSettings, *, full_refresh: bool = False) -> list[dict]:
+    _create_tables(destination, full_refresh)
     raw_path = str(settings.raw_path)
     config_path = str(settings.config_path) if settings.config_path else None
     entries = list_folder(raw_path, settings.raw_format, config_path, settings.settle_seconds)
     ledger = {
         row[0]: row
-        for row in connection.execute(
+        for row in destination.fetch(
             "select file_name, file_size_bytes, file_modified_at, loaded_at "
             f"from {SCHEMA}.load_ledger"
-        ).fetchall()
+        )
     }
     changed = changed_files(ledger, entries)
     if changed:
@@ -183,33 +213,16 @@ def load_into(
             + "\nFix or remove these files and build again; no model was built from them."
         )
     config_plans = inspect_configuration(settings)
-    connection.execute("begin transaction")
-    try:
+    with destination.transaction():
         for file in new_files:
-            _land_file(connection, file)
-        connection.execute(f"delete from {SCHEMA}.export_folder")
-        connection.executemany(
-            f"insert into {SCHEMA}.export_folder values (?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                [
-                    e["file_name"],
-                    e["file_path"],
-                    e["raw_table"],
-                    e["file_format"],
-                    e["status"],
-                    e["reason"],
-                    e["file_size_bytes"],
-                    e["file_modified_at"],
-                ]
-                for e in entries
-            ],
+            _land_file(destination, file)
+        destination.execute(f"delete from {SCHEMA}.export_folder")
+        destination.insert(
+            f"{SCHEMA}.export_folder",
+            [[e[column] for column in FOLDER_FIELDS] for e in entries],
         )
         for name, (path, plan) in config_plans.items():
-            _land_config(connection, name, path, plan)
-        connection.execute("commit")
-    except BaseException:
-        connection.execute("rollback")
-        raise
+            _land_config(destination, name, path, plan)
     return new_files
 
 
@@ -290,18 +303,107 @@ def inspect_configuration(settings: LoadSettings) -> dict[str, tuple[Path, dict]
     return plans
 
 
-def _create_tables(connection: duckdb.DuckDBPyConnection, full_refresh: bool) -> None:
-    connection.execute(f"create schema if not exists {SCHEMA}")
-    connection.execute(f"create schema if not exists {CONFIG_SCHEMA}")
-    create = "create or replace table" if full_refresh else "create table if not exists"
+class DuckDBDestination:
+    """The DuckDB warehouse file: the files are read straight into it."""
+
+    def __init__(self, connection: duckdb.DuckDBPyConnection):
+        self.connection = connection
+
+    def execute(self, sql: str) -> None:
+        self.connection.execute(sql)
+
+    def fetch(self, sql: str) -> list[tuple]:
+        return self.connection.execute(sql).fetchall()
+
+    def insert(self, table: str, rows: list[list]) -> None:
+        if rows:
+            marks = ", ".join("?" * len(rows[0]))
+            self.connection.executemany(f"insert into {table} values ({marks})", rows)
+
+    def create_table(self, table: str, columns: str, replace: bool) -> None:
+        create = "create or replace table" if replace else "create table if not exists"
+        self.connection.execute(f"{create} {table} ({columns})")
+
+    def insert_read(self, table: str, columns: list[str], select: str, params: dict) -> None:
+        """Inserts the rows of a select over a file (read_csv, read_parquet)."""
+        self.connection.execute(f"insert into {table} ({', '.join(columns)}) {select}", params)
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        self.connection.execute("begin transaction")
+        try:
+            yield
+            self.connection.execute("commit")
+        except BaseException:
+            self.connection.execute("rollback")
+            raise
+
+
+class PostgresDestination:
+    """A PostgreSQL database: DuckDB reads each file (in memory, with the
+    options the inspection proved), and its rows stream in with COPY, in
+    batches, as CSV: quoted text, and an unquoted empty field for null."""
+
+    BATCH_ROWS = 200_000
+
+    def __init__(self, connection):
+        self.connection = connection
+        self.reader = duckdb.connect()
+
+    def execute(self, sql: str) -> None:
+        with self.connection.cursor() as cursor:
+            cursor.execute(sql)
+
+    def fetch(self, sql: str) -> list[tuple]:
+        with self.connection.cursor() as cursor:
+            cursor.execute(sql)
+            return cursor.fetchall()
+
+    def insert(self, table: str, rows: list[list]) -> None:
+        if rows:
+            marks = ", ".join(["%s"] * len(rows[0]))
+            with self.connection.cursor() as cursor:
+                cursor.executemany(f"insert into {table} values ({marks})", rows)
+
+    def create_table(self, table: str, columns: str, replace: bool) -> None:
+        if replace:
+            self.execute(f"drop table if exists {table}")
+        self.execute(f"create table if not exists {table} ({columns})")
+
+    def insert_read(self, table: str, columns: list[str], select: str, params: dict) -> None:
+        batches = self.reader.sql(select, params=params).to_arrow_reader(self.BATCH_ROWS)
+        options = pyarrow.csv.WriteOptions(include_header=False, quoting_style="all_valid")
+        copy = f"copy {table} ({', '.join(columns)}) from stdin with (format csv)"
+        with self.connection.cursor() as cursor:
+            for batch in batches:
+                buffer = io.BytesIO()
+                pyarrow.csv.write_csv(batch, buffer, options)
+                buffer.seek(0)
+                cursor.copy_expert(copy, buffer)
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        # psycopg2 opened the transaction with the first statement: the
+        # tables created above and every row land together, or nothing does.
+        try:
+            yield
+            self.connection.commit()
+        except BaseException:
+            self.connection.rollback()
+            raise
+
+
+def _create_tables(destination, full_refresh: bool) -> None:
+    destination.execute(f"create schema if not exists {SCHEMA}")
+    destination.execute(f"create schema if not exists {CONFIG_SCHEMA}")
     for raw_table, columns in RAW_COLUMNS.items():
         typed = ", ".join(f"{column} varchar" for column in [*columns, "source_file"])
-        connection.execute(f"{create} {SCHEMA}.{raw_table} ({typed})")
-    connection.execute(f"{create} {SCHEMA}.load_ledger ({LEDGER_COLUMNS})")
-    connection.execute(f"create or replace table {SCHEMA}.export_folder ({FOLDER_COLUMNS})")
+        destination.create_table(f"{SCHEMA}.{raw_table}", typed, replace=full_refresh)
+    destination.create_table(f"{SCHEMA}.load_ledger", LEDGER_COLUMNS, replace=full_refresh)
+    destination.create_table(f"{SCHEMA}.export_folder", FOLDER_COLUMNS, replace=True)
 
 
-def _land_file(connection: duckdb.DuckDBPyConnection, file: dict) -> None:
+def _land_file(destination, file: dict) -> None:
     raw_table = file["raw_table"]
     columns = RAW_COLUMNS[raw_table]
     # The file's path and its own column names are anyone's text: bound as
@@ -315,44 +417,55 @@ def _land_file(connection: duckdb.DuckDBPyConnection, file: dict) -> None:
         else:
             selected = ", ".join(columns)
             reader = f"read_csv($path, {file['read_options']})"
-        connection.execute(
-            f"insert into {SCHEMA}.{raw_table} ({', '.join(columns)}, source_file) "
+        destination.insert_read(
+            f"{SCHEMA}.{raw_table}",
+            [*columns, "source_file"],
             f"select {selected}, $name from {reader}",
             {"path": file["file_path"], "name": file["file_name"]},
         )
-    connection.execute(
-        f"insert into {SCHEMA}.load_ledger values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    destination.insert(
+        f"{SCHEMA}.load_ledger",
         [
-            file["file_name"],
-            file["file_path"],
-            raw_table,
-            file["file_format"],
-            file["read_options"],
-            json.dumps(file["columns"]) if file["columns"] is not None else None,
-            file["row_count"],
-            file["file_size_bytes"],
-            file["file_modified_at"],
-            sha256_of(Path(file["file_path"])),
-            dt.datetime.now(dt.UTC).replace(tzinfo=None),
+            [
+                file["file_name"],
+                file["file_path"],
+                raw_table,
+                file["file_format"],
+                file["read_options"],
+                json.dumps(file["columns"]) if file["columns"] is not None else None,
+                file["row_count"],
+                file["file_size_bytes"],
+                file["file_modified_at"],
+                sha256_of(Path(file["file_path"])),
+                dt.datetime.now(dt.UTC).replace(tzinfo=None),
+            ]
         ],
     )
 
 
-def _land_config(connection, name: str, path: Path, plan: dict) -> None:
+def _land_config(destination, name: str, path: Path, plan: dict) -> None:
     columns = CONFIG_COLUMNS[name]
     typed = ", ".join(f"{column} varchar" for column in columns)
-    connection.execute(f"create or replace table {CONFIG_SCHEMA}.{name} ({typed})")
+    destination.create_table(f"{CONFIG_SCHEMA}.{name}", typed, replace=True)
     if plan.get("row_count"):
-        connection.execute(
-            f"insert into {CONFIG_SCHEMA}.{name} select {', '.join(columns)} "
-            f"from read_csv($path, {plan['read_options']})",
+        destination.insert_read(
+            f"{CONFIG_SCHEMA}.{name}",
+            columns,
+            f"select {', '.join(columns)} from read_csv($path, {plan['read_options']})",
             {"path": str(path)},
         )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--warehouse", type=Path, required=True, help="the DuckDB file")
+    parser.add_argument(
+        "--target",
+        choices=("duckdb", "postgres"),
+        default=os.environ.get("DBT_TARGET") or "duckdb",
+        help="where to land the files, as profiles.yml's targets (env DBT_TARGET; default duckdb): "
+        "postgres reads the PIPELINE_POSTGRES_* variables",
+    )
+    parser.add_argument("--warehouse", type=Path, help="the DuckDB file (target duckdb)")
     add_input_options(parser)
     parser.add_argument(
         "--settle-seconds",
@@ -370,12 +483,19 @@ def main(argv: list[str] | None = None) -> int:
         settings = LoadSettings.of(inputs, args.settle_seconds)
         if settings is None:
             parser.error("--raw-path is required: the folder of the export files")
-        loaded = load(args.warehouse, settings, full_refresh=args.full_refresh)
+        if args.target == "postgres":
+            loaded = load_into_postgres(settings, full_refresh=args.full_refresh)
+            where = f"PostgreSQL database {os.environ.get('PIPELINE_POSTGRES_DBNAME', 'pipeline')}"
+        elif args.warehouse is None:
+            parser.error("--warehouse is required: the DuckDB file to load into")
+        else:
+            loaded = load(args.warehouse, settings, full_refresh=args.full_refresh)
+            where = str(args.warehouse)
     except LoadError as error:
         print(error, file=sys.stderr)
         return 1
     rows = sum(file["row_count"] or 0 for file in loaded)
-    print(f"load: {len(loaded)} new export files, {rows:,} rows, into {args.warehouse}")
+    print(f"load: {len(loaded)} new export files, {rows:,} rows, into {where}")
     return 0
 
 

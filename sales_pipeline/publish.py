@@ -137,6 +137,8 @@ class Building:
     path: Path
     from_scratch: bool
     reason: str | None
+    # The export files the load landed in the copy (sales_pipeline.load).
+    loaded: tuple[dict, ...] = ()
 
 
 @contextmanager
@@ -175,9 +177,12 @@ def building_copy(
                 log(f"rebuilding from scratch: {reason}")
         folder = None
         try:
-            _load_exports(building, inputs, settle_seconds, log)
+            loaded = _load_exports(building, inputs, settle_seconds, log)
             yield Building(
-                building, from_scratch=reason is not None or not published.exists(), reason=reason
+                building,
+                from_scratch=reason is not None or not published.exists(),
+                reason=reason,
+                loaded=tuple(loaded),
             )
             record = _what_the_build_read(building, record, inputs)
             with _disk_space_stops_with_a_message(published):
@@ -198,16 +203,18 @@ def building_copy(
 
 def _load_exports(
     building: Path, inputs: BuildInputs, settle_seconds: float | None, log: Callable[[str], None]
-) -> None:
+) -> list[dict]:
     """The loader, before dbt: the new export files (and the configuration)
-    land in the copy (sales_pipeline.load); nothing for the demo seeds."""
+    land in the copy (sales_pipeline.load); nothing for the demo seeds.
+    Returns the files loaded."""
     settle = export_settle_seconds() if settle_seconds is None else settle_seconds
     settings = LoadSettings.of(inputs, settle)
     if settings is None:
-        return
+        return []
     loaded = load(building, settings)
     rows = sum(file["row_count"] or 0 for file in loaded)
     log(f"loaded {len(loaded)} new export files ({rows:,} rows) from {settings.raw_path}")
+    return loaded
 
 
 def export_settle_seconds(run_vars: dict | None = None) -> float:

@@ -6,17 +6,20 @@ with the same messages. On PostgreSQL the marts also equal DuckDB's row by
 row. Run by make test-postgres and make test-spark, which start the engine.
 
 The raw rows are the raw seeds here (a loader's tables on these engines);
-reading export files (raw_path) is DuckDB's and tested there.
+on PostgreSQL export files (raw_path) also arrive through the project's
+loader, as on DuckDB, where the file tests themselves run.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import math
 from pathlib import Path
 
 import pytest
-from dbt_project_harness import REPO, TARGET, DbtProject
+from dbt_project_harness import REPO, TARGET, DbtProject, write_csv
+from export_fixtures import small_exports
 from mart_checks import (
     OTHER_CONFIG,
     as_text,
@@ -150,17 +153,78 @@ def test_postgres_marts_equal_duckdbs_row_by_row(tmp_path: Path):
         project.write_seed("raw", "raw_lead_transitions", transitions, TRANSITION_COLUMNS)
         project.dbt("build", extra_vars={"max_rejected_share": 1})
         built[target] = project
+    assert_same_marts(built["duckdb"], built["postgres"])
+
+
+@pytest.mark.skipif(TARGET != "postgres", reason="the loader lands in DuckDB and PostgreSQL")
+def test_export_files_load_into_postgres_and_build_as_on_duckdb(tmp_path: Path):
+    """Export files through the loader (sales_pipeline.load --target
+    postgres): the same marts as the same files loaded into DuckDB, row by
+    row, after a first build and after a refresh that reads a new file; the
+    ledger names each file with its checksum; a bad file stops the load in
+    the words it gives on DuckDB and lands nothing."""
+    exports = tmp_path / "exports"
+    leads, transitions = small_exports(seed=12, leads=200)
+    leads += hand_written_edge_leads()  # quarantined rows among them
+    transitions += transitions_for_edge_leads("qualification", "discovery")
+    bad_change = {"lead_id": leads[2]["lead_id"], "stage_key": "no_such_stage"}
+    transitions.insert(0, {**bad_change, "entered_at": "2025-03-01 10:00:00"})
+    # Text a CSV writer must quote, and an empty value (null on both engines).
+    leads[0]["lead_source"] = 'partner, "referral"'
+    leads[1]["segment"] = ""
+    half = len(transitions) // 2
+    write_csv(exports / "raw_leads.csv", leads, LEAD_COLUMNS)
+    write_csv(exports / "raw_lead_transitions_1.csv", transitions[:half], TRANSITION_COLUMNS)
+    run_vars = {"raw_path": str(exports), "export_settle_seconds": 0, "max_rejected_share": 1}
+    built = {
+        target: DbtProject.copy_of_repo(tmp_path / target, target=target)
+        for target in ("duckdb", "postgres")
+    }
+    for project in built.values():
+        project.dbt("build", extra_vars=run_vars)
+    assert_same_marts(built["duckdb"], built["postgres"])
+
+    write_csv(exports / "raw_lead_transitions_2.csv", transitions[half:], TRANSITION_COLUMNS)
+    for project in built.values():
+        project.dbt("build", extra_vars=run_vars)
+    assert_same_marts(built["duckdb"], built["postgres"])
+    postgres = built["postgres"]
+    ledger = postgres.query(
+        "select file_name, row_count, checksum_sha256 from crm_exports.load_ledger"
+    )
+    assert sorted((row["file_name"], row["row_count"]) for row in ledger) == [
+        ("raw_lead_transitions_1.csv", half),
+        ("raw_lead_transitions_2.csv", len(transitions) - half),
+        ("raw_leads.csv", len(leads)),
+    ]
+    for row in ledger:
+        digest = hashlib.sha256((exports / row["file_name"]).read_bytes()).hexdigest()
+        assert row["checksum_sha256"] == digest
+    [landed] = postgres.query("select count(*) as n from crm_exports.raw_lead_transitions")
+    assert landed["n"] == len(transitions)
+
+    (exports / "raw_lead_transitions_3.csv").write_text("lead_id,stage_key\nL1,discovery\n")
+    stopped = {target: project.load(run_vars) for target, project in built.items()}
+    assert stopped["postgres"].returncode == 1
+    assert "raw_lead_transitions_3.csv" in stopped["postgres"].stdout
+    assert stopped["postgres"].stdout == stopped["duckdb"].stdout
+    assert len(postgres.query("select file_name from crm_exports.load_ledger")) == 3
+
+
+def assert_same_marts(duckdb_project: DbtProject, postgres_project: DbtProject) -> None:
+    """Every table of schema marts holds the same rows on both (loaded_at
+    aside), floats equal to 1e-12."""
     marts = sorted(
         row["table_name"]
-        for row in built["duckdb"].query(
+        for row in duckdb_project.query(
             "select table_name from information_schema.tables where table_schema = 'marts'"
         )
     )
     assert len(marts) >= 10, marts
     for name, duck, postgres in zip(
         marts,
-        built["duckdb"].mart_query([f"select * from marts.{m}" for m in marts]),
-        built["postgres"].mart_query([f"select * from marts.{m}" for m in marts]),
+        duckdb_project.mart_query([f"select * from marts.{m}" for m in marts]),
+        postgres_project.mart_query([f"select * from marts.{m}" for m in marts]),
         strict=True,
     ):
         assert duck[0] == postgres[0], f"{name}: columns differ"

@@ -104,9 +104,11 @@ class DbtProject:
         return self._run(self._dbt_command(args, extra_vars, unit_tests), args, check)
 
     def load(self, run_vars: dict[str, object], full_refresh: bool = False):
-        """sales_pipeline.load into this project's warehouse; its stderr
-        follows its stdout, in stdout."""
-        command = [sys.executable, "-m", "sales_pipeline.load", "--warehouse", str(self.database)]
+        """sales_pipeline.load into this project's warehouse (DuckDB or
+        PostgreSQL); its stderr follows its stdout, in stdout."""
+        command = [sys.executable, "-m", "sales_pipeline.load", "--target", self.target]
+        if self.target == "duckdb":
+            command += ["--warehouse", str(self.database)]
         for name in INPUT_VARS:  # the loader takes every build input as an option
             if run_vars.get(name):
                 command += [f"--{name.replace('_', '-')}", str(run_vars[name])]
@@ -118,7 +120,7 @@ class DbtProject:
         result = subprocess.run(
             command,
             cwd=self.root,
-            env={**os.environ, "PYTHONPATH": str(REPO)},
+            env={**os.environ, **self.warehouse.env(), "PYTHONPATH": str(REPO)},
             capture_output=True,
             text=True,
         )

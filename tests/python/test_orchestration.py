@@ -82,6 +82,10 @@ def test_every_dbt_model_and_seed_is_an_asset_with_its_tests_as_checks(defs, man
         if graph.get(key).is_materializable
     }
     assert groups == {"raw", "config", "staging", "intermediate", "marts", "semantic", "reports"}
+    # The loader's tables: assets of their own, upstream of the dbt assets.
+    loaded = {key for key in graph.get_all_asset_keys() if key.path[0] in ("crm", "config_files")}
+    assert {key.path[-1] for key in loaded} == sources
+    assert {graph.get(key).group_name for key in loaded} == {"loading"}
     checks = {(key.asset_key.path[-1], key.name) for key in graph.asset_check_keys}
     attached_tests = {
         (manifest["nodes"][node["attached_node"]]["name"], node["name"])
@@ -334,7 +338,7 @@ def test_the_sensors_refresh_after_a_file_changed_equals_a_build_from_scratch(
 
     from dagster_dbt import DbtCliResource
 
-    from orchestration.assets import PipelineInputs, pipeline_warehouse
+    from orchestration.assets import PipelineInputs, loaded_tables, pipeline_warehouse
     from orchestration.project import DBT_EXECUTABLE
     from orchestration.sensors import raw_exports_sensor
     from sales_pipeline.demo_data import LEAD_COLUMNS, TRANSITION_COLUMNS, generate, read_stages
@@ -367,8 +371,17 @@ def test_the_sensors_refresh_after_a_file_changed_equals_a_build_from_scratch(
     first, cursor = sensor_request(None)
     instance = DagsterInstance.ephemeral()
     assert materialize(
-        [pipeline_warehouse], resources=resources, instance=instance, run_config=first.run_config
+        [*loaded_tables, pipeline_warehouse],
+        resources=resources,
+        instance=instance,
+        run_config=first.run_config,
     ).success
+    # The load is reported on the loaded tables' own assets (group loading).
+    assert landed(instance, "raw_lead_transitions") == (
+        ["raw_lead_transitions_1.csv", "raw_lead_transitions_2.csv"],
+        len(transitions),
+    )
+    assert landed(instance, "raw_leads") == (["raw_leads.csv"], len(leads))
 
     write_csv(exports / "raw_lead_transitions_1.csv", transitions[: half // 2], TRANSITION_COLUMNS)
     request, _ = sensor_request(cursor)
@@ -377,9 +390,17 @@ def test_the_sensors_refresh_after_a_file_changed_equals_a_build_from_scratch(
         "from scratch: export file raw_lead_transitions_1.csv changed"
     )
     result = materialize(
-        [pipeline_warehouse], resources=resources, instance=instance, run_config=request.run_config
+        [*loaded_tables, pipeline_warehouse],
+        resources=resources,
+        instance=instance,
+        run_config=request.run_config,
     )
     assert result.success
+    # From scratch: both files landed again, the changed one as it is now.
+    assert landed(instance, "raw_lead_transitions") == (
+        ["raw_lead_transitions_1.csv", "raw_lead_transitions_2.csv"],
+        len(transitions) - half + half // 2,
+    )
 
     # The refreshed marts count the files as they are now, not as read before.
     now_in_files = len(transitions) - half + half // 2
@@ -392,3 +413,13 @@ def test_the_sensors_refresh_after_a_file_changed_equals_a_build_from_scratch(
     files = query(database, "select file_name, row_count from marts.rpt_export_files")
     rows = {row["file_name"]: row["row_count"] for row in files}
     assert rows["raw_lead_transitions_1.csv"] == half // 2
+
+
+def landed(instance, raw_table: str) -> tuple[list[str], int]:
+    """The files and rows of the last load into crm_exports.<raw_table>, as
+    its asset's latest materialization reports them."""
+    from dagster import AssetKey
+
+    event = instance.get_latest_materialization_event(AssetKey(["crm", raw_table]))
+    metadata = event.asset_materialization.metadata
+    return metadata["files"].value, metadata["rows"].value
