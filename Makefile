@@ -89,6 +89,10 @@ lint: setup
 	ruff check scripts tests/python tests/engines orchestration sales_pipeline benchmarks
 	ruff format --check scripts tests/python tests/engines orchestration sales_pipeline benchmarks
 	sqlfluff lint models tests/singular
+	# A CRM adapter's models are built (and linted) only with the var crm set to it.
+	for crm in salesforce; do \
+		PIPELINE_CRM=$$crm PIPELINE_CRM_SCHEMA=$$crm sqlfluff lint models/staging/$$crm; \
+	done
 
 # The dbt docs site of the published warehouse (make build first), with its
 # column types: generated on a copy, so BI readers of the published file

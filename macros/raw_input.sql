@@ -50,12 +50,22 @@
     Where the raw tables come from (see models/staging/crm/_crm__sources.yml):
     'seeds' (the demo seeds, loaded into schema raw), 'tables' (a loader's
     tables: the var crm_schema or env PIPELINE_CRM_SCHEMA names their
-    schema) or 'files' (raw_path: export files, DuckDB only).
+    schema), 'adapter' (the var crm: a CRM's own tables, written as the raw
+    pair by its adapter, macros/crm_adapters.sql) or 'files' (raw_path:
+    the export files the project's loader landed).
 -#}
 {% macro crm_tables_setting() -%}
     {%- do check_crm_identifier_vars() -%}
     {%- if raw_path_setting() is not none -%}
+        {%- if crm_setting() != 'generic' -%}
+            {{ exceptions.raise_compiler_error(
+                "var raw_path reads export files of the generic raw pair; var crm " ~ crm_setting()
+                ~ " reads the CRM's own tables (crm_schema): set one of them"
+            ) }}
+        {%- endif -%}
         {{ return('files') }}
+    {%- elif crm_setting() != 'generic' -%}
+        {{ return('adapter') }}
     {%- elif (var('crm_schema', env_var('PIPELINE_CRM_SCHEMA', '')) or '') | string | trim != '' -%}
         {{ return('tables') }}
     {%- endif -%}
@@ -105,7 +115,7 @@
 -#}
 {% macro raw_source_file(name) -%}
     {%- set batch_column = crm_batch_column() -%}
-    {%- if crm_tables_setting() == 'files' -%}
+    {%- if crm_tables_setting() in ('files', 'adapter') -%}
         source_file
     {%- elif batch_column is not none -%}
         coalesce(cast({{ batch_column }} as {{ dbt.type_string() }}), '')
@@ -122,6 +132,8 @@
 {% macro crm_input(name) -%}
     {%- if crm_tables_setting() == 'seeds' -%}
         {{ return(ref(name)) }}
+    {%- elif crm_tables_setting() == 'adapter' -%}
+        {{ return(ref('base_' ~ crm_setting() ~ '__' ~ name)) }}
     {%- endif -%}
     {{ return(source('crm', name)) }}
 {%- endmacro %}
@@ -155,7 +167,7 @@
         cast(null as {{ dbt.type_timestamp() }}) as file_modified_at,
         count(*) as row_count
     from {{ crm_input(name) }}
-        {%- if crm_batch_column() is not none %}
+        {%- if crm_batch_column() is not none or crm_tables_setting() == 'adapter' %}
     group by {{ raw_source_file(name) }}
         {%- endif %}
         {%- endfor %}
@@ -168,13 +180,16 @@
     <config_path>/<name>.csv (checked like an export file when loaded).
 -#}
 {% macro config_input(name) -%}
-    {%- if config_path_setting() is none -%}
+    {%- if config_path_setting() is none and name == 'pipeline_stages' and crm_setting() != 'generic' -%}
+        {#- The CRM's own stage list, unless config_path gives one. -#}
+        {{ return(ref('base_' ~ crm_setting() ~ '__pipeline_stages')) }}
+    {%- elif config_path_setting() is none -%}
         {{ return(ref(name)) }}
     {%- endif -%}
     {{ return(source('config_files', name)) }}
 {%- endmacro %}
 
-{#- file_format of a raw table that is not files: seed (the demo) or table. -#}
+{#- file_format of a raw table that is not files: seed (the demo) or table (a loader's, or a CRM's). -#}
 {% macro raw_table_format() -%}
     {{- 'seed' if crm_tables_setting() == 'seeds' else 'table' -}}
 {%- endmacro %}

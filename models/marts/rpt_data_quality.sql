@@ -1,6 +1,8 @@
 -- Where every raw row went, per raw table: accepted (one row per distinct
--- row), duplicate (the extra copies of an accepted row, collapsed), or
--- rejected with a reason (every raw copy of a quarantined row). Accepted
+-- row), duplicate (the extra copies of an accepted row, collapsed),
+-- rejected with a reason (every raw copy of a quarantined row), or, read
+-- through a CRM adapter (var crm), left out with a reason (a deleted or
+-- merged deal, another pipeline, and their stage changes). Accepted
 -- stage changes dated after the as-of date are counted apart (reason
 -- after_as_of_date): they are valid but do not exist yet for these metrics.
 with
@@ -81,6 +83,19 @@ outcomes as (
     group by
         table_name,
         rejection_reason
+    {%- if crm_setting() != 'generic' %}
+
+    union all
+
+    -- The CRM's rows its adapter deliberately does not read (deleted,
+    -- merged, another pipeline), counted under the raw table they would be.
+    select
+        table_name,
+        'left_out' as outcome,
+        reason,
+        row_count
+    from {{ ref('base_' ~ crm_setting() ~ '__left_out') }}
+    {%- endif %}
 
 ),
 

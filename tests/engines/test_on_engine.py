@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import math
 from pathlib import Path
 
 import pytest
@@ -23,6 +22,7 @@ from export_fixtures import small_exports
 from mart_checks import (
     OTHER_CONFIG,
     as_text,
+    assert_same_marts,
     check_scenario,
     demo_config,
     hand_written_edge_leads,
@@ -209,46 +209,3 @@ def test_export_files_load_into_postgres_and_build_as_on_duckdb(tmp_path: Path):
     assert "raw_lead_transitions_3.csv" in stopped["postgres"].stdout
     assert stopped["postgres"].stdout == stopped["duckdb"].stdout
     assert len(postgres.query("select file_name from crm_exports.load_ledger")) == 3
-
-
-def assert_same_marts(duckdb_project: DbtProject, postgres_project: DbtProject) -> None:
-    """Every table of schema marts holds the same rows on both (loaded_at
-    aside), floats equal to 1e-12."""
-    marts = sorted(
-        row["table_name"]
-        for row in duckdb_project.query(
-            "select table_name from information_schema.tables where table_schema = 'marts'"
-        )
-    )
-    assert len(marts) >= 10, marts
-    for name, duck, postgres in zip(
-        marts,
-        duckdb_project.mart_query([f"select * from marts.{m}" for m in marts]),
-        postgres_project.mart_query([f"select * from marts.{m}" for m in marts]),
-        strict=True,
-    ):
-        assert duck[0] == postgres[0], f"{name}: columns differ"
-        assert duck[1], f"{name} is empty"
-        columns = [c for c in duck[0] if c != "loaded_at"]
-        duck_rows, postgres_rows = (
-            sorted((tuple(row[c] for c in columns) for row in rows), key=non_float_key)
-            for rows in (duck[1], postgres[1])
-        )
-        assert len(duck_rows) == len(postgres_rows), name
-        for want, got in zip(duck_rows, postgres_rows, strict=True):
-            assert all(same_value(a, b) for a, b in zip(want, got, strict=True)), (name, want, got)
-
-
-def non_float_key(row: tuple) -> tuple:
-    """Rows ordered by their exact values: floats may differ in the last bits."""
-    return tuple(repr(value) for value in row if not isinstance(value, float))
-
-
-def same_value(duck: object, postgres: object) -> bool:
-    if isinstance(duck, float) or isinstance(postgres, float):
-        return (
-            duck is not None
-            and postgres is not None
-            and math.isclose(float(duck), float(postgres), rel_tol=1e-12, abs_tol=1e-12)
-        )
-    return duck == postgres

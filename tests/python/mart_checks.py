@@ -266,3 +266,50 @@ def demo_config() -> dict[str, list[dict[str, str | None]]]:
 def as_text(rows: list[dict[str, str]]) -> list[dict[str, str | None]]:
     """Rows as the reference reads them from a CSV: '' is missing."""
     return [{k: (v if v != "" else None) for k, v in row.items()} for row in rows]
+
+
+def assert_same_marts(
+    duckdb_project: DbtProject, postgres_project: DbtProject, leave_out: tuple[str, ...] = ()
+) -> None:
+    """Every table of schema marts (but leave_out) holds the same rows in
+    both warehouses (loaded_at aside), floats equal to 1e-12; the first is
+    on DuckDB."""
+    marts = sorted(
+        row["table_name"]
+        for row in duckdb_project.query(
+            "select table_name from information_schema.tables where table_schema = 'marts'"
+        )
+        if row["table_name"] not in leave_out
+    )
+    assert len(marts) >= 10, marts
+    for name, duck, postgres in zip(
+        marts,
+        duckdb_project.mart_query([f"select * from marts.{m}" for m in marts]),
+        postgres_project.mart_query([f"select * from marts.{m}" for m in marts]),
+        strict=True,
+    ):
+        assert duck[0] == postgres[0], f"{name}: columns differ"
+        assert duck[1], f"{name} is empty"
+        columns = [c for c in duck[0] if c != "loaded_at"]
+        duck_rows, postgres_rows = (
+            sorted((tuple(row[c] for c in columns) for row in rows), key=non_float_key)
+            for rows in (duck[1], postgres[1])
+        )
+        assert len(duck_rows) == len(postgres_rows), name
+        for want, got in zip(duck_rows, postgres_rows, strict=True):
+            assert all(same_value(a, b) for a, b in zip(want, got, strict=True)), (name, want, got)
+
+
+def non_float_key(row: tuple) -> tuple:
+    """Rows ordered by their exact values: floats may differ in the last bits."""
+    return tuple(repr(value) for value in row if not isinstance(value, float))
+
+
+def same_value(duck: object, postgres: object) -> bool:
+    if isinstance(duck, float) or isinstance(postgres, float):
+        return (
+            duck is not None
+            and postgres is not None
+            and math.isclose(float(duck), float(postgres), rel_tol=1e-12, abs_tol=1e-12)
+        )
+    return duck == postgres

@@ -1,0 +1,85 @@
+{#
+    The CRM adapters (models/staging/<crm>/): with the var crm set to
+    salesforce, hubspot or pipedrive, the raw pair and the stage list are
+    the CRM's own tables as its loader landed them (var crm_loader), in
+    the schema crm_schema names. Each adapter's base models write the
+    generic contract (raw_leads, raw_lead_transitions, pipeline_stages:
+    docs/metrics.md section 1) from those tables, and staging reads them as
+    it reads the seeds. Loaders name the same column differently
+    (Fivetran: snake_case, Airbyte: the API's names): crm_column picks the
+    loader's name. YAML cannot call a macro: the tests of crm_setting are
+    repeated in dbt_project.yml (+enabled) and the adapters' sources.
+#}
+
+{#- The loaders each CRM's adapter reads, the first its default. -#}
+{% macro crm_loaders() -%}
+    {{ return({
+        'salesforce': ['fivetran', 'airbyte'],
+        'hubspot': ['fivetran', 'airbyte', 'dlt'],
+        'pipedrive': ['dlt', 'export'],
+    }) }}
+{%- endmacro %}
+
+{#- The var crm (env PIPELINE_CRM): generic (the raw pair), or a CRM's name. -#}
+{% macro crm_setting() -%}
+    {%- set value = ((var('crm', env_var('PIPELINE_CRM', '')) or 'generic') | string | trim | lower) or 'generic' -%}
+    {%- if value != 'generic' and value not in crm_loaders() -%}
+        {{ exceptions.raise_compiler_error(
+            "var crm (env PIPELINE_CRM) must be generic, " ~ crm_loaders().keys() | join(', ') ~ "; got '" ~ value ~ "'"
+        ) }}
+    {%- endif -%}
+    {{ return(value) }}
+{%- endmacro %}
+
+{#- The var crm_loader (env PIPELINE_CRM_LOADER): how the CRM's tables were landed. -#}
+{% macro crm_loader_setting() -%}
+    {%- set crm = crm_setting() -%}
+    {%- if crm == 'generic' -%}
+        {#- dbt parses every adapter's models, enabled or not. -#}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set allowed = crm_loaders()[crm] -%}
+    {%- set value = ((var('crm_loader', env_var('PIPELINE_CRM_LOADER', '')) or '') | string | trim | lower) or allowed[0] -%}
+    {%- if value not in allowed -%}
+        {{ exceptions.raise_compiler_error(
+            "var crm_loader (env PIPELINE_CRM_LOADER) must be " ~ allowed | join(' or ') ~ " for crm " ~ crm ~ "; got '" ~ value ~ "'"
+        ) }}
+    {%- endif -%}
+    {{ return(value) }}
+{%- endmacro %}
+
+{#-
+    The var crm_pipeline (env PIPELINE_CRM_PIPELINE): the id of the CRM
+    pipeline to read, or none. Marts describe one pipeline; a CRM's tables
+    holding several stop the build naming them (base_<crm>__pipeline_stages).
+-#}
+{% macro crm_pipeline_setting() -%}
+    {%- set value = (var('crm_pipeline', env_var('PIPELINE_CRM_PIPELINE', '')) or '') | string | trim -%}
+    {{ return(value if value != '' else none) }}
+{%- endmacro %}
+
+{#-
+    The loader's name of a CRM column, quoted when it is not plain lower
+    case (Airbyte keeps the API's CamelCase, which PostgreSQL only finds
+    quoted). names: {loader: column name}; one name serves every loader.
+-#}
+{% macro crm_column(names) -%}
+    {%- set loader = crm_loader_setting() -%}
+    {%- set name = names if names is string else names.get(loader, names.values() | first) -%}
+    {{- name if modules.re.match('^[a-z_][a-z0-9_]*$', name) else adapter.quote(name) -}}
+{%- endmacro %}
+
+{#- A CRM's stage name as a stage key: Negotiation/Review -> negotiation_review. -#}
+{% macro stage_key_of(name) -%}
+    trim(both '_' from {{ regex_replace('lower(trim(' ~ name ~ '))', '[^a-z0-9]+', '_') }})
+{%- endmacro %}
+
+{#- A CRM flag (boolean, or its text: true/false, 1/0, t/f) as true or false, null as false. -#}
+{% macro crm_flag(column) -%}
+    coalesce(lower(trim(cast({{ column }} as {{ dbt.type_string() }}))) in ('true', 't', '1', 'yes'), false)
+{%- endmacro %}
+
+{#- A CRM value as text, for the generic raw contract (every column text). -#}
+{% macro crm_text(column) -%}
+    cast({{ column }} as {{ dbt.type_string() }})
+{%- endmacro %}

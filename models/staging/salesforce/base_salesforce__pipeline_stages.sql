@@ -1,0 +1,58 @@
+-- The generic pipeline_stages (docs/metrics.md section 1) from the org's
+-- OpportunityStage: a won stage is won, a closed one that is not won is
+-- lost, the others open; open and won stages are numbered 1..n by their
+-- SortOrder (ties by API name), lost ones have no order. Inactive stages
+-- are kept: the history still holds them. No default expected days (the
+-- history gives them). A config_path's pipeline_stages.csv replaces it.
+with
+
+source as (
+
+    select * from {{ source('salesforce', 'opportunity_stage') }}
+
+),
+
+stages as (
+
+    select
+        {{ stage_key_of(crm_text(crm_column({'fivetran': 'api_name', 'airbyte': 'apiname'}))) }} as stage_key,
+        {{ crm_text(crm_column({'fivetran': 'master_label', 'airbyte': 'masterlabel'})) }} as stage_name,
+        {{ try_cast(
+            crm_text(crm_column({'fivetran': 'sort_order', 'airbyte': 'sortorder'})), type_double()
+        ) }} as sort_order,
+        case
+            when {{ crm_flag(crm_column({'fivetran': 'is_won', 'airbyte': 'iswon'})) }} then 'won'
+            when {{ crm_flag(crm_column({'fivetran': 'is_closed', 'airbyte': 'isclosed'})) }} then 'lost'
+            else 'open'
+        end as stage_type
+    from source
+
+),
+
+numbered as (
+
+    select
+        *,
+        case
+            when stage_type <> 'lost'
+                then row_number() over (
+                    partition by stage_type = 'lost' order by sort_order, stage_key
+                )
+        end as stage_order
+    from stages
+
+),
+
+final as (
+
+    select
+        stage_key,
+        stage_name,
+        {{ crm_text('stage_order') }} as stage_order,
+        stage_type,
+        cast(null as {{ dbt.type_string() }}) as default_expected_days
+    from numbered
+
+)
+
+select * from final
