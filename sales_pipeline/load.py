@@ -164,6 +164,7 @@ def load_into_postgres(settings: LoadSettings, *, full_refresh: bool = False) ->
 
 
 def load_into(destination, settings: LoadSettings, *, full_refresh: bool = False) -> list[dict]:
+    """The load into a destination (DuckDBDestination, PostgresDestination)."""
     _create_tables(destination, full_refresh)
     raw_path = str(settings.raw_path)
     config_path = str(settings.config_path) if settings.config_path else None

@@ -17,6 +17,7 @@ import hashlib
 from pathlib import Path
 
 import pytest
+from crm_layouts import SALESFORCE_NAMES, salesforce_tables, write_tables
 from dbt_project_harness import REPO, TARGET, DbtProject, write_csv
 from export_fixtures import small_exports
 from mart_checks import (
@@ -209,3 +210,36 @@ def test_export_files_load_into_postgres_and_build_as_on_duckdb(tmp_path: Path):
     assert "raw_lead_transitions_3.csv" in stopped["postgres"].stdout
     assert stopped["postgres"].stdout == stopped["duckdb"].stdout
     assert len(postgres.query("select file_name from crm_exports.load_ledger")) == 3
+
+
+@pytest.mark.skipif(TARGET != "postgres", reason="a CRM adapter where loaders land: PostgreSQL")
+def test_a_crm_adapter_on_postgres_gives_the_generic_marts(tmp_path: Path):
+    """Salesforce's tables as Fivetran lands them, in PostgreSQL, read by the
+    Salesforce adapter (var crm): the marts the same history gives on
+    DuckDB as the generic raw pair, row by row, with the deleted
+    opportunities left out and counted."""
+    stages = [
+        {**stage, "default_expected_days": ""}
+        for stage in read_stages(REPO / "seeds/config/pipeline_stages.csv")
+    ]
+    leads, transitions = generate(
+        200, seed=5, stages=stages, start=dt.date(2025, 1, 1), months=8, edge_case_rate=4
+    )
+    leads += hand_written_edge_leads()
+    transitions += transitions_for_edge_leads("qualification", "discovery")
+    generic = DbtProject.copy_of_repo(tmp_path / "generic", target="duckdb")
+    generic.write_seed("raw", "raw_leads", leads, LEAD_COLUMNS)
+    generic.write_seed("raw", "raw_lead_transitions", transitions, TRANSITION_COLUMNS)
+    generic.write_seed("config", "pipeline_stages", stages, list(stages[0]))
+    generic.dbt("build", extra_vars={"max_rejected_share": 1})
+
+    crm = salesforce_tables(leads, transitions, stages, deleted=2, deleted_history_rows=3)
+    project = DbtProject.copy_of_repo(tmp_path / "postgres")
+    write_tables(project, "salesforce", crm, SALESFORCE_NAMES["fivetran"])
+    project.dbt("build", extra_vars={"crm": "salesforce", "max_rejected_share": 1})
+    assert_same_marts(generic, project, leave_out=("rpt_data_quality", "rpt_export_files"))
+    left_out = project.query(
+        "select table_name, reason, row_count from marts.rpt_data_quality"
+        " where outcome = 'left_out'"
+    )
+    assert {(r["table_name"], r["reason"]): r["row_count"] for r in left_out} == crm.left_out

@@ -5,6 +5,7 @@ stage list) goes in; the CRM's tables come out, plus what real CRMs add
 that the warehouse must leave out and count: deleted deals and history
 rows, deals of another pipeline.
 
+The tables go into a test project's warehouse, on DuckDB or PostgreSQL.
 Every value is written as the text the generic history has (loaders type
 their columns; the adapters read every column as text, so the same text
 gives the same marts).
@@ -176,21 +177,37 @@ def salesforce_tables(
     return crm
 
 
-def write_tables(database, schema: str, crm: CrmTables, names: dict) -> None:
-    """The CRM's tables in a DuckDB file, under the loader's names, every
-    column as text."""
-    with duckdb.connect(str(database)) as connection:
-        connection.execute(f"create schema if not exists {schema}")
-        for table, rows in crm.tables.items():
-            table_name, columns = names[_loader_key(table, names)]
-            typed = ", ".join(f'"{columns[c]}" varchar' for c in columns)
-            connection.execute(f"create or replace table {schema}.{table_name} ({typed})")
-            if rows:
-                marks = ", ".join("?" for _ in columns)
-                connection.executemany(
-                    f"insert into {schema}.{table_name} values ({marks})",
-                    [[_text(row.get(c)) for c in columns] for row in rows],
-                )
+def write_tables(project, schema: str, crm: CrmTables, names: dict) -> None:
+    """The CRM's tables in the project's warehouse (DuckDB, or its
+    PostgreSQL database), under the loader's names, every column as text."""
+    statements = [f"create schema if not exists {schema}"]
+    batches = []
+    for table, rows in crm.tables.items():
+        table_name, columns = names[_loader_key(table, names)]
+        typed = ", ".join(f'"{columns[c]}" varchar' for c in columns)
+        statements.append(f"drop table if exists {schema}.{table_name}")
+        statements.append(f"create table {schema}.{table_name} ({typed})")
+        values = [[_text(row.get(c)) for c in columns] for row in rows]
+        batches.append((f"{schema}.{table_name}", len(columns), values))
+    if project.target == "postgres":
+        from sales_pipeline.engines import postgres_connection
+
+        connection = postgres_connection(project.postgres_database)
+        with connection, connection.cursor() as cursor:
+            for statement in statements:
+                cursor.execute(statement)
+            for table, width, values in batches:
+                marks = ", ".join(["%s"] * width)
+                cursor.executemany(f"insert into {table} values ({marks})", values)
+        connection.close()
+        return
+    with duckdb.connect(str(project.database)) as connection:
+        for statement in statements:
+            connection.execute(statement)
+        for table, width, values in batches:
+            if values:
+                marks = ", ".join("?" * width)
+                connection.executemany(f"insert into {table} values ({marks})", values)
 
 
 def _loader_key(table: str, names: dict) -> str:

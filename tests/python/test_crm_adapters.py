@@ -66,7 +66,7 @@ def test_salesforce_tables_give_the_generic_marts(loader, history, generic, tmp_
         leads, transitions, stages, deleted=3, other_pipeline=2, deleted_history_rows=4
     )
     project = DbtProject.copy_of_repo(tmp_path / "project")
-    write_tables(project.database, SCHEMA, crm, SALESFORCE_NAMES[loader])
+    write_tables(project, SCHEMA, crm, SALESFORCE_NAMES[loader])
     run_vars = {
         "crm": "salesforce",
         "crm_loader": loader,

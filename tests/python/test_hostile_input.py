@@ -466,7 +466,10 @@ def test_a_file_name_that_is_not_utf8_is_refused_with_its_bytes_shown(tmp_path: 
     )
     # The load stops on it, naming it as UTF-8 text.
     with pytest.raises(loader.LoadError) as stopped:
-        loader.load_into(duckdb.connect(), loader.LoadSettings(raw_path=folder, settle_seconds=0))
+        loader.load_into(
+            loader.DuckDBDestination(duckdb.connect()),
+            loader.LoadSettings(raw_path=folder, settle_seconds=0),
+        )
     assert "  - raw_leads_caf\\xe9.csv is not read: its name is not UTF-8" in str(stopped.value)
 
 
