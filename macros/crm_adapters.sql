@@ -11,11 +11,16 @@
     repeated in dbt_project.yml (+enabled) and the adapters' sources.
 #}
 
-{#- The loaders each CRM's adapter reads, the first its default. -#}
+{#-
+    The loaders each CRM's adapter reads, the first its default. HubSpot
+    without Airbyte: Airbyte lands a pipeline's stages as a JSON array in
+    deal_pipelines.stages, which no SQL reads alike on DuckDB, PostgreSQL
+    and Spark (models/staging/hubspot/_hubspot__sources.yml).
+-#}
 {% macro crm_loaders() -%}
     {{ return({
         'salesforce': ['fivetran', 'airbyte'],
-        'hubspot': ['fivetran', 'airbyte', 'dlt'],
+        'hubspot': ['fivetran', 'dlt'],
         'pipedrive': ['dlt', 'export'],
     }) }}
 {%- endmacro %}

@@ -216,3 +216,206 @@ def _loader_key(table: str, names: dict) -> str:
 
 def _text(value: object) -> str | None:
     return None if value in (None, "") else str(value)
+
+
+# --- HubSpot ---------------------------------------------------------------
+# Each loader's names of the tables and columns the HubSpot adapter reads,
+# keyed by Fivetran's: Fivetran (fivetran/dbt_hubspot_source
+# src_hubspot.yml) writes deal properties as property_* columns; dlt's
+# verified source hubspot writes each property under its own name, the
+# record's id as id, a pipeline's stages as the child table
+# pipelines_deals__stages, and has no merged_deal table.
+HUBSPOT_NAMES = {
+    "fivetran": {
+        "deal": (
+            "deal",
+            {
+                "deal_id": "deal_id",
+                "property_createdate": "property_createdate",
+                "property_hs_analytics_source": "property_hs_analytics_source",
+                "property_dealtype": "property_dealtype",
+                "owner_id": "owner_id",
+                "property_amount": "property_amount",
+                "deal_pipeline_id": "deal_pipeline_id",
+                "is_deleted": "is_deleted",
+            },
+        ),
+        "deal_property_history": (
+            "deal_property_history",
+            {"deal_id": "deal_id", "name": "name", "value": "value", "timestamp": "timestamp"},
+        ),
+        "deal_pipeline": ("deal_pipeline", {"pipeline_id": "pipeline_id", "label": "label"}),
+        "deal_pipeline_stage": (
+            "deal_pipeline_stage",
+            {
+                "stage_id": "stage_id",
+                "pipeline_id": "pipeline_id",
+                "label": "label",
+                "display_order": "display_order",
+                "probability": "probability",
+                "closed_won": "closed_won",
+            },
+        ),
+        "merged_deal": ("merged_deal", {"deal_id": "deal_id", "merged_deal_id": "merged_deal_id"}),
+    },
+    "dlt": {
+        "deal": (
+            "deals",
+            {
+                "deal_id": "id",
+                "property_createdate": "createdate",
+                "property_hs_analytics_source": "hs_analytics_source",
+                "property_dealtype": "dealtype",
+                "owner_id": "hubspot_owner_id",
+                "property_amount": "amount",
+                "deal_pipeline_id": "pipeline",
+                "is_deleted": "is_deleted",
+                "hs_merged_object_ids": "hs_merged_object_ids",
+            },
+        ),
+        "deal_property_history": (
+            "deals_property_history",
+            {
+                "deal_id": "object_id",
+                "name": "property_name",
+                "value": "value",
+                "timestamp": "timestamp",
+            },
+        ),
+        "deal_pipeline": (
+            "pipelines_deals",
+            {"pipeline_id": "id", "label": "label", "_dlt_id": "_dlt_id"},
+        ),
+        "deal_pipeline_stage": (
+            "pipelines_deals__stages",
+            {
+                "stage_id": "id",
+                "label": "label",
+                "display_order": "display_order",
+                "probability": "metadata__probability",
+                "is_closed": "metadata__is_closed",
+                "_dlt_parent_id": "_dlt_parent_id",
+            },
+        ),
+    },
+}
+# The pipeline the marts describe, and a second one with the same stage labels.
+HUBSPOT_PIPELINE = "default"
+OTHER_HUBSPOT_PIPELINE = "98765"
+
+
+def hubspot_tables(
+    leads: list[dict[str, str]],
+    transitions: list[dict[str, str]],
+    stages: list[dict[str, str]],
+    *,
+    deleted: int = 0,
+    merged: int = 0,
+    other_pipeline: int = 0,
+) -> CrmTables:
+    """The history as HubSpot holds it in pipeline HUBSPOT_PIPELINE, plus
+    `deleted` deleted deals, `merged` deals merged into the first leads'
+    (stale copies of them), and `other_pipeline` deals of a second pipeline
+    whose stages have the same labels; each with the history of one of the
+    first leads. Stage changes are dealstage rows whose value is a stage id
+    (a key the stage list lacks is written as it is); a few amount changes
+    are there too, which the adapter does not read."""
+    crm = CrmTables()
+    stage_ids = {
+        pipeline: {stage["stage_key"]: f"{base + n}" for n, stage in enumerate(stages)}
+        for pipeline, base in ((HUBSPOT_PIPELINE, 100), (OTHER_HUBSPOT_PIPELINE, 200))
+    }
+    deals = [
+        {
+            "deal_id": lead["lead_id"],
+            "property_createdate": lead.get("created_at"),
+            "property_hs_analytics_source": lead.get("lead_source"),
+            "property_dealtype": lead.get("segment"),
+            "owner_id": lead.get("owner_id"),
+            "property_amount": lead.get("deal_amount_usd"),
+            "deal_pipeline_id": HUBSPOT_PIPELINE,
+            "is_deleted": "false",
+            "hs_merged_object_ids": None,
+        }
+        for lead in leads
+    ]
+
+    def history_of(changes, pipeline, deal_id=None):
+        return [
+            {
+                "deal_id": deal_id or change["lead_id"],
+                "name": "dealstage",
+                "value": stage_ids[pipeline].get(change["stage_key"], change["stage_key"]),
+                "timestamp": change.get("entered_at"),
+            }
+            for change in changes
+        ]
+
+    history = history_of(transitions, HUBSPOT_PIPELINE)
+    history += [
+        {"deal_id": lead["lead_id"], "name": "amount", "value": "1", "timestamp": "2025-01-01"}
+        for lead in leads[:5]
+    ]
+    merges = []
+    extras = [
+        ("deleted_deal", deleted),
+        ("merged_deal", merged),
+        ("other_pipeline", other_pipeline),
+    ]
+    for reason, how_many in extras:
+        for number, lead in enumerate(leads[:how_many]):
+            copy_id = f"{reason}_{number}"
+            deal = next(d for d in deals if d["deal_id"] == lead["lead_id"])
+            pipeline = OTHER_HUBSPOT_PIPELINE if reason == "other_pipeline" else HUBSPOT_PIPELINE
+            deals.append(
+                {
+                    **deal,
+                    "deal_id": copy_id,
+                    "is_deleted": str(reason == "deleted_deal").lower(),
+                    "deal_pipeline_id": pipeline,
+                    "hs_merged_object_ids": None,
+                }
+            )
+            crm.count("raw_leads", reason)
+            if reason == "merged_deal":
+                merges.append({"deal_id": deal["deal_id"], "merged_deal_id": copy_id})
+                listed = deal["hs_merged_object_ids"]
+                deal["hs_merged_object_ids"] = f"{listed};{copy_id}" if listed else copy_id
+            changes = [c for c in transitions if c["lead_id"] == lead["lead_id"]]
+            history += history_of(changes, pipeline, copy_id)
+            crm.count("raw_lead_transitions", f"stage_change_of_{reason}", len(changes))
+    pipelines, stage_rows = [], []
+    for pipeline_number, (pipeline, label) in enumerate(
+        ((HUBSPOT_PIPELINE, "Sales pipeline"), (OTHER_HUBSPOT_PIPELINE, "Renewals"))
+    ):
+        pipelines.append(
+            {"pipeline_id": pipeline, "label": label, "_dlt_id": f"p{pipeline_number}"}
+        )
+        for position, stage in enumerate(stages, start=1):
+            kind = stage["stage_type"]
+            stage_rows.append(
+                {
+                    "stage_id": stage_ids[pipeline][stage["stage_key"]],
+                    "pipeline_id": pipeline,
+                    "label": api_name(stage),
+                    "display_order": stage["stage_order"] or str(90 + position),
+                    # open stages: 0.1 .. 0.9, never 0 (Fivetran reads 0 as lost)
+                    "probability": {"won": "1.0", "lost": "0.0"}.get(kind, f"0.{position % 9 + 1}"),
+                    "closed_won": str(kind == "won").lower(),
+                    "is_closed": str(kind in ("won", "lost")).lower(),
+                    "_dlt_parent_id": f"p{pipeline_number}",
+                }
+            )
+    crm.tables = {
+        "deal": deals,
+        "deal_property_history": history,
+        "deal_pipeline": pipelines,
+        "deal_pipeline_stage": stage_rows,
+        "merged_deal": merges,
+    }
+    return crm
+
+
+def loader_tables(crm: CrmTables, names: dict) -> CrmTables:
+    """The tables a loader writes (dlt has no merged_deal)."""
+    return CrmTables({t: rows for t, rows in crm.tables.items() if t in names}, crm.left_out)

@@ -99,3 +99,65 @@ def assert_accounted_as_generic_plus_left_out(generic, project, left_out) -> Non
         for row in project.query(query)
     }
     assert got == expected
+
+
+# --- HubSpot ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("loader", ["fivetran", "dlt"])
+def test_hubspot_tables_give_the_generic_marts(loader, history, generic, tmp_path: Path):
+    """Deleted deals, stale copies of merged deals and the deals of a second
+    pipeline (its stages labelled as the first's) are left out and counted;
+    the rest gives the generic marts row by row."""
+    from crm_layouts import HUBSPOT_NAMES, HUBSPOT_PIPELINE, hubspot_tables, loader_tables
+
+    leads, transitions, stages = history
+    crm = hubspot_tables(leads, transitions, stages, deleted=3, merged=2, other_pipeline=4)
+    project = DbtProject.copy_of_repo(tmp_path / "project")
+    write_tables(
+        project.database, SCHEMA, loader_tables(crm, HUBSPOT_NAMES[loader]), HUBSPOT_NAMES[loader]
+    )
+    run_vars = {
+        "crm": "hubspot",
+        "crm_loader": loader,
+        "crm_schema": SCHEMA,
+        "crm_pipeline": HUBSPOT_PIPELINE,
+        "max_rejected_share": 1,
+    }
+    project.dbt("build", extra_vars=run_vars)
+    if loader == "fivetran":  # the adapter's unit tests (their inputs use Fivetran's names)
+        unit = project.dbt(
+            "test", "--select", "test_type:unit,path:models/staging/hubspot", extra_vars=run_vars
+        )
+        assert " 5 unit tests " in unit.stdout and "ERROR=0 " in unit.stdout, unit.stdout[-2000:]
+    assert_same_marts(generic, project, leave_out=SOURCE_MARTS)
+    assert_accounted_as_generic_plus_left_out(generic, project, crm.left_out)
+
+
+def test_hubspot_several_pipelines_stop_the_build_without_crm_pipeline(history, tmp_path: Path):
+    """Two pipelines and no crm_pipeline (or one that is neither): the build
+    stops at the stage list, listing the pipelines with their deal counts."""
+    from crm_layouts import (
+        HUBSPOT_NAMES,
+        HUBSPOT_PIPELINE,
+        OTHER_HUBSPOT_PIPELINE,
+        hubspot_tables,
+    )
+
+    leads, transitions, stages = history
+    crm = hubspot_tables(leads[:20], transitions, stages, other_pipeline=3)
+    project = DbtProject.copy_of_repo(tmp_path / "project")
+    write_tables(project.database, SCHEMA, crm, HUBSPOT_NAMES["fivetran"])
+    run_vars = {"crm": "hubspot", "crm_loader": "fivetran", "crm_schema": SCHEMA}
+    select = ("--select", "+base_hubspot__chosen_stages")
+    stopped = project.dbt("run", *select, extra_vars={**run_vars, "crm_pipeline": ""}, check=False)
+    assert stopped.returncode != 0
+    assert "HubSpot's deal stages hold 2 pipelines and the marts describe one" in stopped.stdout
+    assert "set the var crm_pipeline (env PIPELINE_CRM_PIPELINE)" in stopped.stdout
+    assert f"- '{HUBSPOT_PIPELINE}' (Sales pipeline): 20 deals" in stopped.stdout
+    assert f"- '{OTHER_HUBSPOT_PIPELINE}' (Renewals): 3 deals" in stopped.stdout
+    unknown = project.dbt("run", *select, extra_vars={**run_vars, "crm_pipeline": "1"}, check=False)
+    assert unknown.returncode != 0
+    assert "is '1', which is not a pipeline of HubSpot's deal stages" in unknown.stdout
+    chosen = project.dbt("run", *select, extra_vars={**run_vars, "crm_pipeline": HUBSPOT_PIPELINE})
+    assert chosen.returncode == 0

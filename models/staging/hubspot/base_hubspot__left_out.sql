@@ -1,0 +1,56 @@
+-- The HubSpot rows the warehouse deliberately does not read, counted per
+-- generic raw table and reason (rpt_data_quality lists them as left_out):
+-- deleted deals, deals merged into another, deals of another pipeline
+-- than crm_pipeline, and the stage changes of the deals left out.
+with
+
+deals as (
+
+    select * from {{ ref('base_hubspot__deals') }}
+
+),
+
+-- A deal id is left out when none of its rows is read; its history under
+-- the first reason of its rows (deleted_deal, merged_deal, other_pipeline).
+left_out_deals as (
+
+    select
+        deal_id,
+        min(left_out_reason) as reason
+    from deals
+    group by deal_id
+    having count(left_out_reason) = count(*)
+
+),
+
+left_out_history as (
+
+    select 'stage_change_of_' || left_out_deals.reason as reason
+    from {{ ref('base_hubspot__stage_history') }} as history
+    inner join left_out_deals
+        on history.deal_id = left_out_deals.deal_id
+
+),
+
+final as (
+
+    select
+        'raw_leads' as table_name,
+        left_out_reason as reason,
+        count(*) as row_count
+    from deals
+    where left_out_reason is not null
+    group by left_out_reason
+
+    union all
+
+    select
+        'raw_lead_transitions' as table_name,
+        reason,
+        count(*) as row_count
+    from left_out_history
+    group by reason
+
+)
+
+select * from final
