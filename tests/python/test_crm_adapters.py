@@ -114,9 +114,7 @@ def test_hubspot_tables_give_the_generic_marts(loader, history, generic, tmp_pat
     leads, transitions, stages = history
     crm = hubspot_tables(leads, transitions, stages, deleted=3, merged=2, other_pipeline=4)
     project = DbtProject.copy_of_repo(tmp_path / "project")
-    write_tables(
-        project.database, SCHEMA, loader_tables(crm, HUBSPOT_NAMES[loader]), HUBSPOT_NAMES[loader]
-    )
+    write_tables(project, SCHEMA, loader_tables(crm, HUBSPOT_NAMES[loader]), HUBSPOT_NAMES[loader])
     run_vars = {
         "crm": "hubspot",
         "crm_loader": loader,
@@ -147,7 +145,7 @@ def test_hubspot_several_pipelines_stop_the_build_without_crm_pipeline(history, 
     leads, transitions, stages = history
     crm = hubspot_tables(leads[:20], transitions, stages, other_pipeline=3)
     project = DbtProject.copy_of_repo(tmp_path / "project")
-    write_tables(project.database, SCHEMA, crm, HUBSPOT_NAMES["fivetran"])
+    write_tables(project, SCHEMA, crm, HUBSPOT_NAMES["fivetran"])
     run_vars = {"crm": "hubspot", "crm_loader": "fivetran", "crm_schema": SCHEMA}
     select = ("--select", "+base_hubspot__chosen_stages")
     stopped = project.dbt("run", *select, extra_vars={**run_vars, "crm_pipeline": ""}, check=False)
