@@ -1,3 +1,4 @@
+-- sqlfluff:indentation:template_blocks_indent:False
 -- One row per Pipedrive deal (a lead of the warehouse) and why it is left
 -- out, if it is: deleted (status deleted or the deleted flag), or with the
 -- var crm_pipeline of another pipeline. dlt: the deals table, one row per

@@ -1,3 +1,4 @@
+-- sqlfluff:indentation:template_blocks_indent:False
 -- The generic pipeline_stages (docs/metrics.md section 1) from Pipedrive's
 -- stages. dlt: every stage of the pipeline (crm_pipeline, or the only one)
 -- is open, numbered 1..n by order_nr (ties by key); Pipedrive closes a deal

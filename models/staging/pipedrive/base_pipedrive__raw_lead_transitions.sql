@@ -3,6 +3,8 @@
 -- changed_at on. The changes left out are counted in base_pipedrive__left_out;
 -- changes of a deal the deals table does not hold are kept, and staging
 -- quarantines them as it does any stage change of an unknown lead.
+{%- set export = crm_loader_setting() == 'export' %}
+{%- set change_log = 'pipedrive.' ~ ('deal_changes' if export else 'deals_flow_deal_change') %}
 with
 
 stage_changes as (
@@ -14,8 +16,7 @@ stage_changes as (
 final as (
 
     select
-        {{ sql_text('pipedrive.deal_changes' if crm_loader_setting() == 'export' else 'pipedrive.deals_flow_deal_change') }}
-            as source_file,
+        {{ sql_text(change_log) }} as source_file,
         deal_id as lead_id,
         stage_key,
         changed_at as entered_at

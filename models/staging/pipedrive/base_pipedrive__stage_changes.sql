@@ -1,3 +1,4 @@
+-- sqlfluff:indentation:template_blocks_indent:False
 -- Every Pipedrive change that is a stage change of the generic contract, as
 -- a stage key from changed_at on, and why it is left out, if it is.
 -- dlt: stage_id rows (the stage id's key; an id the stages table lacks is

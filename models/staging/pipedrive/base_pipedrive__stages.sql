@@ -1,3 +1,4 @@
+-- sqlfluff:indentation:template_blocks_indent:False
 -- One row per Pipedrive stage with the loader's names made the adapter's
 -- own, and its stage key (the name's slug). An export's stages table has
 -- one pipeline and no order: its stages are ordered by stage_id.
