@@ -90,7 +90,7 @@ lint: setup
 	ruff format --check scripts tests/python tests/engines orchestration sales_pipeline benchmarks
 	sqlfluff lint models tests/singular
 	# A CRM adapter's models are built (and linted) only with the var crm set to it.
-	for crm in salesforce hubspot; do \
+	for crm in salesforce hubspot pipedrive; do \
 		PIPELINE_CRM=$$crm PIPELINE_CRM_SCHEMA=$$crm sqlfluff lint models/staging/$$crm; \
 	done
 

@@ -13,6 +13,7 @@ gives the same marts).
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass, field
 
@@ -419,3 +420,256 @@ def hubspot_tables(
 def loader_tables(crm: CrmTables, names: dict) -> CrmTables:
     """The tables a loader writes (dlt has no merged_deal)."""
     return CrmTables({t: rows for t, rows in crm.tables.items() if t in names}, crm.left_out)
+
+
+# --------------------------------------------------------------------------- pipedrive
+# dlt's verified Pipedrive source (deals, stages, deals_flow_deal_change) and
+# an export's files landed as tables (deal_changes, stages; no deals table).
+PIPEDRIVE_NAMES = {
+    "dlt": {
+        "deals": (
+            "deals",
+            {
+                c: c
+                for c in (
+                    "id",
+                    "add_time",
+                    "user_id",
+                    "value",
+                    "currency",
+                    "pipeline_id",
+                    "status",
+                    "deleted",
+                )
+            },
+        ),
+        "deals_flow_deal_change": (
+            "deals_flow_deal_change",
+            {c: c for c in ("id", "item_id", "field_key", "old_value", "new_value", "log_time")},
+        ),
+        "stages": ("stages", {c: c for c in ("id", "name", "order_nr", "pipeline_id")}),
+    },
+    "export": {
+        "deal_changes": (
+            "deal_changes",
+            {c: c for c in ("deal_id", "change_time", "changed_field_key", "new_value")},
+        ),
+        "stages": ("stages", {c: c for c in ("stage_id", "stage_name")}),
+    },
+}
+PIPEDRIVE_PIPELINE = "1"
+OTHER_PIPELINE = "2"
+
+
+def pipedrive_tables(
+    leads: list[dict[str, str]],
+    transitions: list[dict[str, str]],
+    stages: list[dict[str, str]],
+    loader: str,
+    *,
+    deleted: int = 0,
+    other_pipeline: int = 0,
+) -> CrmTables:
+    """The history as Pipedrive holds it (its won and lost stages keyed won
+    and lost). dlt: deals, stages of pipeline 1 (the won and lost stages are
+    deal statuses, not stages) and the change log, plus `deleted` deleted
+    deals and `other_pipeline` deals of pipeline 2 (with its own stages),
+    each with the changes of one of the first leads, and a value change per
+    deal (not a stage change: neither read nor counted). export: the change
+    log (add_time, user_id, stage_id, lost_reason) and the stages up to the
+    won stage; no deal table, no amount."""
+    open_stages = [s for s in stages if s["stage_type"] == "open"]
+    won = next(s for s in stages if s["stage_type"] == "won")
+    if (won["stage_key"], next(s for s in stages if s["stage_type"] == "lost")["stage_key"]) != (
+        "won",
+        "lost",
+    ):
+        raise ValueError("Pipedrive's won and lost stages are keyed won and lost")
+    ordered = sorted(open_stages, key=lambda s: int(s["stage_order"]))
+    if loader == "export":
+        ordered.append(won)
+    ids = {stage["stage_key"]: str(10 + number) for number, stage in enumerate(ordered)}
+    crm = CrmTables()
+    by_lead: dict[str, list[dict[str, str]]] = {}
+    for change in sorted(transitions, key=_instant):
+        by_lead.setdefault(change["lead_id"], []).append(change)
+
+    def stage_value(key: str) -> str:
+        return ids.get(slug(key), key)
+
+    if loader == "export":
+        changes = []
+        for lead in leads:
+            at = lead.get("created_at")
+            changes.append(_export_change(lead["lead_id"], at, "add_time", at))
+            if lead.get("owner_id"):
+                changes.append(_export_change(lead["lead_id"], at, "user_id", lead["owner_id"]))
+        for change in transitions:
+            lost = slug(change["stage_key"]) == "lost"
+            changes.append(
+                _export_change(
+                    change["lead_id"],
+                    change.get("entered_at"),
+                    "lost_reason" if lost else "stage_id",
+                    "1" if lost else stage_value(change["stage_key"]),
+                )
+            )
+        crm.tables = {
+            "deal_changes": changes,
+            "stages": [
+                {"stage_id": ids[s["stage_key"]], "stage_name": api_name(s)} for s in ordered
+            ],
+        }
+        return crm
+
+    def deal_changes(deal_id: str, history: list[dict[str, str]]) -> list[dict[str, str]]:
+        rows, stage_before_close, closed, written = [], None, False, {}
+        for change in history:
+            key, at = slug(change["stage_key"]), change.get("entered_at")
+            if (key, at) in written:  # an exact repeat: the row that is read, again
+                rows.append(dict(written[key, at]))
+                continue
+            if key in ("won", "lost"):
+                rows.append(_dlt_change(deal_id, "status", key, at))
+                closed = True
+            elif closed:  # reopened: back to its stage, or to another at the same time
+                rows.append(_dlt_change(deal_id, "status", "open", at))
+                closed = False
+                if key != stage_before_close:
+                    rows.append(_dlt_change(deal_id, "stage_id", stage_value(key), at))
+            else:
+                rows.append(_dlt_change(deal_id, "stage_id", stage_value(change["stage_key"]), at))
+            if key not in ("won", "lost"):
+                stage_before_close = key
+            written[key, at] = rows[-1]
+        return rows
+
+    deals = [
+        {
+            "id": lead["lead_id"],
+            "add_time": lead.get("created_at"),
+            "user_id": lead.get("owner_id"),
+            "value": lead.get("deal_amount_usd"),
+            "currency": "USD",
+            "pipeline_id": PIPEDRIVE_PIPELINE,
+            "status": "open",
+            "deleted": "false",
+        }
+        for lead in leads
+    ]
+    changes = [
+        row for lead_id, history in by_lead.items() for row in deal_changes(lead_id, history)
+    ]
+    changes += [_dlt_change(deal["id"], "value", "1000", deal["add_time"]) for deal in deals[:20]]
+    stage_rows = [
+        {
+            "id": ids[s["stage_key"]],
+            "name": api_name(s),
+            "order_nr": s["stage_order"],
+            "pipeline_id": PIPEDRIVE_PIPELINE,
+        }
+        for s in ordered
+    ]
+    # Pipeline 2: its own stages (ids 9xx), its deals' changes move through them.
+    other_ids = {key: f"9{value}" for key, value in ids.items()}
+    stage_rows += [
+        {**row, "id": other_ids[s["stage_key"]], "name": f"Other {row['name']}", "pipeline_id": "2"}
+        for row, s in zip(list(stage_rows), ordered, strict=True)
+    ]
+    extras = [("deleted_deal", deleted), ("other_pipeline", other_pipeline)]
+    for reason, how_many in extras:
+        for number, lead in enumerate(leads[:how_many]):
+            copy_id = f"{reason}_{number}"
+            deal = next(d for d in deals if d["id"] == lead["lead_id"])
+            deals.append(
+                {
+                    **deal,
+                    "id": copy_id,
+                    # Deleted: by the flag, or (every other one) by status only.
+                    "deleted": "true" if reason == "deleted_deal" and number % 2 == 0 else "false",
+                    "status": "deleted" if reason == "deleted_deal" else "open",
+                    "pipeline_id": OTHER_PIPELINE
+                    if reason == "other_pipeline"
+                    else PIPEDRIVE_PIPELINE,
+                }
+            )
+            crm.count("raw_leads", reason)
+            copied = deal_changes(copy_id, by_lead.get(lead["lead_id"], []))
+            if reason == "other_pipeline":
+                for row in copied:
+                    if row["field_key"] == "stage_id":
+                        row["new_value"] = other_ids.get(
+                            next((k for k, v in ids.items() if v == row["new_value"]), ""),
+                            row["new_value"],
+                        )
+            changes.extend(copied)
+            reads = sum(
+                not (
+                    row["field_key"] == "status"
+                    and row["new_value"] == "open"
+                    and any(
+                        o["field_key"] == "stage_id" and o["log_time"] == row["log_time"]
+                        for o in copied
+                    )
+                )
+                for row in copied
+            )
+            crm.count("raw_lead_transitions", f"stage_change_of_{reason}", reads)
+    for number, row in enumerate(changes, start=1):
+        row["id"] = str(number)
+    crm.tables = {"deals": deals, "deals_flow_deal_change": changes, "stages": stage_rows}
+    return crm
+
+
+def _instant(change: dict[str, str]) -> tuple[bool, dt.datetime]:
+    """When a change happened, in UTC, as staging reads it; unparseable last."""
+    try:
+        at = dt.datetime.fromisoformat(change.get("entered_at") or "")
+    except ValueError:
+        return True, dt.datetime.min
+    return False, (at if at.tzinfo else at.replace(tzinfo=dt.UTC)).astimezone(dt.UTC).replace(
+        tzinfo=None
+    )
+
+
+def _dlt_change(deal_id: str, field_key: str, new_value: str, at: str | None) -> dict[str, str]:
+    return {
+        "item_id": deal_id,
+        "field_key": field_key,
+        "old_value": None,
+        "new_value": new_value,
+        "log_time": at,
+    }
+
+
+def _export_change(deal_id: str, at: str | None, key: str, value: str | None) -> dict[str, str]:
+    return {"deal_id": deal_id, "change_time": at, "changed_field_key": key, "new_value": value}
+
+
+def without_reopen_and_move_at_once(transitions: list[dict[str, str]]) -> list[dict[str, str]]:
+    """The history less each reopen into the stage a deal was in before it
+    closed that a move to another stage follows in the same instant: in
+    Pipedrive that is one change (status open and stage_id together), the
+    adapter reads the move only."""
+    by_lead: dict[str, list[dict[str, str]]] = {}
+    for change in sorted(transitions, key=_instant):
+        by_lead.setdefault(change["lead_id"], []).append(change)
+    dropped = set()
+    for history in by_lead.values():
+        before_close, closed = None, False
+        for position, change in enumerate(history):
+            key = slug(change["stage_key"])
+            if key in ("won", "lost"):
+                closed = True
+                continue
+            following = history[position + 1 : position + 2]
+            if (
+                closed
+                and key == before_close
+                and following
+                and _instant(following[0]) == _instant(change)
+                and not _instant(change)[0]
+            ):
+                dropped.add(id(change))
+            closed, before_close = False, key
+    return [change for change in transitions if id(change) not in dropped]

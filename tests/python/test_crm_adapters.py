@@ -12,9 +12,13 @@ from pathlib import Path
 
 import pytest
 from crm_layouts import (
+    PIPEDRIVE_NAMES,
+    PIPEDRIVE_PIPELINE,
     SALESFORCE_NAMES,
     SALESFORCE_RECORD_TYPE,
+    pipedrive_tables,
     salesforce_tables,
+    without_reopen_and_move_at_once,
     write_tables,
 )
 from dbt_project_harness import REPO, DbtProject
@@ -132,6 +136,89 @@ def test_hubspot_tables_give_the_generic_marts(loader, history, generic, tmp_pat
     assert_accounted_as_generic_plus_left_out(generic, project, crm.left_out)
 
 
+# --------------------------------------------------------------------------- pipedrive
+# Pipedrive closes a deal by its status, not a stage: its adapter adds the
+# stages won and lost. The comparison builds the generic history with those
+# keys (closed_won -> won, closed_lost -> lost), and without what Pipedrive
+# has no standard field for (lead source, segment); the export layout has
+# no amounts either, and one owner per deal (its latest user_id change).
+
+
+def pipedrive_history(history, loader: str):
+    leads, transitions, stages = history
+    keys = {"closed_won": "won", "closed_lost": "lost"}
+    # The export adapter names its lost stage after the change that makes it.
+    names = {"won": "Won", "lost": "Lost (lost_reason set)" if loader == "export" else "Lost"}
+    stages = [
+        {
+            **s,
+            "stage_key": keys.get(s["stage_key"], s["stage_key"]),
+            "stage_name": names.get(keys.get(s["stage_key"], ""), s["stage_name"]),
+        }
+        for s in stages
+    ]
+    transitions = [
+        {**t, "stage_key": keys.get(t["stage_key"].strip().lower(), t["stage_key"])}
+        for t in transitions
+    ]
+    leads = [{**lead, "lead_source": "", "segment": ""} for lead in leads]
+    if loader == "dlt":
+        transitions = without_reopen_and_move_at_once(transitions)
+    if loader == "export":
+        owners = {lead["lead_id"]: lead["owner_id"] for lead in leads}
+        leads = [
+            {**lead, "deal_amount_usd": "", "owner_id": owners[lead["lead_id"]]} for lead in leads
+        ]
+    return leads, transitions, stages
+
+
+@pytest.fixture(scope="module")
+def pipedrive_generic(history, tmp_path_factory):
+    """The Pipedrive-shaped history per loader as the generic raw pair, built once each."""
+    built = {}
+
+    def build(loader: str) -> DbtProject:
+        if loader not in built:
+            leads, transitions, stages = pipedrive_history(history, loader)
+            project = DbtProject.copy_of_repo(tmp_path_factory.mktemp(f"generic_{loader}") / "p")
+            project.write_seed("raw", "raw_leads", leads, LEAD_COLUMNS)
+            project.write_seed("raw", "raw_lead_transitions", transitions, TRANSITION_COLUMNS)
+            project.write_seed("config", "pipeline_stages", stages, STAGE_COLUMNS)
+            project.dbt("build", extra_vars={"max_rejected_share": 1})
+            built[loader] = project
+        return built[loader]
+
+    return build
+
+
+@pytest.mark.parametrize("loader", ["dlt", "export"])
+def test_pipedrive_tables_give_the_generic_marts(
+    loader, history, pipedrive_generic, tmp_path: Path
+):
+    leads, transitions, stages = pipedrive_history(history, loader)
+    extras = {"deleted": 3, "other_pipeline": 2} if loader == "dlt" else {}
+    crm = pipedrive_tables(leads, transitions, stages, loader, **extras)
+    project = DbtProject.copy_of_repo(tmp_path / "project")
+    write_tables(project, SCHEMA, crm, PIPEDRIVE_NAMES[loader])
+    run_vars = {
+        "crm": "pipedrive",
+        "crm_loader": loader,
+        "crm_schema": SCHEMA,
+        "max_rejected_share": 1,
+        **({"crm_pipeline": PIPEDRIVE_PIPELINE} if loader == "dlt" else {"crm_won_stage": "Won"}),
+    }
+    project.dbt("build", extra_vars=run_vars)
+    if loader == "dlt":  # the adapter's unit tests (some override crm_loader)
+        unit = project.dbt(
+            "test", "--select", "test_type:unit,path:models/staging/pipedrive", extra_vars=run_vars
+        )
+        assert f" {PIPEDRIVE_UNIT_TESTS} unit tests " in unit.stdout, unit.stdout[-2000:]
+        assert "ERROR=0 " in unit.stdout, unit.stdout[-2000:]
+    generic = pipedrive_generic(loader)
+    assert_same_marts(generic, project, leave_out=SOURCE_MARTS)
+    assert_accounted_as_generic_plus_left_out(generic, project, crm.left_out)
+
+
 def test_hubspot_several_pipelines_stop_the_build_without_crm_pipeline(history, tmp_path: Path):
     """Two pipelines and no crm_pipeline (or one that is neither): the build
     stops at the stage list, listing the pipelines with their deal counts."""
@@ -159,3 +246,23 @@ def test_hubspot_several_pipelines_stop_the_build_without_crm_pipeline(history, 
     assert "is '1', which is not a pipeline of HubSpot's deal stages" in unknown.stdout
     chosen = project.dbt("run", *select, extra_vars={**run_vars, "crm_pipeline": HUBSPOT_PIPELINE})
     assert chosen.returncode == 0
+
+
+PIPEDRIVE_UNIT_TESTS = 6
+
+
+def test_pipedrive_several_pipelines_without_crm_pipeline_stop(history, tmp_path: Path):
+    leads, transitions, stages = pipedrive_history(history, "dlt")
+    crm = pipedrive_tables(leads[:30], transitions, stages, "dlt", other_pipeline=2)
+    project = DbtProject.copy_of_repo(tmp_path / "project")
+    write_tables(project, SCHEMA, crm, PIPEDRIVE_NAMES["dlt"])
+    run_vars = {"crm": "pipedrive", "crm_loader": "dlt", "crm_schema": SCHEMA}
+    result = project.dbt(
+        "build", "--select", "+base_pipedrive__pipeline_stages", extra_vars=run_vars, check=False
+    )
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert "Pipedrive's stages hold several pipelines and the marts describe one:" in output
+    assert "  - pipeline 1: 4 stages, 30 deals" in output, output[-3000:]
+    assert "  - pipeline 2: 4 stages, 2 deals" in output
+    assert "Set the var crm_pipeline (env PIPELINE_CRM_PIPELINE)" in output
