@@ -88,3 +88,30 @@
 {% macro crm_text(column) -%}
     cast({{ column }} as {{ dbt.type_string() }})
 {%- endmacro %}
+
+{#-
+    An adapter's left_out rows (rpt_data_quality): the deals left out per
+    reason as raw_leads rows, and the stage changes left out per reason as
+    raw_lead_transitions rows. deals and changes name CTEs of the caller;
+    each row of deals carries left_out_reason, each row of changes the
+    column change_reason (null: read).
+-#}
+{% macro crm_left_out_counts(deals, changes, change_reason='left_out_reason') -%}
+    select
+        'raw_leads' as table_name,
+        left_out_reason as reason,
+        count(*) as row_count
+    from {{ deals }}
+    where left_out_reason is not null
+    group by left_out_reason
+
+    union all
+
+    select
+        'raw_lead_transitions' as table_name,
+        {{ change_reason }} as reason,
+        count(*) as row_count
+    from {{ changes }}
+    where {{ change_reason }} is not null
+    group by {{ change_reason }}
+{%- endmacro %}

@@ -34,22 +34,7 @@ left_out_history as (
 
 final as (
 
-    select
-        'raw_leads' as table_name,
-        left_out_reason as reason,
-        count(*) as row_count
-    from deals
-    where left_out_reason is not null
-    group by left_out_reason
-
-    union all
-
-    select
-        'raw_lead_transitions' as table_name,
-        reason,
-        count(*) as row_count
-    from left_out_history
-    group by reason
+    {{ crm_left_out_counts('deals', 'left_out_history', change_reason='reason') }}
 
 )
 

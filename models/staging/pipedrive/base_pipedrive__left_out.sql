@@ -19,23 +19,7 @@ stage_changes as (
 
 final as (
 
-    select
-        'raw_leads' as table_name,
-        left_out_reason as reason,
-        count(*) as row_count
-    from deals
-    where left_out_reason is not null
-    group by left_out_reason
-
-    union all
-
-    select
-        'raw_lead_transitions' as table_name,
-        left_out_reason as reason,
-        count(*) as row_count
-    from stage_changes
-    where left_out_reason is not null
-    group by left_out_reason
+    {{ crm_left_out_counts('deals', 'stage_changes') }}
 
 )
 
