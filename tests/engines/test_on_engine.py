@@ -81,11 +81,15 @@ def test_the_demo_builds_with_every_data_and_unit_test(tmp_path: Path):
 
 
 def count_unit_tests() -> int:
+    """The unit tests of the generic build: a CRM adapter's (its base_
+    models) run only with the var crm set to it."""
     import yaml
 
     return sum(
-        len(yaml.safe_load(path.read_text()).get("unit_tests") or [])
+        1
         for path in (REPO / "models").rglob("*.yml")
+        for test in yaml.safe_load(path.read_text()).get("unit_tests") or []
+        if not test["model"].startswith("base_")
     )
 
 

@@ -22,6 +22,7 @@ from crm_layouts import (
     write_tables,
 )
 from dbt_project_harness import REPO, DbtProject
+from export_fixtures import MODELS_ONLY
 from mart_checks import (
     assert_same_marts,
     hand_written_edge_leads,
@@ -78,14 +79,25 @@ def test_salesforce_tables_give_the_generic_marts(loader, history, generic, tmp_
         "crm_pipeline": SALESFORCE_RECORD_TYPE,
         "max_rejected_share": 1,
     }
-    project.dbt("build", extra_vars=run_vars)
-    if loader == "fivetran":  # the adapter's unit tests (their inputs use Fivetran's names)
-        unit = project.dbt(
-            "test", "--select", "test_type:unit,path:models/staging/salesforce", extra_vars=run_vars
-        )
-        assert " 3 unit tests " in unit.stdout and "ERROR=0 " in unit.stdout, unit.stdout[-2000:]
+    build_through_adapter(project, run_vars, unit_tests=3 if loader == "fivetran" else None)
     assert_same_marts(generic, project, leave_out=SOURCE_MARTS)
     assert_accounted_as_generic_plus_left_out(generic, project, crm.left_out)
+
+
+def build_through_adapter(project, run_vars, unit_tests: int | None = None) -> None:
+    """Seeds and models, then the data tests the adapter bears on (its
+    models' own, and every raw row accounted for; the generic build runs
+    the rest on the same history), and, given their number, its unit tests
+    (their inputs are written in one loader's names)."""
+    project.dbt(*MODELS_ONLY, extra_vars=run_vars)
+    crm = run_vars["crm"]
+    args = ["--select", f"path:models/staging/{crm}", "assert_every_raw_row_is_accounted_for"]
+    if unit_tests is None:
+        args += ["--exclude-resource-type", "unit_test"]
+    tested = project.dbt("test", *args, extra_vars=run_vars)
+    assert "ERROR=0 " in tested.stdout, tested.stdout[-2000:]
+    if unit_tests is not None:
+        assert f" {unit_tests} unit tests " in tested.stdout, tested.stdout[-2000:]
 
 
 def assert_accounted_as_generic_plus_left_out(generic, project, left_out) -> None:
@@ -126,12 +138,7 @@ def test_hubspot_tables_give_the_generic_marts(loader, history, generic, tmp_pat
         "crm_pipeline": HUBSPOT_PIPELINE,
         "max_rejected_share": 1,
     }
-    project.dbt("build", extra_vars=run_vars)
-    if loader == "fivetran":  # the adapter's unit tests (their inputs use Fivetran's names)
-        unit = project.dbt(
-            "test", "--select", "test_type:unit,path:models/staging/hubspot", extra_vars=run_vars
-        )
-        assert " 5 unit tests " in unit.stdout and "ERROR=0 " in unit.stdout, unit.stdout[-2000:]
+    build_through_adapter(project, run_vars, unit_tests=5 if loader == "fivetran" else None)
     assert_same_marts(generic, project, leave_out=SOURCE_MARTS)
     assert_accounted_as_generic_plus_left_out(generic, project, crm.left_out)
 
@@ -184,7 +191,8 @@ def pipedrive_generic(history, tmp_path_factory):
             project.write_seed("raw", "raw_leads", leads, LEAD_COLUMNS)
             project.write_seed("raw", "raw_lead_transitions", transitions, TRANSITION_COLUMNS)
             project.write_seed("config", "pipeline_stages", stages, STAGE_COLUMNS)
-            project.dbt("build", extra_vars={"max_rejected_share": 1})
+            # Models only: the generic fixture's build runs the data tests.
+            project.dbt(*MODELS_ONLY, extra_vars={"max_rejected_share": 1})
             built[loader] = project
         return built[loader]
 
@@ -207,13 +215,10 @@ def test_pipedrive_tables_give_the_generic_marts(
         "max_rejected_share": 1,
         **({"crm_pipeline": PIPEDRIVE_PIPELINE} if loader == "dlt" else {"crm_won_stage": "Won"}),
     }
-    project.dbt("build", extra_vars=run_vars)
-    if loader == "dlt":  # the adapter's unit tests (some override crm_loader)
-        unit = project.dbt(
-            "test", "--select", "test_type:unit,path:models/staging/pipedrive", extra_vars=run_vars
-        )
-        assert f" {PIPEDRIVE_UNIT_TESTS} unit tests " in unit.stdout, unit.stdout[-2000:]
-        assert "ERROR=0 " in unit.stdout, unit.stdout[-2000:]
+    # The unit tests' inputs are in dlt's names (some override crm_loader).
+    build_through_adapter(
+        project, run_vars, unit_tests=PIPEDRIVE_UNIT_TESTS if loader == "dlt" else None
+    )
     generic = pipedrive_generic(loader)
     assert_same_marts(generic, project, leave_out=SOURCE_MARTS)
     assert_accounted_as_generic_plus_left_out(generic, project, crm.left_out)
