@@ -115,3 +115,17 @@
     where {{ change_reason }} is not null
     group by {{ change_reason }}
 {%- endmacro %}
+
+{#-
+    The columns of the generic pipeline_stages (docs/metrics.md section 1)
+    from an adapter's numbered stages (stage_key, stage_name, stage_order,
+    stage_type): every column as text, and no default expected days (the
+    CRMs have none; the history gives them).
+-#}
+{% macro crm_stage_list_columns() -%}
+        stage_key,
+        stage_name,
+        {{ crm_text('stage_order') }} as stage_order,
+        stage_type,
+        cast(null as {{ dbt.type_string() }}) as default_expected_days
+{%- endmacro %}

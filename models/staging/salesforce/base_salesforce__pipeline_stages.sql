@@ -46,11 +46,7 @@ numbered as (
 final as (
 
     select
-        stage_key,
-        stage_name,
-        {{ crm_text('stage_order') }} as stage_order,
-        stage_type,
-        cast(null as {{ dbt.type_string() }}) as default_expected_days
+        {{ crm_stage_list_columns() }}
     from numbered
 
 )
