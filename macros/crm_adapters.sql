@@ -129,3 +129,19 @@
         stage_type,
         cast(null as {{ dbt.type_string() }}) as default_expected_days
 {%- endmacro %}
+
+{#-
+    The deals an adapter leaves out, one row per deal id (deal_id,
+    left_out_reason): an id is left out when none of its rows is read (a
+    repeated id keeps its history while one of its rows is a lead), under
+    the first of its rows' reasons. deals is a relation or CTE with the
+    column id_column and left_out_reason (null: read).
+-#}
+{% macro crm_left_out_deals(deals, id_column) -%}
+    select
+        {{ id_column }} as deal_id,
+        min(left_out_reason) as left_out_reason
+    from {{ deals }}
+    group by {{ id_column }}
+    having count(left_out_reason) = count(*)
+{%- endmacro %}

@@ -10,22 +10,15 @@ deals as (
 
 ),
 
--- A deal id is left out when none of its rows is read; its history under
--- the first reason of its rows (deleted_deal, merged_deal, other_pipeline).
 left_out_deals as (
 
-    select
-        deal_id,
-        min(left_out_reason) as reason
-    from deals
-    group by deal_id
-    having count(left_out_reason) = count(*)
+    {{ crm_left_out_deals('deals', 'deal_id') }}
 
 ),
 
 left_out_history as (
 
-    select 'stage_change_of_' || left_out_deals.reason as reason
+    select 'stage_change_of_' || left_out_deals.left_out_reason as reason
     from {{ ref('base_hubspot__stage_history') }} as history
     inner join left_out_deals
         on history.deal_id = left_out_deals.deal_id

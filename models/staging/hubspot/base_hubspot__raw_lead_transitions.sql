@@ -12,13 +12,9 @@ history as (
 
 ),
 
--- A deal id is left out when none of its rows is read.
 left_out_deals as (
 
-    select deal_id
-    from {{ ref('base_hubspot__deals') }}
-    group by deal_id
-    having count(left_out_reason) = count(*)
+    {{ crm_left_out_deals(ref('base_hubspot__deals'), 'deal_id') }}
 
 ),
 

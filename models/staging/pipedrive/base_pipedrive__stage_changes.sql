@@ -201,12 +201,7 @@ reads as (
 
 left_out_deals as (
 
-    select
-        deal_id,
-        max(left_out_reason) as left_out_reason
-    from {{ ref('base_pipedrive__deals') }}
-    where left_out_reason is not null
-    group by deal_id
+    {{ crm_left_out_deals(ref('base_pipedrive__deals'), 'deal_id') }}
 
 ),
 

@@ -17,17 +17,23 @@ history as (
 
 ),
 
+left_out_opportunities as (
+
+    {{ crm_left_out_deals('opportunities', 'opportunity_id') }}
+
+),
+
 left_out_history as (
 
     select
         case
             when history.is_deleted then 'deleted_stage_change'
-            else 'stage_change_of_' || opportunities.left_out_reason
+            else 'stage_change_of_' || left_out_opportunities.left_out_reason
         end as reason
     from history
-    left join opportunities
-        on history.opportunity_id = opportunities.opportunity_id
-    where history.is_deleted or opportunities.left_out_reason is not null
+    left join left_out_opportunities
+        on history.opportunity_id = left_out_opportunities.deal_id
+    where history.is_deleted or left_out_opportunities.deal_id is not null
 
 ),
 

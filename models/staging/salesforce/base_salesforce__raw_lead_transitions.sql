@@ -16,9 +16,7 @@ history as (
 
 left_out as (
 
-    select opportunity_id
-    from {{ ref('base_salesforce__opportunities') }}
-    where left_out_reason is not null
+    {{ crm_left_out_deals(ref('base_salesforce__opportunities'), 'opportunity_id') }}
 
 ),
 
@@ -31,10 +29,10 @@ final as (
         history.changed_at as entered_at
     from history
     left join left_out
-        on history.opportunity_id = left_out.opportunity_id
+        on history.opportunity_id = left_out.deal_id
     where
         not history.is_deleted
-        and left_out.opportunity_id is null
+        and left_out.deal_id is null
 
 )
 
