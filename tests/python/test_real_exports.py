@@ -30,7 +30,11 @@ from export_fixtures import MODELS_ONLY
 from mart_checks import assert_same_marts
 
 from sales_pipeline.crm_exports import (
+    LOST_AFTER_WON,
+    PIPEDRIVE_CHANGES,
+    PIPEDRIVE_WON_STAGE,
     PIPELINE_STAGES,
+    POST_SALE_CHANGE,
     RAW_LEADS,
     RAW_TRANSITIONS,
     REVENUE_TARGETS,
@@ -693,3 +697,74 @@ def test_salesforce_through_its_adapter_gives_the_mapped_marts(salesforce: Built
         leave_out=("rpt_export_files",),
         may_be_empty=("rejected_leads",),
     )
+
+
+# The adapter's schema for the tables the exports are landed as.
+ADAPTER_SCHEMA = "crm_tables"
+
+
+def land_pipedrive_export(database: Path) -> None:
+    """deal_changes.csv and stages.csv as tables, every column text, as a
+    file loader would land them (the files stay where they are)."""
+    with duckdb.connect(str(database)) as connection:
+        connection.execute(f"create schema if not exists {ADAPTER_SCHEMA}")
+        for name in ("deal_changes", "stages"):
+            connection.execute(
+                f"create or replace table {ADAPTER_SCHEMA}.{name} as "
+                "select * from read_csv(?, header = true, all_varchar = true)",
+                [str(SHARED_DATA / "pipedrive_enpal" / f"{name}.csv")],
+            )
+
+
+def test_pipedrive_export_through_the_adapter_gives_the_mapped_marts(
+    pipedrive: Built, tmp_path: Path
+):
+    """The Enpal export landed as tables under its file names and headers,
+    read by the Pipedrive adapter's export layout (crm_loader export, the
+    won stage the mapping takes): every mart equals the mapping script's
+    (those empty there empty here too: no amounts, no revenue targets), and
+    rpt_data_quality adds, as left_out, what the mapping report counts as
+    not mapped."""
+    project = DbtProject.copy_of_repo(tmp_path / "adapter")
+    # The same benchmarks and targets (none: the demo's name other stages);
+    # the stage list is the adapter's.
+    for name in (STAGE_BENCHMARKS, REVENUE_TARGETS):
+        shutil.copyfile(pipedrive.report.out / name, project.root / "seeds" / "config" / name)
+    land_pipedrive_export(project.database)
+    project.dbt(
+        "build",
+        extra_vars={
+            "crm": "pipedrive",
+            "crm_loader": "export",
+            "crm_schema": ADAPTER_SCHEMA,
+            "crm_won_stage": PIPEDRIVE_WON_STAGE,
+        },
+    )
+    empty = tuple(
+        row["table_name"]
+        for row in pipedrive.project.query(
+            "select table_name from information_schema.tables where table_schema = 'marts'"
+        )
+        if not pipedrive.project.query(f"select 1 from marts.{row['table_name']} limit 1")
+    )
+    assert_same_marts(
+        pipedrive.project,
+        project,
+        leave_out=("rpt_data_quality", "rpt_export_files"),
+        may_be_empty=empty,
+    )
+    # What the mapping does not map, the adapter leaves out and counts.
+    not_mapped = pipedrive.report.not_mapped[PIPEDRIVE_CHANGES]
+    expected = pipedrive.quality()
+    expected["raw_lead_transitions", "left_out", "post_sale_stage_change"] = not_mapped[
+        POST_SALE_CHANGE
+    ]
+    expected["raw_lead_transitions", "left_out", "lost_reason_after_won"] = not_mapped[
+        LOST_AFTER_WON
+    ]
+    got = {
+        (row["table_name"], row["outcome"], row["reason"]): row["row_count"]
+        for row in project.query("select * from marts.rpt_data_quality")
+        if row["row_count"]
+    }
+    assert got == expected
