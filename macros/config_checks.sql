@@ -272,3 +272,54 @@
 {% macro spark__sorted_text_list(column, delimiter_sql) -%}
     array_join(array_sort(collect_list({{ column }})), {{ delimiter_sql }})
 {%- endmacro %}
+
+{% macro exchange_rates_config_problems(rates_sql) -%}
+    with
+
+    rates as (
+
+        {{ rates_sql }}
+
+    ),
+
+    counted as (
+
+        select
+            *,
+            count(*) over (partition by currency, valid_from) as rows_with_start
+        from rates
+
+    ),
+
+    problems as (
+
+        select
+            currency_text,
+            valid_from_text,
+            case
+                when currency is null or not {{ regex_matches('currency', '^[A-Z]{3}$') }}
+                    then {{ config_row('currency', 'currency_text') }}
+                    || 'currency is not a three-letter ISO 4217 code such as EUR'
+                when currency = {{ sql_text(reporting_currency()) }}
+                    then {{ config_row('currency', 'currency_text') }}
+                    || 'this is the reporting currency (var reporting_currency): its amounts need no rate'
+                when valid_from is null
+                    then {{ config_row('currency', 'currency_text') }} || 'valid_from '
+                    || {{ quoted_text('valid_from_text') }} || ' is not a date written YYYY-MM-DD'
+                when rows_with_start > 1
+                    then {{ config_row('currency', 'currency_text') }} || 'valid_from ' || valid_from_text
+                    || ' appears on ' || cast(rows_with_start as {{ dbt.type_string() }})
+                    || ' rows; a currency has one rate from each date'
+                when rate_to_reporting is null or rate_to_reporting <= 0
+                    then {{ config_row('currency', 'currency_text') }} || 'rate_to_reporting '
+                    || {{ quoted_text('rate_to_reporting_text') }} || ' is not a number above 0'
+            end as message
+        from counted
+
+    )
+
+    select message
+    from problems
+    where message is not null
+    order by currency_text nulls last, valid_from_text nulls last, message
+{%- endmacro %}

@@ -145,3 +145,32 @@
     group by {{ id_column }}
     having count(left_out_reason) = count(*)
 {%- endmacro %}
+
+{#-
+    The CRM's relation for source(source_name, table_name) when the loader
+    landed it, else none: a table or column some CRM accounts lack (the
+    dated rates and currency of a Salesforce org without multi-currency).
+    dbt's unit tests give the rows themselves: there, none.
+-#}
+{% macro crm_landed_relation(source_name, table_name) -%}
+    {%- if not execute -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set relation = source(source_name, table_name) -%}
+    {%- if relation is string or relation.identifier is not defined -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {{ return(adapter.get_relation(relation.database, relation.schema, relation.identifier)) }}
+{%- endmacro %}
+
+{#- crm_column(names) of the landed table when it has that column, else null. -#}
+{% macro crm_optional_column(source_name, table_name, names) -%}
+    {%- set relation = crm_landed_relation(source_name, table_name) -%}
+    {%- set wanted = crm_column(names) | replace('"', '') | replace('`', '') | lower -%}
+    {%- if relation is not none -%}
+        {%- for column in adapter.get_columns_in_relation(relation) if column.name | lower == wanted -%}
+            {{ return(crm_column(names)) }}
+        {%- endfor -%}
+    {%- endif -%}
+    {{ return('null') }}
+{%- endmacro %}

@@ -17,8 +17,10 @@
 
 {#- The columns each raw export must have (any order; others are ignored). -#}
 {% macro raw_columns(name) -%}
+    {#- A CRM adapter's raw_leads also says each amount's currency (macros/currency.sql). -#}
+    {%- set deal_currency = ['deal_currency'] if crm_setting() != 'generic' else [] -%}
     {{ return({
-        'raw_leads': ['lead_id', 'created_at', 'lead_source', 'segment', 'owner_id', 'deal_amount_usd'],
+        'raw_leads': ['lead_id', 'created_at', 'lead_source', 'segment', 'owner_id', 'deal_amount_usd'] + deal_currency,
         'raw_lead_transitions': ['lead_id', 'stage_key', 'entered_at'],
     }[name]) }}
 {%- endmacro %}
@@ -178,11 +180,30 @@
     config_input(name): the rows of a configuration table, every column as
     text: the seed, or with config_path the loader's copy of
     <config_path>/<name>.csv (checked like an export file when loaded).
+    Read through a CRM adapter, the stage list is the CRM's own
+    (base_<crm>__pipeline_stages) unless config_path's pipeline_stages.csv
+    has rows: then the file replaces it. exchange_rates has no seed: the
+    demo's amounts are all in USD.
 -#}
 {% macro config_input(name) -%}
-    {%- if config_path_setting() is none and name == 'pipeline_stages' and crm_setting() != 'generic' -%}
-        {#- The CRM's own stage list, unless config_path gives one. -#}
-        {{ return(ref('base_' ~ crm_setting() ~ '__pipeline_stages')) }}
+    {%- set crm = crm_setting() -%}
+    {%- if name == 'pipeline_stages' and crm != 'generic' -%}
+        {%- set crm_stages = ref('base_' ~ crm ~ '__pipeline_stages') -%}
+        {%- if config_path_setting() is none -%}
+            {{ return(crm_stages) }}
+        {%- endif -%}
+        {%- set file_stages = source('config_files', name) -%}
+        {%- set columns = [] -%}
+        {%- for column in ['stage_key', 'stage_name', 'stage_order', 'stage_type', 'default_expected_days'] -%}
+            {%- do columns.append('cast(' ~ column ~ ' as ' ~ dbt.type_string() ~ ') as ' ~ column) -%}
+        {%- endfor -%}
+        {{ return(
+            '(select ' ~ columns | join(', ') ~ ' from ' ~ file_stages
+            ~ ' union all select ' ~ columns | join(', ') ~ ' from ' ~ crm_stages
+            ~ ' where not exists (select 1 from ' ~ file_stages ~ ')) as pipeline_stages_input'
+        ) }}
+    {%- elif config_path_setting() is none and name == 'exchange_rates' -%}
+        {{ return(none) }}
     {%- elif config_path_setting() is none -%}
         {{ return(ref(name)) }}
     {%- endif -%}

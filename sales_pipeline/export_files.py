@@ -37,7 +37,12 @@ RAW_COLUMNS = {
 # An export file's name starts with its raw table's (any case): the longer
 # name first, so raw_lead_transitions* is never taken for raw_lead*.
 EXPORT_TABLES = ("raw_lead_transitions", "raw_leads")
-CONFIG_FILES = ("pipeline_stages.csv", "stage_benchmarks.csv", "revenue_targets.csv")
+CONFIG_FILES = (
+    "pipeline_stages.csv",
+    "stage_benchmarks.csv",
+    "revenue_targets.csv",
+    "exchange_rates.csv",
+)
 # Tried in this order on the header line; exports use all of them.
 DELIMITERS = (",", ";", "\t", "|")
 DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}

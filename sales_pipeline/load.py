@@ -76,7 +76,13 @@ CONFIG_COLUMNS = {
     ],
     "stage_benchmarks": ["stage_key", "benchmark_conversion_rate", "benchmark_source"],
     "revenue_targets": ["target_month", "revenue_target_usd", "avg_deal_size_usd"],
+    "exchange_rates": ["currency", "rate_to_reporting", "valid_from"],
 }
+# Configuration files config_path may leave out: landed as empty tables.
+# Without exchange rates only the reporting currency's amounts count; a
+# CRM adapter (var crm) reads the stages from the CRM, and an empty
+# pipeline_stages stops a generic build (stg_config__pipeline_stages).
+OPTIONAL_CONFIG = ("pipeline_stages", "exchange_rates")
 LEDGER_COLUMNS = (
     "file_name varchar, file_path varchar, raw_table varchar, file_format varchar, "
     "read_options varchar, column_names varchar, row_count bigint, file_size_bytes bigint, "
@@ -293,6 +299,9 @@ def inspect_configuration(settings: LoadSettings) -> dict[str, tuple[Path, dict]
     plans = {}
     for name, columns in CONFIG_COLUMNS.items():
         path = settings.config_path / f"{name}.csv"
+        if name in OPTIONAL_CONFIG and not path.exists():
+            plans[name] = (path, {"row_count": 0})
+            continue
         plan = inspect_file(str(path), "csv", columns, settings.input_encoding)
         if plan["problems"]:
             raise LoadError(

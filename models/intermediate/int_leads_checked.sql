@@ -15,7 +15,7 @@
 }}
 {%- set export_files = ref('stg_crm__export_files') %}
 {%- set attributes = [
-    'lead_id', 'created_at', 'unparsed_created_at', 'lead_source', 'segment', 'owner_id', 'deal_amount_usd'
+    'lead_id', 'created_at', 'unparsed_created_at', 'lead_source', 'segment', 'owner_id', 'deal_amount', 'deal_currency'
 ] %}
 
 with
@@ -93,8 +93,8 @@ final as (
             when rows_of_lead > 1 then 'conflicting_lead_rows'
             when unparsed_created_at is not null then 'unparseable_created_at'
             when created_at > {{ future_cutoff() }} then 'in_the_future'
-            when deal_amount_text is not null and deal_amount_usd is null then 'unparseable_deal_amount'
-            when deal_amount_usd < 0 then 'negative_deal_amount'
+            when deal_amount_text is not null and deal_amount is null then 'unparseable_deal_amount'
+            when deal_amount < 0 then 'negative_deal_amount'
         end as rejection_reason,
         {{ run_loaded_at() }} as loaded_at
     from counted

@@ -48,13 +48,18 @@ final as (
         visits.is_current_visit and old_leads.lead_id is not null as is_old,
         leads.owner_id,
         leads.lead_source,
-        leads.segment
+        leads.segment,
+        cast(amounts.deal_amount as {{ type_double() }}) as deal_amount,
+        amounts.deal_currency,
+        cast(amounts.deal_amount_reporting as {{ type_double() }}) as deal_amount_reporting
     from visits
     cross join as_of
     left join old_leads
         on visits.lead_id = old_leads.lead_id
     left join leads
         on visits.lead_id = leads.lead_id
+    left join {{ ref('int_lead_amounts') }} as amounts
+        on visits.lead_id = amounts.lead_id
 
 )
 

@@ -117,7 +117,8 @@ final as (
         win_probability,
         leads_needed,
         cast(leads_in_stage as {{ dbt.type_bigint() }}) as leads_in_stage,
-        leads_needed - leads_in_stage as lead_gap
+        leads_needed - leads_in_stage as lead_gap,
+        {{ reporting_currency_column() }}
     from needed
 
 )

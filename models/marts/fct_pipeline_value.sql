@@ -28,9 +28,11 @@ open_leads as (
 
     select
         outcomes.current_stage_key as stage_key,
-        outcomes.deal_amount_usd,
+        amounts.deal_amount_reporting as deal_amount_usd,
         coalesce(pending.is_old, false) as is_old
     from {{ ref('int_lead_outcomes') }} as outcomes
+    left join {{ ref('int_lead_amounts') }} as amounts
+        on outcomes.lead_id = amounts.lead_id
     left join {{ ref('int_pending_leads_aged') }} as pending
         on
             outcomes.lead_id = pending.lead_id
@@ -164,7 +166,8 @@ final as (
         revenue_target_usd,
         coverage_ratio,
         weighted_coverage_ratio,
-        pipeline_velocity_usd_per_day
+        pipeline_velocity_usd_per_day,
+        {{ reporting_currency_column() }}
     from valued
 
 )

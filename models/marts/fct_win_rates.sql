@@ -18,9 +18,11 @@ outcomes as (
         case when current_stage_type in ('won', 'lost') then 1 else 0 end as is_decided,
         case when current_stage_type = 'won' then 1 else 0 end as is_won,
         case when current_stage_type = 'lost' then 1 else 0 end as is_lost,
-        case when current_stage_type = 'won' then deal_amount_usd end as won_deal_usd,
+        case when current_stage_type = 'won' then deal_amount_reporting end as won_deal_usd,
         sales_cycle_microseconds
     from {{ ref('int_lead_outcomes') }}
+    -- The amounts in the reporting currency.
+    left join {{ ref('int_lead_amounts') }} using (lead_id)
 
 ),
 
@@ -57,7 +59,8 @@ final as (
         cast(counted.avg_won_deal_usd as {{ type_double() }}) as avg_won_deal_usd,
         {{ microseconds_to_days(ratio('counted.sales_cycle_microseconds', 'counted.won_lead_count')) }}
             as avg_sales_cycle_days,
-        {{ microseconds_to_days('counted.median_sales_cycle_microseconds') }} as median_sales_cycle_days
+        {{ microseconds_to_days('counted.median_sales_cycle_microseconds') }} as median_sales_cycle_days,
+        {{ reporting_currency_column() }}
     from counted
     cross join as_of
     where as_of.as_of_date is not null

@@ -4,7 +4,9 @@
 -- through a CRM adapter (var crm), left out with a reason (a deleted or
 -- merged deal, another pipeline, and their stage changes). Accepted
 -- stage changes dated after the as-of date are counted apart (reason
--- after_as_of_date): they are valid but do not exist yet for these metrics.
+-- after_as_of_date): they are valid but do not exist yet for these metrics;
+-- so are accepted leads whose amount has no exchange rate to the reporting
+-- currency (reason no_exchange_rate): read, with an empty amount.
 with
 
 as_of as (
@@ -15,12 +17,16 @@ as_of as (
 
 leads as (
 
+    -- An accepted lead whose amount has no exchange rate is noted
+    -- no_exchange_rate (int_lead_amounts): counted, its amount empty.
     select
         'raw_leads' as table_name,
-        rejection_reason,
-        cast(null as {{ dbt.type_string() }}) as accepted_note,
-        source_row_count
-    from {{ ref('int_leads_checked') }}
+        checked.rejection_reason,
+        case when checked.rejection_reason is null then amounts.amount_note end as accepted_note,
+        checked.source_row_count
+    from {{ ref('int_leads_checked') }} as checked
+    left join {{ ref('int_lead_amounts') }} as amounts
+        on checked.lead_id = amounts.lead_id
 
 ),
 

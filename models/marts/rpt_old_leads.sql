@@ -37,11 +37,16 @@ final as (
         old_leads.days_in_stage - old_leads.expected_days_to_convert as days_overdue,
         leads.owner_id,
         leads.lead_source,
-        leads.segment
+        leads.segment,
+        cast(amounts.deal_amount as {{ type_double() }}) as deal_amount,
+        amounts.deal_currency,
+        cast(amounts.deal_amount_reporting as {{ type_double() }}) as deal_amount_reporting
     from old_leads
     cross join as_of
     left join leads
         on old_leads.lead_id = leads.lead_id
+    left join {{ ref('int_lead_amounts') }} as amounts
+        on old_leads.lead_id = amounts.lead_id
 
 )
 

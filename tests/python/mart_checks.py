@@ -227,7 +227,8 @@ def check_scenario(
     **spec_vars,
 ):
     """Build at each as-of date (None = the default) and compare the marts.
-    config holds the rows of pipeline_stages, stage_benchmarks and revenue_targets.
+    config holds the rows of pipeline_stages, stage_benchmarks and revenue_targets
+    (and of exchange_rates, when the scenario has them).
     Each build adds its day to the history, which the later ones compare with."""
     history: dict[dt.date, list[dict]] = {}
     for as_of_date in as_of_dates:
@@ -247,6 +248,8 @@ def check_scenario(
             input_timestamp_format=spec_vars.get("input_timestamp_format"),
             history=history,
             business_time_zone=spec_vars.get("business_time_zone", "UTC"),
+            reporting_currency=spec_vars.get("reporting_currency", "USD"),
+            exchange_rates=config.get("exchange_rates"),
         )
         assert expected["fct_stage_conversion"], "the scenario must produce conversion rows"
         assert expected["rpt_old_leads"], "the scenario must contain old leads"

@@ -30,7 +30,7 @@ import statistics
 import zoneinfo
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 Row = dict[str, str | None]
 
@@ -50,6 +50,9 @@ MART_COLUMNS: dict[str, list[str]] = {
         "owner_id",
         "lead_source",
         "segment",
+        "deal_amount",
+        "deal_currency",
+        "deal_amount_reporting",
     ],
     "fct_stage_conversion": [
         "as_of_date",
@@ -81,6 +84,7 @@ MART_COLUMNS: dict[str, list[str]] = {
         "leads_needed",
         "leads_in_stage",
         "lead_gap",
+        "reporting_currency",
     ],
     "fct_stage_flow": [
         "as_of_date",
@@ -101,6 +105,9 @@ MART_COLUMNS: dict[str, list[str]] = {
         "owner_id",
         "lead_source",
         "segment",
+        "deal_amount",
+        "deal_currency",
+        "deal_amount_reporting",
     ],
     "fct_stage_conversion_by_dimension": [
         "as_of_date",
@@ -128,6 +135,7 @@ MART_COLUMNS: dict[str, list[str]] = {
         "avg_won_deal_usd",
         "avg_sales_cycle_days",
         "median_sales_cycle_days",
+        "reporting_currency",
     ],
     "fct_pipeline_value": [
         "as_of_date",
@@ -144,6 +152,7 @@ MART_COLUMNS: dict[str, list[str]] = {
         "coverage_ratio",
         "weighted_coverage_ratio",
         "pipeline_velocity_usd_per_day",
+        "reporting_currency",
     ],
     "fct_cohort_conversion": [
         "as_of_date",
@@ -402,6 +411,8 @@ class Lead:
     segment: str | None
     owner_id: str | None
     deal_amount_usd: float | None
+    # The amount's currency (a CRM adapter's; the generic raw_leads' is USD).
+    deal_currency: str = "USD"
 
 
 @dataclass(frozen=True)
@@ -515,6 +526,7 @@ def load_leads(
             segment=norm_key(row.get("segment")),
             owner_id=norm_text(row.get("owner_id")),
             deal_amount_usd=amount,
+            deal_currency=(norm_text(row.get("deal_currency")) or "USD").upper(),
         )
         # The unparsed created_at text tells rows apart, as in staging.
         by_id.setdefault(lead_id, set()).add((lead, usable, created_key))
@@ -874,6 +886,51 @@ def observed_avg_deal(
     return sum(amounts) / len(amounts) if amounts else None
 
 
+def rate_on(
+    rates: list[Row], currency: str, day: dt.date, reporting_currency: str
+) -> float | None:
+    """§12: units of the reporting currency per unit of currency on day: 1
+    for the reporting currency, else the rate of the row with the latest
+    valid_from on or before day, else none."""
+    if currency == reporting_currency:
+        return 1.0
+    valid = [
+        (parse_date(row["valid_from"]), float(row["rate_to_reporting"]))
+        for row in rates
+        if (norm_text(row["currency"]) or "").upper() == currency
+        and parse_date(row["valid_from"]) <= day
+    ]
+    return max(valid)[1] if valid else None
+
+
+def amounts_in_reporting_currency(
+    leads: dict[str, Lead],
+    visits_by_lead: dict[str, list[Visit]],
+    stages: dict[str, Stage],
+    as_of: dt.date,
+    zone: zoneinfo.ZoneInfo,
+    reporting_currency: str,
+    rates: list[Row],
+) -> dict[str, Lead]:
+    """§12: each lead with its amount converted to the reporting currency
+    at the rate of its won date (the business day it first entered a won
+    stage; a lead now won) or of the as-of date (every other lead); empty
+    without a rate."""
+    converted = {}
+    for lead_id, lead in leads.items():
+        visits = visits_by_lead.get(lead_id) or []
+        day = as_of
+        if visits and stages[visits[-1].stage_key].type == "won":
+            first_won = next(v for v in visits if stages[v.stage_key].type == "won")
+            day = local_time(first_won.entered_at, zone).date()
+        amount = lead.deal_amount_usd
+        rate = rate_on(rates, lead.deal_currency, day, reporting_currency)
+        if amount is not None and lead.deal_currency != reporting_currency:
+            amount = round(amount * rate, 6) if rate is not None else None
+        converted[lead_id] = replace(lead, deal_amount_usd=amount)
+    return converted
+
+
 # ---------------------------------------------------------------------------
 # Marts
 # ---------------------------------------------------------------------------
@@ -904,6 +961,8 @@ def compute_marts(
     business_time_zone: str = "UTC",
     future_tolerance_days: int = 1,
     build_started_at: dt.datetime | None = None,
+    reporting_currency: str = "USD",
+    exchange_rates: list[Row] | None = None,
 ) -> dict[str, list[dict]]:
     """Compute the published marts of spec §7 to §13. history holds the
     fct_stage_conversion rows of the days built before, by as-of date.
@@ -930,6 +989,20 @@ def compute_marts(
     as_of_at = local_midnight.astimezone(dt.UTC).replace(tzinfo=None)
 
     visits_by_lead = build_visits(events, stages, as_of_at)
+    # §12: the amounts every mart sums, in the reporting currency.
+    reporting_currency = reporting_currency.upper()
+    in_reporting = amounts_in_reporting_currency(
+        leads, visits_by_lead, stages, as_of, zone, reporting_currency, exchange_rates or []
+    )
+
+    def lead_columns(lead_id: str) -> dict:
+        lead = leads.get(lead_id)
+        return {
+            **_lead_attrs(lead),
+            "deal_amount": lead.deal_amount_usd if lead else None,
+            "deal_currency": lead.deal_currency if lead else None,
+            "deal_amount_reporting": in_reporting[lead_id].deal_amount_usd if lead else None,
+        }
 
     # §3/§4 per open stage
     conversions: dict[str, StageConversion] = {
@@ -945,7 +1018,7 @@ def compute_marts(
     # fct_lead_stage_visits
     visit_rows = []
     for lead_id in sorted(visits_by_lead):
-        attrs = _lead_attrs(leads.get(lead_id))
+        attrs = lead_columns(lead_id)
         for v in visits_by_lead[lead_id]:
             visit_rows.append(
                 {
@@ -1003,7 +1076,7 @@ def compute_marts(
     for visits in visits_by_lead.values():
         key = visits[-1].stage_key
         current_counts[key] = current_counts.get(key, 0) + 1
-    observed_avg = observed_avg_deal(visits_by_lead, leads, stages)
+    observed_avg = observed_avg_deal(visits_by_lead, in_reporting, stages)
     chances = win_probabilities(conversions, stages)
 
     plan_rows = []
@@ -1058,7 +1131,7 @@ def compute_marts(
                     "days_in_stage": v.days_in_stage,
                     "expected_days_to_convert": expected,
                     "days_overdue": v.days_in_stage - expected,  # type: ignore[operator]
-                    **_lead_attrs(leads.get(v.lead_id)),
+                    **lead_columns(v.lead_id),
                 }
             )
 
@@ -1074,12 +1147,12 @@ def compute_marts(
 
     existing = {
         lead_id: lead
-        for lead_id, lead in leads.items()
+        for lead_id, lead in in_reporting.items()
         if lead.created_at is None or lead.created_at < as_of_at
     }
     win_rate_rows = win_rates(as_of, existing, visits_by_lead, stages)
     overall = win_rate_rows[0]
-    return {
+    marts = {
         "fct_lead_stage_visits": visit_rows,
         "fct_stage_conversion": conversion_rows,
         "fct_pipeline_plan": plan_rows,
@@ -1114,6 +1187,11 @@ def compute_marts(
             )
         ],
     }
+    # The marts with amounts name their currency.
+    for name in ("fct_win_rates", "fct_pipeline_value", "fct_pipeline_plan"):
+        for row in marts[name]:
+            row["reporting_currency"] = reporting_currency
+    return marts
 
 
 # ---------------------------------------------------------------------------
@@ -1319,7 +1397,9 @@ def pipeline_value(
             if rate is not None and deal is not None
             else None
         )
-    return [{column: row[column] for column in MART_COLUMNS["fct_pipeline_value"]} for row in rows]
+    # compute_marts adds reporting_currency to every mart with amounts.
+    columns = [c for c in MART_COLUMNS["fct_pipeline_value"] if c != "reporting_currency"]
+    return [{column: row[column] for column in columns} for row in rows]
 
 
 def cohort_conversion(

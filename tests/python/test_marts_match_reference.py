@@ -101,26 +101,44 @@ def day_first(rows: list[dict[str, str]], column: str) -> list[dict[str, str]]:
 
 def test_other_stage_configuration_from_parquet(tmp_path: Path):
     """Other stage keys, four open stages and two lost ones, benchmarks for
-    some stages only, read from Parquet files under raw_path; the expected
-    days multiply the Kaplan-Meier median; days and months are Los Angeles's
-    (UTC-8 or -7), so the as-of day ends and cohort months turn at local
-    midnight."""
+    some stages only, read from Parquet files under raw_path and the
+    configuration files under config_path; the expected days multiply the
+    Kaplan-Meier median; days and months are Los Angeles's (UTC-8 or -7),
+    so the as-of day ends and cohort months turn at local midnight. Amounts
+    are reported in EUR at USD rates that change three times and start a
+    month after the first deals (those convert to nothing)."""
     project = DbtProject.copy_of_repo(tmp_path / "project")
-    write_other_config(project.root / "seeds/config")
+    config_path = tmp_path / "config"
+    write_other_config(config_path)
+    write_csv(config_path / "exchange_rates.csv", USD_IN_EUR, ["currency", "rate_to_reporting", "valid_from"])
     leads, transitions = other_stage_data(350)
     raw_path = tmp_path / "exports"
     write_parquet(raw_path / "raw_leads.parquet", leads, LEAD_COLUMNS)
     write_parquet(raw_path / "raw_lead_transitions.parquet", transitions, TRANSITION_COLUMNS)
-    project.vars = {"raw_path": str(raw_path), "raw_format": "parquet"}
+    project.vars = {"raw_path": str(raw_path), "raw_format": "parquet", "config_path": str(config_path)}
     check_scenario(
         project,
         as_text(leads),
         as_text(transitions),
-        OTHER_CONFIG,
+        {**OTHER_CONFIG, "exchange_rates": USD_IN_EUR},
         as_of_dates=[None, "2025-07-20"],
         expected_days_basis="km_median",
         business_time_zone="America/Los_Angeles",
+        reporting_currency="EUR",
     )
+    # The January deals won before the first rate have no amount, and say so.
+    notes = project.query(
+        "select sum(row_count) as leads from marts.rpt_data_quality where reason = 'no_exchange_rate'"
+    )
+    assert notes[0]["leads"] > 0
+
+
+# USD in EUR: from a month after the first deals, changing twice.
+USD_IN_EUR = [
+    {"currency": "usd", "rate_to_reporting": "0.95", "valid_from": "2025-02-01"},
+    {"currency": "USD", "rate_to_reporting": "0.9", "valid_from": "2025-05-01"},
+    {"currency": "USD ", "rate_to_reporting": "0.925", "valid_from": "2025-07-15"},
+]
 
 
 def write_parquet(path: Path, rows: list[dict[str, str]], columns: list[str]) -> None:

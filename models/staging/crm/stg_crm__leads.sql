@@ -27,8 +27,13 @@ typed as (
         {{ clean_key('lead_source') }} as lead_source,
         {{ clean_key('segment') }} as segment,
         {{ clean_text('owner_id') }} as owner_id,
-        {{ try_cast(clean_text('deal_amount_usd'), dbt.type_numeric()) }} as deal_amount_usd,
-        {{ clean_text('deal_amount_usd') }} as deal_amount_text
+        {{ try_cast(clean_text('deal_amount_usd'), dbt.type_numeric()) }} as deal_amount,
+        {{ clean_text('deal_amount_usd') }} as deal_amount_text,
+        {%- if crm_setting() == 'generic' %}
+        cast('USD' as {{ dbt.type_string() }}) as deal_currency
+        {%- else %}
+        coalesce({{ currency_code('deal_currency') }}, {{ sql_text(crm_currency()) }}) as deal_currency
+        {%- endif %}
     from source
 
 ),
@@ -44,7 +49,8 @@ final as (
         lead_source,
         segment,
         owner_id,
-        deal_amount_usd,
+        deal_amount,
+        deal_currency,
         deal_amount_text
     from typed
 

@@ -22,6 +22,9 @@ renamed as (
         {{ crm_text(crm_column({'fivetran': 'property_dealtype', 'dlt': 'dealtype'})) }} as deal_type,
         {{ crm_text(crm_column({'fivetran': 'owner_id', 'dlt': 'hubspot_owner_id'})) }} as owner_id,
         {{ crm_text(crm_column({'fivetran': 'property_amount', 'dlt': 'amount'})) }} as amount,
+        {{ crm_text(crm_optional_column('hubspot', 'deal', {
+            'fivetran': 'property_deal_currency_code', 'dlt': 'deal_currency_code'
+        })) }} as currency,
         {{ crm_text(crm_column({'fivetran': 'deal_pipeline_id', 'dlt': 'pipeline'})) }} as pipeline_id,
         {{ crm_flag(crm_column('is_deleted')) }} as is_deleted
     from source

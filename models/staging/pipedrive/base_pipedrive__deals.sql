@@ -34,6 +34,7 @@ final as (
         changes.new_value as created_at,
         owners.owner_id,
         cast(null as {{ dbt.type_string() }}) as amount,
+        cast(null as {{ dbt.type_string() }}) as currency,
         cast(null as {{ dbt.type_string() }}) as pipeline_id,
         cast(null as {{ dbt.type_string() }}) as status,
         false as is_deleted,
@@ -62,6 +63,7 @@ renamed as (
         {{ crm_text('add_time') }} as created_at,
         {{ crm_text('user_id') }} as owner_id,
         {{ crm_text('value') }} as amount,
+        {{ crm_text('currency') }} as currency,
         {{ crm_text('pipeline_id') }} as pipeline_id,
         lower(trim({{ crm_text('status') }})) as status,
         {{ crm_flag('deleted') }} or coalesce(lower(trim({{ crm_text('status') }})) = 'deleted', false) as is_deleted

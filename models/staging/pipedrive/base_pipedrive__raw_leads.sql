@@ -20,7 +20,8 @@ final as (
         cast(null as {{ dbt.type_string() }}) as lead_source,
         cast(null as {{ dbt.type_string() }}) as segment,
         owner_id,
-        amount as deal_amount_usd
+        amount as deal_amount_usd,
+        currency as deal_currency
     from deals
     where left_out_reason is null
 

@@ -18,6 +18,9 @@ renamed as (
         {{ crm_text(crm_column('type')) }} as opportunity_type,
         {{ crm_text(crm_column({'fivetran': 'owner_id', 'airbyte': 'ownerid'})) }} as owner_id,
         {{ crm_text(crm_column('amount')) }} as amount,
+        {{ crm_text(crm_optional_column('salesforce', 'opportunity', {
+            'fivetran': 'currency_iso_code', 'airbyte': 'currencyisocode'
+        })) }} as currency,
         {{ crm_text(crm_column({'fivetran': 'record_type_id', 'airbyte': 'recordtypeid'})) }} as record_type_id,
         {{ crm_flag(crm_column({'fivetran': 'is_deleted', 'airbyte': 'isdeleted'})) }} as is_deleted
     from source

@@ -18,7 +18,8 @@ final as (
         lead_source,
         opportunity_type as segment,
         owner_id,
-        amount as deal_amount_usd
+        amount as deal_amount_usd,
+        currency as deal_currency
     from opportunities
     where left_out_reason is null
 

@@ -1,0 +1,86 @@
+-- Salesforce's dated exchange rates (advanced currency management) as
+-- rates to the reporting currency: one row per currency and period
+-- [valid_from, valid_to). DatedConversionRate gives, per currency and
+-- period, how many units of it make one unit of the org's corporate
+-- currency (var crm_currency); a currency's rate to the reporting
+-- currency is the reporting currency's conversion rate over its own, on
+-- the days both periods cover. An org without dated rates (no such table
+-- landed) has none here.
+{%- set landed = crm_landed_relation('salesforce', 'dated_conversion_rate') %}
+{%- set reporting = sql_text(reporting_currency()) %}
+
+with
+
+{% if landed is none -%}
+final as (
+
+    select
+        cast(null as {{ dbt.type_string() }}) as currency,
+        cast(null as date) as valid_from,
+        cast(null as date) as valid_to,
+        cast(null as {{ type_double() }}) as rate_to_reporting
+    where 1 = 0
+
+)
+{%- else -%}
+source as (
+
+    select * from {{ source('salesforce', 'dated_conversion_rate') }}
+
+),
+
+renamed as (
+
+    select
+        {{ currency_code(crm_text(crm_column({'fivetran': 'iso_code', 'airbyte': 'isocode'}))) }} as currency,
+        {{ try_cast(crm_text(crm_column({'fivetran': 'conversion_rate', 'airbyte': 'conversionrate'})), type_double()) }}
+            as units_per_corporate,
+        cast({{ crm_column({'fivetran': 'start_date', 'airbyte': 'startdate'}) }} as date) as valid_from,
+        cast({{ crm_column({'fivetran': 'next_start_date', 'airbyte': 'nextstartdate'}) }} as date) as valid_to
+    from source
+
+),
+
+usable as (
+
+    select * from renamed
+    where currency is not null and units_per_corporate > 0 and valid_from is not null
+
+),
+
+reporting_rates as (
+
+    {%- if reporting_currency() == crm_currency() %}
+    -- The reporting currency is the corporate one: one unit of it, always.
+    select
+        cast(null as date) as valid_from,
+        cast(null as date) as valid_to,
+        1.0 as units_per_corporate
+    {%- else %}
+    select valid_from, valid_to, units_per_corporate
+    from usable
+    where currency = {{ reporting }}
+    {%- endif %}
+
+),
+
+final as (
+
+    select
+        currencies.currency,
+        {{ latest_date('currencies.valid_from', 'reporting_rates.valid_from') }} as valid_from,
+        {{ earliest_date('currencies.valid_to', 'reporting_rates.valid_to') }} as valid_to,
+        cast(reporting_rates.units_per_corporate / currencies.units_per_corporate as {{ type_double() }})
+            as rate_to_reporting
+    from usable as currencies
+    inner join reporting_rates
+        on
+            (reporting_rates.valid_to is null or currencies.valid_from < reporting_rates.valid_to)
+            and (currencies.valid_to is null or reporting_rates.valid_from is null
+                or reporting_rates.valid_from < currencies.valid_to)
+    where currencies.currency <> {{ reporting }}
+
+)
+{%- endif %}
+
+select * from final
