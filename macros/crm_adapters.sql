@@ -147,25 +147,31 @@
 {%- endmacro %}
 
 {#-
-    The CRM's relation for source(source_name, table_name) when the loader
+    The CRM's table for source(source_name, table_name) when the loader
     landed it, else none: a table or column some CRM accounts lack (the
     dated rates and currency of a Salesforce org without multi-currency).
-    dbt's unit tests give the rows themselves: there, none.
+    Looked up from the source's definition. A dbt unit test, whose graph
+    has no sources, gives the table's rows itself: landed.
 -#}
 {% macro crm_landed_relation(source_name, table_name) -%}
     {%- if not execute -%}
         {{ return(none) }}
     {%- endif -%}
-    {%- set relation = source(source_name, table_name) -%}
-    {%- if relation is string or relation.identifier is not defined -%}
-        {{ return(none) }}
+    {%- if graph.get('sources') is none -%}
+        {{ return(source(source_name, table_name)) }}
     {%- endif -%}
-    {{ return(adapter.get_relation(relation.database, relation.schema, relation.identifier)) }}
+    {%- for node in graph.sources.values() if node.source_name == source_name and node.name == table_name -%}
+        {{ return(adapter.get_relation(node.database, node.schema, node.identifier)) }}
+    {%- endfor -%}
+    {{ return(none) }}
 {%- endmacro %}
 
-{#- crm_column(names) of the landed table when it has that column, else null. -#}
+{#-
+    crm_column(names) of the landed table when it has that column, else
+    null (and null in a dbt unit test, whose given rows need not have it).
+-#}
 {% macro crm_optional_column(source_name, table_name, names) -%}
-    {%- set relation = crm_landed_relation(source_name, table_name) -%}
+    {%- set relation = crm_landed_relation(source_name, table_name) if graph.get('sources') is not none else none -%}
     {%- set wanted = crm_column(names) | replace('"', '') | replace('`', '') | lower -%}
     {%- if relation is not none -%}
         {%- for column in adapter.get_columns_in_relation(relation) if column.name | lower == wanted -%}

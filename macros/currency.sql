@@ -1,5 +1,5 @@
 {#
-    One reporting currency (docs/metrics.md section 12). A deal's amount is
+    One reporting currency (docs/metrics.md section 15). A deal's amount is
     in its own currency; the marts' amounts are in the var
     reporting_currency, converted at the rate valid on the deal's won date
     (won deals) or on the as-of date (every other deal) by int_lead_amounts.

@@ -1,4 +1,4 @@
--- The dated rates every amount converts at (docs/metrics.md section 12):
+-- The dated rates every amount converts at (docs/metrics.md section 15):
 -- one row per currency and period [valid_from, valid_to), an empty
 -- valid_to meaning "until further notice". config_path's
 -- exchange_rates.csv when it has rows (each rate until the currency's

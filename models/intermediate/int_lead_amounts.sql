@@ -1,5 +1,5 @@
 -- Each lead's deal amount in the reporting currency (docs/metrics.md
--- section 12): a won deal's at the rate valid on its won date (the day
+-- section 15): a won deal's at the rate valid on its won date (the day
 -- it first entered a won stage, in business_time_zone), every other
 -- deal's at the rate valid on the as-of date. An amount in the reporting
 -- currency is itself; one whose currency has no rate on that date is

@@ -32,6 +32,7 @@ SALESFORCE_NAMES = {
                 "type": "type",
                 "owner_id": "owner_id",
                 "amount": "amount",
+                "currency_iso_code": "currency_iso_code",
                 "record_type_id": "record_type_id",
                 "is_deleted": "is_deleted",
             },
@@ -54,6 +55,15 @@ SALESFORCE_NAMES = {
                 "is_won": "is_won",
                 "is_closed": "is_closed",
                 "is_active": "is_active",
+            },
+        ),
+        "dated_conversion_rate": (
+            "dated_conversion_rate",
+            {
+                "iso_code": "iso_code",
+                "conversion_rate": "conversion_rate",
+                "start_date": "start_date",
+                "next_start_date": "next_start_date",
             },
         ),
     },
@@ -101,11 +111,15 @@ def salesforce_tables(
     deleted: int = 0,
     other_pipeline: int = 0,
     deleted_history_rows: int = 0,
+    currencies: dict[str, str] | None = None,
+    dated_rates: list[dict[str, str]] | None = None,
 ) -> CrmTables:
     """The history as Salesforce holds it, plus `deleted` deleted
     opportunities and `other_pipeline` of another record type (each with a
     history copied from the first leads'), and `deleted_history_rows`
-    deleted history rows of kept opportunities."""
+    deleted history rows of kept opportunities. currencies gives some
+    opportunities a CurrencyIsoCode (the others have none), dated_rates the
+    rows of DatedConversionRate."""
     names = {stage["stage_key"]: api_name(stage) for stage in stages}
     crm = CrmTables()
     opportunities = [
@@ -116,6 +130,7 @@ def salesforce_tables(
             "type": lead.get("segment"),
             "owner_id": lead.get("owner_id"),
             "amount": lead.get("deal_amount_usd"),
+            "currency_iso_code": (currencies or {}).get(lead["lead_id"]),
             "record_type_id": SALESFORCE_RECORD_TYPE,
             "is_deleted": "false",
         }
@@ -174,6 +189,7 @@ def salesforce_tables(
         "opportunity": opportunities,
         "opportunity_history": history,
         "opportunity_stage": stage_rows,
+        "dated_conversion_rate": dated_rates or [],
     }
     return crm
 

@@ -889,7 +889,7 @@ def observed_avg_deal(
 def rate_on(
     rates: list[Row], currency: str, day: dt.date, reporting_currency: str
 ) -> float | None:
-    """§12: units of the reporting currency per unit of currency on day: 1
+    """§15: units of the reporting currency per unit of currency on day: 1
     for the reporting currency, else the rate of the row with the latest
     valid_from on or before day, else none."""
     if currency == reporting_currency:
@@ -912,7 +912,7 @@ def amounts_in_reporting_currency(
     reporting_currency: str,
     rates: list[Row],
 ) -> dict[str, Lead]:
-    """§12: each lead with its amount converted to the reporting currency
+    """§15: each lead with its amount converted to the reporting currency
     at the rate of its won date (the business day it first entered a won
     stage; a lead now won) or of the as-of date (every other lead); empty
     without a rate."""
@@ -989,7 +989,7 @@ def compute_marts(
     as_of_at = local_midnight.astimezone(dt.UTC).replace(tzinfo=None)
 
     visits_by_lead = build_visits(events, stages, as_of_at)
-    # §12: the amounts every mart sums, in the reporting currency.
+    # §15: the amounts every mart sums, in the reporting currency.
     reporting_currency = reporting_currency.upper()
     in_reporting = amounts_in_reporting_currency(
         leads, visits_by_lead, stages, as_of, zone, reporting_currency, exchange_rates or []
@@ -1191,6 +1191,12 @@ def compute_marts(
     for name in ("fct_win_rates", "fct_pipeline_value", "fct_pipeline_plan"):
         for row in marts[name]:
             row["reporting_currency"] = reporting_currency
+    # Not a mart: the leads rpt_data_quality notes no_exchange_rate (§15).
+    marts["leads_without_exchange_rate"] = sorted(
+        lead_id
+        for lead_id, lead in existing.items()
+        if lead.deal_amount_usd is None and leads[lead_id].deal_amount_usd is not None
+    )
     return marts
 
 

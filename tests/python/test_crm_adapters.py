@@ -24,10 +24,14 @@ from crm_layouts import (
 from dbt_project_harness import REPO, DbtProject
 from export_fixtures import MODELS_ONLY
 from mart_checks import (
+    as_text,
+    assert_marts_match,
     assert_same_marts,
+    demo_config,
     hand_written_edge_leads,
     transitions_for_edge_leads,
 )
+from reference import compute_marts
 
 from sales_pipeline.demo_data import LEAD_COLUMNS, TRANSITION_COLUMNS, generate, read_stages
 
@@ -64,24 +68,86 @@ def generic(history, tmp_path_factory):
     return project
 
 
-@pytest.mark.parametrize("loader", ["fivetran", "airbyte"])
-def test_salesforce_tables_give_the_generic_marts(loader, history, generic, tmp_path: Path):
+def test_salesforce_tables_give_the_generic_marts(history, generic, tmp_path: Path):
+    """Airbyte's layout, opportunities without a currency (the corporate one)."""
     leads, transitions, stages = history
     crm = salesforce_tables(
         leads, transitions, stages, deleted=3, other_pipeline=2, deleted_history_rows=4
     )
     project = DbtProject.copy_of_repo(tmp_path / "project")
-    write_tables(project, SCHEMA, crm, SALESFORCE_NAMES[loader])
+    write_tables(project, SCHEMA, crm, SALESFORCE_NAMES["airbyte"])
     run_vars = {
         "crm": "salesforce",
-        "crm_loader": loader,
+        "crm_loader": "airbyte",
         "crm_schema": SCHEMA,
         "crm_pipeline": SALESFORCE_RECORD_TYPE,
         "max_rejected_share": 1,
     }
-    build_through_adapter(project, run_vars, unit_tests=3 if loader == "fivetran" else None)
+    build_through_adapter(project, run_vars)
     assert_same_marts(generic, project, leave_out=SOURCE_MARTS)
     assert_accounted_as_generic_plus_left_out(generic, project, crm.left_out)
+
+
+# Salesforce's DatedConversionRate: units per one USD (the corporate
+# currency), each rate until NextStartDate.
+DATED_RATES = [
+    {"iso_code": "EUR", "conversion_rate": "0.92", "start_date": "2024-01-01", "next_start_date": "2025-04-01"},
+    {"iso_code": "EUR", "conversion_rate": "0.88", "start_date": "2025-04-01", "next_start_date": "2025-07-01"},
+    {"iso_code": "EUR", "conversion_rate": "0.9", "start_date": "2025-07-01", "next_start_date": None},
+    {"iso_code": "GBP", "conversion_rate": "0.8", "start_date": "2025-03-01", "next_start_date": "2025-05-15"},
+    {"iso_code": "GBP", "conversion_rate": "0.78", "start_date": "2025-05-15", "next_start_date": None},
+]
+# The same rates worked out by hand as EUR per unit (reporting in EUR):
+# USD is EUR's rate; GBP is EUR's over GBP's on the days both hold.
+EUR_RATES = [
+    {"currency": "USD", "rate_to_reporting": 0.92, "valid_from": "2024-01-01"},
+    {"currency": "USD", "rate_to_reporting": 0.88, "valid_from": "2025-04-01"},
+    {"currency": "USD", "rate_to_reporting": 0.9, "valid_from": "2025-07-01"},
+    {"currency": "GBP", "rate_to_reporting": 0.92 / 0.8, "valid_from": "2025-03-01"},
+    {"currency": "GBP", "rate_to_reporting": 0.88 / 0.8, "valid_from": "2025-04-01"},
+    {"currency": "GBP", "rate_to_reporting": 0.88 / 0.78, "valid_from": "2025-05-15"},
+    {"currency": "GBP", "rate_to_reporting": 0.9 / 0.78, "valid_from": "2025-07-01"},
+]
+
+
+def test_salesforce_multi_currency_org_reports_in_eur_as_the_reference(history, tmp_path: Path):
+    """Fivetran's layout of a multi-currency org: opportunities in USD (the
+    corporate currency), EUR, GBP (rates from March 2025 only) and JPY (no
+    rate), reported in EUR at DatedConversionRate's rates. Every mart
+    equals the reference's, which converts with the rates worked out by
+    hand; the deals without a rate are counted as no_exchange_rate."""
+    leads, transitions, stages = history
+    cycle = ["USD", "EUR", "GBP", "JPY", None]
+    currencies = {lead["lead_id"]: cycle[n % len(cycle)] for n, lead in enumerate(leads)}
+    crm = salesforce_tables(
+        leads, transitions, stages, deleted=3, currencies=currencies, dated_rates=DATED_RATES
+    )
+    project = DbtProject.copy_of_repo(tmp_path / "project")
+    write_tables(project, SCHEMA, crm, SALESFORCE_NAMES["fivetran"])
+    run_vars = {
+        "crm": "salesforce",
+        "crm_loader": "fivetran",
+        "crm_schema": SCHEMA,
+        "reporting_currency": "EUR",
+        "crm_currency": "usd",
+        "max_rejected_share": 1,
+    }
+    build_through_adapter(project, run_vars, unit_tests=4)
+    expected = compute_marts(
+        as_text([{**lead, "deal_currency": currencies[lead["lead_id"]] or "USD"} for lead in leads]),
+        as_text(transitions),
+        stages,
+        demo_config()["stage_benchmarks"],
+        demo_config()["revenue_targets"],
+        reporting_currency="EUR",
+        exchange_rates=EUR_RATES,
+    )
+    assert_marts_match(project, expected)
+    notes = project.query(
+        "select row_count from marts.rpt_data_quality where reason = 'no_exchange_rate'"
+    )
+    assert [row["row_count"] for row in notes] == [len(expected["leads_without_exchange_rate"])]
+    assert len(expected["leads_without_exchange_rate"]) > 0
 
 
 def build_through_adapter(project, run_vars, unit_tests: int | None = None) -> None:

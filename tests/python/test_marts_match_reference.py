@@ -24,7 +24,7 @@ from mart_checks import (
     transitions_for_edge_leads,
     write_other_config,
 )
-from reference import MART_COLUMNS, parse_timestamp
+from reference import MART_COLUMNS, compute_marts, parse_timestamp
 
 from sales_pipeline.demo_data import LEAD_COLUMNS, TRANSITION_COLUMNS, generate, read_stages
 
@@ -126,11 +126,21 @@ def test_other_stage_configuration_from_parquet(tmp_path: Path):
         business_time_zone="America/Los_Angeles",
         reporting_currency="EUR",
     )
-    # The January deals won before the first rate have no amount, and say so.
+    # The deals won before the first rate have no amount, and say so.
     notes = project.query(
         "select sum(row_count) as leads from marts.rpt_data_quality where reason = 'no_exchange_rate'"
     )
-    assert notes[0]["leads"] > 0
+    expected = compute_marts(
+        as_text(leads),
+        as_text(transitions),
+        *(OTHER_CONFIG[name] for name in ("pipeline_stages", "stage_benchmarks", "revenue_targets")),
+        as_of_date="2025-07-20",
+        expected_days_basis="km_median",
+        business_time_zone="America/Los_Angeles",
+        reporting_currency="EUR",
+        exchange_rates=USD_IN_EUR,
+    )
+    assert notes[0]["leads"] == len(expected["leads_without_exchange_rate"]) > 0
 
 
 # USD in EUR: from a month after the first deals, changing twice.

@@ -2,10 +2,10 @@
 -- rates to the reporting currency: one row per currency and period
 -- [valid_from, valid_to). DatedConversionRate gives, per currency and
 -- period, how many units of it make one unit of the org's corporate
--- currency (var crm_currency); a currency's rate to the reporting
--- currency is the reporting currency's conversion rate over its own, on
--- the days both periods cover. An org without dated rates (no such table
--- landed) has none here.
+-- currency (var crm_currency, one unit of itself from 1900 on); a
+-- currency's rate to the reporting currency is the reporting currency's
+-- conversion rate over its own, on the days both periods cover. An org
+-- without dated rates (no such table landed) has none here.
 {%- set landed = crm_landed_relation('salesforce', 'dated_conversion_rate') %}
 {%- set reporting = sql_text(reporting_currency()) %}
 
@@ -43,24 +43,26 @@ renamed as (
 
 usable as (
 
+    -- The corporate currency is one unit of itself, always (whether or
+    -- not the org lists it).
     select * from renamed
-    where currency is not null and units_per_corporate > 0 and valid_from is not null
+    where
+        currency is not null and currency <> {{ sql_text(crm_currency()) }}
+        and units_per_corporate > 0 and valid_from is not null
+    union all
+    select
+        {{ sql_text(crm_currency()) }} as currency,
+        1.0 as units_per_corporate,
+        cast('1900-01-01' as date) as valid_from,
+        cast(null as date) as valid_to
 
 ),
 
 reporting_rates as (
 
-    {%- if reporting_currency() == crm_currency() %}
-    -- The reporting currency is the corporate one: one unit of it, always.
-    select
-        cast(null as date) as valid_from,
-        cast(null as date) as valid_to,
-        1.0 as units_per_corporate
-    {%- else %}
     select valid_from, valid_to, units_per_corporate
     from usable
     where currency = {{ reporting }}
-    {%- endif %}
 
 ),
 
@@ -76,8 +78,7 @@ final as (
     inner join reporting_rates
         on
             (reporting_rates.valid_to is null or currencies.valid_from < reporting_rates.valid_to)
-            and (currencies.valid_to is null or reporting_rates.valid_from is null
-                or reporting_rates.valid_from < currencies.valid_to)
+            and (currencies.valid_to is null or reporting_rates.valid_from < currencies.valid_to)
     where currencies.currency <> {{ reporting }}
 
 )
