@@ -13,14 +13,14 @@
 
 {#-
     The loaders each CRM's adapter reads, the first its default. HubSpot
-    without Airbyte: Airbyte lands a pipeline's stages as a JSON array in
-    deal_pipelines.stages, which no SQL reads alike on DuckDB, PostgreSQL
-    and Spark (models/staging/hubspot/_hubspot__sources.yml).
+    through Airbyte: Airbyte lands a pipeline's stages as a JSON array in
+    deal_pipelines.stages, which json_array_rows (macros/json_arrays.sql)
+    unnests on each engine (models/staging/hubspot/_hubspot__sources.yml).
 -#}
 {% macro crm_loaders() -%}
     {{ return({
         'salesforce': ['fivetran', 'airbyte'],
-        'hubspot': ['fivetran', 'dlt'],
+        'hubspot': ['fivetran', 'dlt', 'airbyte'],
         'pipedrive': ['dlt', 'export'],
     }) }}
 {%- endmacro %}

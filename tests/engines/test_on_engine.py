@@ -17,7 +17,15 @@ import hashlib
 from pathlib import Path
 
 import pytest
-from crm_layouts import SALESFORCE_NAMES, salesforce_tables, write_tables
+from crm_layouts import (
+    HUBSPOT_NAMES,
+    HUBSPOT_PIPELINE,
+    SALESFORCE_NAMES,
+    hubspot_tables,
+    loader_tables,
+    salesforce_tables,
+    write_tables,
+)
 from dbt_project_harness import REPO, TARGET, DbtProject, write_csv
 from export_fixtures import small_exports
 from mart_checks import (
@@ -217,11 +225,13 @@ def test_export_files_load_into_postgres_and_build_as_on_duckdb(tmp_path: Path):
 
 
 @pytest.mark.skipif(TARGET != "postgres", reason="a CRM adapter where loaders land: PostgreSQL")
-def test_a_crm_adapter_on_postgres_gives_the_generic_marts(tmp_path: Path):
-    """Salesforce's tables as Fivetran lands them, in PostgreSQL, read by the
-    Salesforce adapter (var crm): the marts the same history gives on
-    DuckDB as the generic raw pair, row by row, with the deleted
-    opportunities left out and counted."""
+@pytest.mark.parametrize("crm_name, loader", [("salesforce", "fivetran"), ("hubspot", "airbyte")])
+def test_a_crm_adapter_on_postgres_gives_the_generic_marts(crm_name, loader, tmp_path: Path):
+    """Salesforce's tables as Fivetran lands them, and HubSpot's as Airbyte
+    does (each pipeline's stages a jsonb array), in PostgreSQL, read by the
+    CRM's adapter (var crm): the marts the same history gives on DuckDB as
+    the generic raw pair, row by row, with the deleted (and merged) deals
+    left out and counted."""
     stages = [
         {**stage, "default_expected_days": ""}
         for stage in read_stages(REPO / "seeds/config/pipeline_stages.csv")
@@ -237,10 +247,19 @@ def test_a_crm_adapter_on_postgres_gives_the_generic_marts(tmp_path: Path):
     generic.write_seed("config", "pipeline_stages", stages, list(stages[0]))
     generic.dbt("build", extra_vars={"max_rejected_share": 1})
 
-    crm = salesforce_tables(leads, transitions, stages, deleted=2, deleted_history_rows=3)
+    if crm_name == "salesforce":
+        crm = salesforce_tables(leads, transitions, stages, deleted=2, deleted_history_rows=3)
+        names, run_vars = SALESFORCE_NAMES[loader], {}
+    else:
+        names = HUBSPOT_NAMES[loader]
+        crm = loader_tables(hubspot_tables(leads, transitions, stages, deleted=2, merged=2), names)
+        run_vars = {"crm_pipeline": HUBSPOT_PIPELINE}
     project = DbtProject.copy_of_repo(tmp_path / "postgres")
-    write_tables(project, "salesforce", crm, SALESFORCE_NAMES["fivetran"])
-    project.dbt("build", extra_vars={"crm": "salesforce", "max_rejected_share": 1})
+    write_tables(project, crm_name, crm, names)
+    project.dbt(
+        "build",
+        extra_vars={"crm": crm_name, "crm_loader": loader, "max_rejected_share": 1, **run_vars},
+    )
     assert_same_marts(generic, project, leave_out=("rpt_data_quality", "rpt_export_files"))
     left_out = project.query(
         "select table_name, reason, row_count from marts.rpt_data_quality"

@@ -14,6 +14,7 @@ gives the same marts).
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from dataclasses import dataclass, field
 
@@ -196,12 +197,18 @@ def salesforce_tables(
 
 def write_tables(project, schema: str, crm: CrmTables, names: dict) -> None:
     """The CRM's tables in the project's warehouse (DuckDB, or its
-    PostgreSQL database), under the loader's names, every column as text."""
+    PostgreSQL database), under the loader's names, every column as text
+    but those JSON_COLUMNS names (JSON, jsonb on PostgreSQL)."""
     statements = [f"create schema if not exists {schema}"]
     batches = []
+    json_type = "jsonb" if project.target == "postgres" else "json"
     for table, rows in crm.tables.items():
         table_name, columns = names[_loader_key(table, names)]
-        typed = ", ".join(f'"{columns[c]}" varchar' for c in columns)
+        typed = ", ".join(
+            f'"{columns[c]}" '
+            + (json_type if (table_name, columns[c]) in JSON_COLUMNS else "varchar")
+            for c in columns
+        )
         statements.append(f"drop table if exists {schema}.{table_name}")
         statements.append(f"create table {schema}.{table_name} ({typed})")
         values = [[_text(row.get(c)) for c in columns] for row in rows]
@@ -241,7 +248,11 @@ def _text(value: object) -> str | None:
 # src_hubspot.yml) writes deal properties as property_* columns; dlt's
 # verified source hubspot writes each property under its own name, the
 # record's id as id, a pipeline's stages as the child table
-# pipelines_deals__stages, and has no merged_deal table.
+# pipelines_deals__stages, and has no merged_deal table. Airbyte
+# (source-hubspot 6.0.1, its manifest.yaml schemas) flattens each property
+# into properties_<name>, keeps the API's CamelCase (dealId, pipelineId)
+# and nests a pipeline's stages in it as a JSON array (stages), no stage
+# table and no merged_deal either.
 HUBSPOT_NAMES = {
     "fivetran": {
         "deal": (
@@ -315,7 +326,34 @@ HUBSPOT_NAMES = {
             },
         ),
     },
+    "airbyte": {
+        "deal": (
+            "deals",
+            {
+                "deal_id": "id",
+                "property_createdate": "properties_createdate",
+                "property_hs_analytics_source": "properties_hs_analytics_source",
+                "property_dealtype": "properties_dealtype",
+                "owner_id": "properties_hubspot_owner_id",
+                "property_amount": "properties_amount",
+                "deal_pipeline_id": "properties_pipeline",
+                "is_deleted": "archived",
+                "hs_merged_object_ids": "properties_hs_merged_object_ids",
+            },
+        ),
+        "deal_property_history": (
+            "deals_property_history",
+            {"deal_id": "dealId", "name": "property", "value": "value", "timestamp": "timestamp"},
+        ),
+        "deal_pipeline": (
+            "deal_pipelines",
+            {"pipeline_id": "pipelineId", "label": "label", "stages": "stages"},
+        ),
+    },
 }
+# Columns a loader lands as JSON (Airbyte: jsonb on PostgreSQL, JSON on
+# DuckDB), per (table, column) of its names; every other column is text.
+JSON_COLUMNS = {("deal_pipelines", "stages")}
 # The pipeline the marts describe, and a second one with the same stage labels.
 HUBSPOT_PIPELINE = "default"
 OTHER_HUBSPOT_PIPELINE = "98765"
@@ -405,12 +443,10 @@ def hubspot_tables(
     for pipeline_number, (pipeline, label) in enumerate(
         ((HUBSPOT_PIPELINE, "Sales pipeline"), (OTHER_HUBSPOT_PIPELINE, "Renewals"))
     ):
-        pipelines.append(
-            {"pipeline_id": pipeline, "label": label, "_dlt_id": f"p{pipeline_number}"}
-        )
+        rows = []
         for position, stage in enumerate(stages, start=1):
             kind = stage["stage_type"]
-            stage_rows.append(
+            rows.append(
                 {
                     "stage_id": stage_ids[pipeline][stage["stage_key"]],
                     "pipeline_id": pipeline,
@@ -423,6 +459,15 @@ def hubspot_tables(
                     "_dlt_parent_id": f"p{pipeline_number}",
                 }
             )
+        stage_rows += rows
+        pipelines.append(
+            {
+                "pipeline_id": pipeline,
+                "label": label,
+                "_dlt_id": f"p{pipeline_number}",
+                "stages": airbyte_stages(rows),
+            }
+        )
     crm.tables = {
         "deal": deals,
         "deal_property_history": history,
@@ -433,8 +478,27 @@ def hubspot_tables(
     return crm
 
 
+def airbyte_stages(rows: list[dict[str, str]]) -> str:
+    """A pipeline's stages as HubSpot's pipelines API returns them and
+    Airbyte lands them in deal_pipelines.stages: a JSON array of objects,
+    displayOrder a number, metadata's isClosed and probability text."""
+    return json.dumps(
+        [
+            {
+                "stageId": row["stage_id"],
+                "label": row["label"],
+                "displayOrder": int(row["display_order"]),
+                "metadata": {"isClosed": row["is_closed"], "probability": row["probability"]},
+                "active": True,
+            }
+            for row in rows
+        ]
+    )
+
+
 def loader_tables(crm: CrmTables, names: dict) -> CrmTables:
-    """The tables a loader writes (dlt has no merged_deal)."""
+    """The tables a loader writes (dlt and Airbyte have no merged_deal,
+    Airbyte no stage table)."""
     return CrmTables({t: rows for t, rows in crm.tables.items() if t in names}, crm.left_out)
 
 

@@ -14,19 +14,33 @@ source as (
 renamed as (
 
     select
-        {{ crm_text(crm_column({'fivetran': 'deal_id', 'dlt': 'id'})) }} as deal_id,
-        {{ crm_text(crm_column({'fivetran': 'property_createdate', 'dlt': 'createdate'})) }} as created_at,
+        {{ crm_text(crm_column({'fivetran': 'deal_id', 'dlt': 'id', 'airbyte': 'id'})) }} as deal_id,
         {{ crm_text(crm_column({
-            'fivetran': 'property_hs_analytics_source', 'dlt': 'hs_analytics_source'
+            'fivetran': 'property_createdate', 'dlt': 'createdate', 'airbyte': 'properties_createdate'
+        })) }} as created_at,
+        {{ crm_text(crm_column({
+            'fivetran': 'property_hs_analytics_source',
+            'dlt': 'hs_analytics_source',
+            'airbyte': 'properties_hs_analytics_source',
         })) }} as lead_source,
-        {{ crm_text(crm_column({'fivetran': 'property_dealtype', 'dlt': 'dealtype'})) }} as deal_type,
-        {{ crm_text(crm_column({'fivetran': 'owner_id', 'dlt': 'hubspot_owner_id'})) }} as owner_id,
-        {{ crm_text(crm_column({'fivetran': 'property_amount', 'dlt': 'amount'})) }} as amount,
+        {{ crm_text(crm_column({
+            'fivetran': 'property_dealtype', 'dlt': 'dealtype', 'airbyte': 'properties_dealtype'
+        })) }} as deal_type,
+        {{ crm_text(crm_column({
+            'fivetran': 'owner_id', 'dlt': 'hubspot_owner_id', 'airbyte': 'properties_hubspot_owner_id'
+        })) }} as owner_id,
+        {{ crm_text(crm_column({
+            'fivetran': 'property_amount', 'dlt': 'amount', 'airbyte': 'properties_amount'
+        })) }} as amount,
         {{ crm_text(crm_optional_column('hubspot', 'deal', {
-            'fivetran': 'property_deal_currency_code', 'dlt': 'deal_currency_code'
+            'fivetran': 'property_deal_currency_code',
+            'dlt': 'deal_currency_code',
+            'airbyte': 'properties_deal_currency_code',
         })) }} as currency,
-        {{ crm_text(crm_column({'fivetran': 'deal_pipeline_id', 'dlt': 'pipeline'})) }} as pipeline_id,
-        {{ crm_flag(crm_column('is_deleted')) }} as is_deleted
+        {{ crm_text(crm_column({
+            'fivetran': 'deal_pipeline_id', 'dlt': 'pipeline', 'airbyte': 'properties_pipeline'
+        })) }} as pipeline_id,
+        {{ crm_flag(crm_column({'fivetran': 'is_deleted', 'dlt': 'is_deleted', 'airbyte': 'archived'})) }} as is_deleted
     from source
 
 ),

@@ -1,9 +1,10 @@
 -- One row per deal merged into another: its stale row stays in the
 -- loader's deal table (Fivetran: fivetran/dbt_hubspot issue #134) and
 -- must not count as a lead of its own. Fivetran lists merges in
--- merged_deal; dlt only has the surviving deal's hs_merged_object_ids,
--- the merged ids separated by ';', matched whole (';id;' in ';list;').
-{%- if crm_loader_setting() == 'dlt' %}
+-- merged_deal; dlt and Airbyte only have the surviving deal's
+-- hs_merged_object_ids (Airbyte: properties_hs_merged_object_ids), the
+-- merged ids separated by ';', matched whole (';id;' in ';list;').
+{%- if crm_loader_setting() in ['dlt', 'airbyte'] %}
     {%- set merges_sql %}
     select
         merged.deal_id as merged_deal_id,
@@ -11,7 +12,9 @@
     from (
         select
             {{ crm_text('id') }} as deal_id,
-            replace({{ crm_text('hs_merged_object_ids') }}, ' ', '') as merged_ids
+            replace({{ crm_text(crm_column({
+                'dlt': 'hs_merged_object_ids', 'airbyte': 'properties_hs_merged_object_ids'
+            })) }}, ' ', '') as merged_ids
         from {{ source('hubspot', 'deal') }}
     ) as surviving
     inner join (

@@ -12,11 +12,11 @@ source as (
 final as (
 
     select
-        {{ crm_text(crm_column({'fivetran': 'deal_id', 'dlt': 'object_id'})) }} as deal_id,
+        {{ crm_text(crm_column({'fivetran': 'deal_id', 'dlt': 'object_id', 'airbyte': 'dealId'})) }} as deal_id,
         {{ crm_text(crm_column('value')) }} as stage_id,
         {{ crm_text(crm_column('timestamp')) }} as changed_at
     from source
-    where {{ crm_column({'fivetran': 'name', 'dlt': 'property_name'}) }} = 'dealstage'
+    where {{ crm_column({'fivetran': 'name', 'dlt': 'property_name', 'airbyte': 'property'}) }} = 'dealstage'
 
 )
 

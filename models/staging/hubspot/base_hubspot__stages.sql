@@ -1,19 +1,42 @@
 -- One row per stage of every deal pipeline, with its pipeline, its label
 -- made a stage key and its type: won, lost or open. Fivetran has a won
 -- flag (closed_won) and no closed one: a stage that is not won with
--- probability 0 is lost (HubSpot gives closed lost stages 0). dlt has
--- HubSpot's isClosed: a closed stage is won with probability 1, else lost.
--- dlt lands the stages as a child table of the pipelines (_dlt_parent_id).
-{%- set dlt = crm_loader_setting() == 'dlt' %}
-{#- closed_flag: dlt's isClosed, Fivetran's closed_won. #}
-{%- set is_won = 'closed_flag and probability >= 1' if dlt else 'closed_flag' %}
-{%- set is_lost = 'closed_flag' if dlt else 'probability = 0' %}
+-- probability 0 is lost (HubSpot gives closed lost stages 0). dlt and
+-- Airbyte have HubSpot's isClosed: a closed stage is won with probability
+-- 1, else lost. dlt lands the stages as a child table of the pipelines
+-- (_dlt_parent_id); Airbyte keeps them in the pipeline's row, a JSON array
+-- (deal_pipelines.stages), unnested by json_array_rows.
+{%- set loader = crm_loader_setting() %}
+{%- set dlt = loader == 'dlt' %}
+{%- set airbyte = loader == 'airbyte' %}
+{#- closed_flag: isClosed (dlt, Airbyte), Fivetran's closed_won. #}
+{%- set is_won = 'closed_flag' if loader == 'fivetran' else 'closed_flag and probability >= 1' %}
+{%- set is_lost = 'probability = 0' if loader == 'fivetran' else 'closed_flag' %}
+{#- Fivetran's and dlt's stage table, or Airbyte's stages unnested. #}
+{%- set stage_table = json_array_rows(
+    source('hubspot', 'deal_pipeline'),
+    crm_column('stages'),
+    {'pipeline_id': crm_column('pipelineId')},
+    {
+        'stage_id': ['stageId'],
+        'label': ['label'],
+        'display_order': ['displayOrder'],
+        'probability': ['metadata', 'probability'],
+        'is_closed': ['metadata', 'isClosed'],
+    },
+) if airbyte else 'select * from ' ~ source('hubspot', 'deal_pipeline_stage') %}
 with
+
+stage_table as (
+
+    {{ stage_table }}
+
+),
 
 stages as (
 
     select
-        {{ crm_text('pipeline_rows.id' if dlt else 'stage_rows.pipeline_id') }} as pipeline_id,
+        {{ crm_text({'dlt': 'pipeline_rows.id'}.get(loader, 'stage_rows.pipeline_id')) }} as pipeline_id,
         {{ crm_text('pipeline_rows.label') }} as pipeline_label,
         {{ crm_text('stage_rows.id' if dlt else 'stage_rows.stage_id') }} as stage_id,
         {{ crm_text('stage_rows.label') }} as stage_name,
@@ -21,11 +44,15 @@ stages as (
         {{ try_cast(
             crm_text('stage_rows.metadata__probability' if dlt else 'stage_rows.probability'), type_double()
         ) }} as probability,
-        {{ crm_flag('stage_rows.metadata__is_closed' if dlt else 'stage_rows.closed_won') }} as closed_flag
-    from {{ source('hubspot', 'deal_pipeline_stage') }} as stage_rows
+        {{ crm_flag({
+            'fivetran': 'stage_rows.closed_won', 'dlt': 'stage_rows.metadata__is_closed'
+        }.get(loader, 'stage_rows.is_closed')) }} as closed_flag
+    from stage_table as stage_rows
     left join {{ source('hubspot', 'deal_pipeline') }} as pipeline_rows
-        on {{ 'stage_rows._dlt_parent_id = pipeline_rows._dlt_id' if dlt
-            else 'stage_rows.pipeline_id = pipeline_rows.pipeline_id' }}
+        on {{ {
+            'dlt': 'stage_rows._dlt_parent_id = pipeline_rows._dlt_id',
+            'airbyte': 'stage_rows.pipeline_id = pipeline_rows.' ~ crm_column('pipelineId'),
+        }.get(loader, 'stage_rows.pipeline_id = pipeline_rows.pipeline_id') }}
 
 ),
 
