@@ -120,7 +120,9 @@ class ExportsChanged(LoadError):
 
 @dataclass(frozen=True)
 class LoadSettings:
-    raw_path: Path
+    # None: the raw tables are not files (a loader's or a CRM's tables, var
+    # crm_schema); only config_path's configuration lands.
+    raw_path: Path | None
     raw_format: str = "csv"
     config_path: Path | None = None
     input_encoding: str = "utf-8"
@@ -128,9 +130,10 @@ class LoadSettings:
 
     @classmethod
     def of(cls, inputs: BuildInputs, settle_seconds: float) -> LoadSettings | None:
-        """The load of a build's inputs; None for the demo seeds."""
+        """The load of a build's inputs; None when everything is read from
+        seeds or tables (neither raw_path nor config_path)."""
         inputs = inputs.resolved()
-        if not inputs.raw_path:
+        if not inputs.raw_path and not inputs.config_path:
             return None
         encoding = (inputs.input_encoding or "utf-8").strip().lower()
         encoding = ENCODING_ALIASES.get(encoding, encoding)
@@ -140,7 +143,7 @@ class LoadSettings:
                 f"got '{inputs.input_encoding}'"
             )
         return cls(
-            raw_path=Path(inputs.raw_path),
+            raw_path=Path(inputs.raw_path) if inputs.raw_path else None,
             raw_format=inputs.raw_format or "csv",
             config_path=Path(inputs.config_path) if inputs.config_path else None,
             input_encoding=encoding,
@@ -172,6 +175,13 @@ def load_into_postgres(settings: LoadSettings, *, full_refresh: bool = False) ->
 def load_into(destination, settings: LoadSettings, *, full_refresh: bool = False) -> list[dict]:
     """The load into a destination (DuckDBDestination, PostgresDestination)."""
     _create_tables(destination, full_refresh)
+    if settings.raw_path is None:
+        # The raw tables are tables: the configuration files alone land.
+        config_plans = inspect_configuration(settings)
+        with destination.transaction():
+            for name, (path, plan) in config_plans.items():
+                _land_config(destination, name, path, plan)
+        return []
     raw_path = str(settings.raw_path)
     config_path = str(settings.config_path) if settings.config_path else None
     entries = list_folder(raw_path, settings.raw_format, config_path, settings.settle_seconds)
@@ -492,7 +502,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = LoadSettings.of(inputs, args.settle_seconds)
         if settings is None:
-            parser.error("--raw-path is required: the folder of the export files")
+            parser.error(
+                "--raw-path or --config-path is required: the folder of the export files, "
+                "or of the configuration files"
+            )
         if args.target == "postgres":
             loaded = load_into_postgres(settings, full_refresh=args.full_refresh)
             where = f"PostgreSQL database {os.environ.get('PIPELINE_POSTGRES_DBNAME', 'pipeline')}"

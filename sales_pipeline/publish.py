@@ -204,8 +204,8 @@ def building_copy(
 def _load_exports(
     building: Path, inputs: BuildInputs, settle_seconds: float | None, log: Callable[[str], None]
 ) -> list[dict]:
-    """The loader, before dbt: the new export files (and the configuration)
-    land in the copy (sales_pipeline.load); nothing for the demo seeds.
+    """The loader, before dbt: the new export files and the configuration
+    files land in the copy (sales_pipeline.load); nothing for the demo seeds.
     Returns the files loaded."""
     settle = export_settle_seconds() if settle_seconds is None else settle_seconds
     settings = LoadSettings.of(inputs, settle)
@@ -213,7 +213,10 @@ def _load_exports(
         return []
     loaded = load(building, settings)
     rows = sum(file["row_count"] or 0 for file in loaded)
-    log(f"loaded {len(loaded)} new export files ({rows:,} rows) from {settings.raw_path}")
+    if settings.raw_path is None:
+        log(f"loaded the configuration files of {settings.config_path}")
+    else:
+        log(f"loaded {len(loaded)} new export files ({rows:,} rows) from {settings.raw_path}")
     return loaded
 
 

@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 from plotly.subplots import make_subplots
 
-from sales_pipeline.dashboard.formats import days, percent
+from sales_pipeline.dashboard.formats import CURRENCY_SYMBOLS, days, percent
 from sales_pipeline.dashboard.queries import DashboardData
 
 DIAGNOSIS_COLOURS = {
@@ -152,6 +152,9 @@ def history_figure(data: DashboardData) -> go.Figure:
 
 def pipeline_figure(data: DashboardData) -> go.Figure:
     names = [row["stage_name"] for row in data.pipeline_stages]
+    # Amounts are in the reporting currency: its symbol before, or its code after.
+    symbol = CURRENCY_SYMBOLS.get(data.currency)
+    prefix, suffix = (symbol, "") if symbol else ("", f" {data.currency}")
     figure = go.Figure()
     for column, label, colour in (
         ("pipeline_usd", "Pipeline, not old", "#2a9d8f"),
@@ -163,7 +166,10 @@ def pipeline_figure(data: DashboardData) -> go.Figure:
             x=names,
             y=[row[column] for row in data.pipeline_stages],
             marker_color=colour,
-            hovertemplate="%{x}: $%{y:,.0f}<extra></extra>",
+            hovertemplate=f"%{{x}}: {prefix}%{{y:,.0f}}{suffix}<extra></extra>",
         )
-    figure.update_layout(title={"text": "Open pipeline by stage (USD)"}, yaxis={"tickprefix": "$"})
+    figure.update_layout(
+        title={"text": f"Open pipeline by stage ({data.currency})"},
+        yaxis={"tickprefix": prefix, "ticksuffix": suffix},
+    )
     return figure

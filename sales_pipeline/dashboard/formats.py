@@ -12,8 +12,16 @@ def count(value: object) -> str:
     return "-" if value is None else f"{int(value):,}"
 
 
-def usd(value: object) -> str:
-    return "-" if value is None else f"${float(value):,.0f}"
+# The symbol written before an amount; any other currency is written after it.
+CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
+
+
+def money(value: object, currency: str) -> str:
+    """An amount in the marts' reporting currency: $1,200 or 1,200 CHF."""
+    if value is None:
+        return "-"
+    symbol = CURRENCY_SYMBOLS.get(currency)
+    return f"{symbol}{float(value):,.0f}" if symbol else f"{float(value):,.0f} {currency}"
 
 
 def days(value: object) -> str:

@@ -20,7 +20,7 @@ from sales_pipeline.dashboard.figures import (
     pipeline_figure,
     plan_figure,
 )
-from sales_pipeline.dashboard.formats import count, days, percent, times, usd
+from sales_pipeline.dashboard.formats import count, days, money, percent, times
 from sales_pipeline.dashboard.queries import DashboardData
 
 # Package data beside this module, so it is found wherever the package is.
@@ -135,6 +135,10 @@ def todo_table(data: DashboardData) -> str:
 
 def kpi_cards(data: DashboardData) -> str:
     win, total = data.win or {}, data.pipeline_total or {}
+
+    def usd(value: object) -> str:  # the _usd columns, in the reporting currency
+        return money(value, data.currency)
+
     month = f"{total['target_month']:%B %Y}" if total.get("target_month") else "no target month"
     cards = [
         ("win_rate", "Win rate", percent(win.get("win_rate")),

@@ -60,6 +60,8 @@ class DashboardData:
     win: dict[str, object] | None
     pipeline_stages: Rows
     pipeline_total: dict[str, object] | None
+    # The ISO code of every amount (the marts' reporting_currency).
+    currency: str
 
 
 def read_dashboard_data(connection: duckdb.DuckDBPyConnection) -> DashboardData:
@@ -196,4 +198,5 @@ def read_dashboard_data(connection: duckdb.DuckDBPyConnection) -> DashboardData:
         win=win_rows.rows[0] if win_rows.rows else None,
         pipeline_stages=pipeline_stages,
         pipeline_total=pipeline_total,
+        currency=str((pipeline_total or {}).get("reporting_currency") or "USD"),
     )

@@ -93,11 +93,13 @@ class DbtProject:
     ):
         """Run a dbt command in the copy on its warehouse; returns the completed
         process. A build leaves out the unit tests unless unit_tests is set.
-        With the var raw_path, a build or run loads the export files first
-        (sales_pipeline.load), as make build does: a load that stops is the
+        With the var raw_path or config_path, a build or run loads the files
+        first (sales_pipeline.load), as make build does: a load that stops is the
         result, its message in stdout."""
         run_vars = {**self.vars, **(extra_vars or {})}
-        if args[:1] in (("build",), ("run",)) and run_vars.get("raw_path"):
+        if args[:1] in (("build",), ("run",)) and (
+            run_vars.get("raw_path") or run_vars.get("config_path")
+        ):
             loaded = self.load(run_vars, full_refresh="--full-refresh" in args)
             if loaded.returncode != 0:
                 return self._checked(loaded, ("load",), check)

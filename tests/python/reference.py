@@ -886,9 +886,7 @@ def observed_avg_deal(
     return sum(amounts) / len(amounts) if amounts else None
 
 
-def rate_on(
-    rates: list[Row], currency: str, day: dt.date, reporting_currency: str
-) -> float | None:
+def rate_on(rates: list[Row], currency: str, day: dt.date, reporting_currency: str) -> float | None:
     """§15: units of the reporting currency per unit of currency on day: 1
     for the reporting currency, else the rate of the row with the latest
     valid_from on or before day, else none."""

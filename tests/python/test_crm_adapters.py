@@ -8,6 +8,7 @@ rpt_data_quality, and nothing else differs."""
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,7 @@ from crm_layouts import (
     without_reopen_and_move_at_once,
     write_tables,
 )
-from dbt_project_harness import REPO, DbtProject
+from dbt_project_harness import REPO, DbtProject, write_csv
 from export_fixtures import MODELS_ONLY
 from mart_checks import (
     as_text,
@@ -91,11 +92,14 @@ def test_salesforce_tables_give_the_generic_marts(history, generic, tmp_path: Pa
 # Salesforce's DatedConversionRate: units per one USD (the corporate
 # currency), each rate until NextStartDate.
 DATED_RATES = [
-    {"iso_code": "EUR", "conversion_rate": "0.92", "start_date": "2024-01-01", "next_start_date": "2025-04-01"},
-    {"iso_code": "EUR", "conversion_rate": "0.88", "start_date": "2025-04-01", "next_start_date": "2025-07-01"},
-    {"iso_code": "EUR", "conversion_rate": "0.9", "start_date": "2025-07-01", "next_start_date": None},
-    {"iso_code": "GBP", "conversion_rate": "0.8", "start_date": "2025-03-01", "next_start_date": "2025-05-15"},
-    {"iso_code": "GBP", "conversion_rate": "0.78", "start_date": "2025-05-15", "next_start_date": None},
+    {"iso_code": code, "conversion_rate": rate, "start_date": start, "next_start_date": end}
+    for code, rate, start, end in (
+        ("EUR", "0.92", "2024-01-01", "2025-04-01"),
+        ("EUR", "0.88", "2025-04-01", "2025-07-01"),
+        ("EUR", "0.9", "2025-07-01", None),
+        ("GBP", "0.8", "2025-03-01", "2025-05-15"),
+        ("GBP", "0.78", "2025-05-15", None),
+    )
 ]
 # The same rates worked out by hand as EUR per unit (reporting in EUR):
 # USD is EUR's rate; GBP is EUR's over GBP's on the days both hold.
@@ -134,7 +138,7 @@ def test_salesforce_multi_currency_org_reports_in_eur_as_the_reference(history, 
     }
     build_through_adapter(project, run_vars, unit_tests=4)
     expected = compute_marts(
-        as_text([{**lead, "deal_currency": currencies[lead["lead_id"]] or "USD"} for lead in leads]),
+        as_text([{**row, "deal_currency": currencies[row["lead_id"]] or "USD"} for row in leads]),
         as_text(transitions),
         stages,
         demo_config()["stage_benchmarks"],
@@ -190,7 +194,11 @@ def assert_accounted_as_generic_plus_left_out(generic, project, left_out) -> Non
 def test_hubspot_tables_give_the_generic_marts(loader, history, generic, tmp_path: Path):
     """Deleted deals, stale copies of merged deals and the deals of a second
     pipeline (its stages labelled as the first's) are left out and counted;
-    the rest gives the generic marts row by row."""
+    the rest gives the generic marts row by row. With Fivetran and dlt the
+    team's configuration comes from config_path, with no export files:
+    without pipeline_stages.csv (the CRM's stages), and for dlt with one
+    that lists the same stages (it replaces the CRM's); a rate for a
+    currency no deal has changes nothing."""
     from crm_layouts import HUBSPOT_NAMES, HUBSPOT_PIPELINE, hubspot_tables, loader_tables
 
     leads, transitions, stages = history
@@ -204,6 +212,16 @@ def test_hubspot_tables_give_the_generic_marts(loader, history, generic, tmp_pat
         "crm_pipeline": HUBSPOT_PIPELINE,
         "max_rejected_share": 1,
     }
+    if loader != "airbyte":
+        config = tmp_path / "config"
+        config.mkdir()
+        for name in ("stage_benchmarks", "revenue_targets"):
+            shutil.copy(REPO / f"seeds/config/{name}.csv", config / f"{name}.csv")
+        rate = {"currency": "CHF", "rate_to_reporting": "1.1", "valid_from": "2025-01-01"}
+        write_csv(config / "exchange_rates.csv", [rate], list(rate))
+        if loader == "dlt":
+            write_csv(config / "pipeline_stages.csv", stages, STAGE_COLUMNS)
+        run_vars["config_path"] = str(config)
     # The unit tests' inputs are in Fivetran's names (Airbyte's one overrides crm_loader).
     build_through_adapter(project, run_vars, unit_tests=6 if loader == "fivetran" else None)
     assert_same_marts(generic, project, leave_out=SOURCE_MARTS)

@@ -14,6 +14,7 @@ from chromium import Chromium
 from dbt_project_harness import REPO, DbtProject
 
 from sales_pipeline.dashboard import build_dashboard, dashboard_path
+from sales_pipeline.dashboard.formats import money
 
 SCREENSHOT = REPO / "target" / "dashboard.png"
 CHART_IDS = ["chart-funnel", "chart-plan", "chart-dwell", "chart-history", "chart-pipeline"]
@@ -205,3 +206,12 @@ def test_a_missing_warehouse_is_a_clear_error(tmp_path: Path, capsys):
 
     assert main(["--warehouse", str(tmp_path / "nothing.duckdb")]) == 1
     assert "run `make build` first" in capsys.readouterr().err
+
+
+def test_amounts_are_written_in_the_reporting_currency():
+    """The marts' reporting_currency, not always dollars: a symbol before
+    the amount where the currency has a common one, else its code after."""
+    assert money(1234.5, "USD") == "$1,234"
+    assert money(1234.5, "EUR") == "€1,234"
+    assert money(2_000_000, "CHF") == "2,000,000 CHF"
+    assert money(None, "EUR") == "-"

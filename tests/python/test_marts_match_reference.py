@@ -110,12 +110,16 @@ def test_other_stage_configuration_from_parquet(tmp_path: Path):
     project = DbtProject.copy_of_repo(tmp_path / "project")
     config_path = tmp_path / "config"
     write_other_config(config_path)
-    write_csv(config_path / "exchange_rates.csv", USD_IN_EUR, ["currency", "rate_to_reporting", "valid_from"])
+    write_csv(config_path / "exchange_rates.csv", USD_IN_EUR, list(USD_IN_EUR[0]))
     leads, transitions = other_stage_data(350)
     raw_path = tmp_path / "exports"
     write_parquet(raw_path / "raw_leads.parquet", leads, LEAD_COLUMNS)
     write_parquet(raw_path / "raw_lead_transitions.parquet", transitions, TRANSITION_COLUMNS)
-    project.vars = {"raw_path": str(raw_path), "raw_format": "parquet", "config_path": str(config_path)}
+    project.vars = {
+        "raw_path": str(raw_path),
+        "raw_format": "parquet",
+        "config_path": str(config_path),
+    }
     check_scenario(
         project,
         as_text(leads),
@@ -128,12 +132,15 @@ def test_other_stage_configuration_from_parquet(tmp_path: Path):
     )
     # The deals won before the first rate have no amount, and say so.
     notes = project.query(
-        "select sum(row_count) as leads from marts.rpt_data_quality where reason = 'no_exchange_rate'"
+        "select sum(row_count) as leads from marts.rpt_data_quality "
+        "where reason = 'no_exchange_rate'"
     )
     expected = compute_marts(
         as_text(leads),
         as_text(transitions),
-        *(OTHER_CONFIG[name] for name in ("pipeline_stages", "stage_benchmarks", "revenue_targets")),
+        OTHER_CONFIG["pipeline_stages"],
+        OTHER_CONFIG["stage_benchmarks"],
+        OTHER_CONFIG["revenue_targets"],
         as_of_date="2025-07-20",
         expected_days_basis="km_median",
         business_time_zone="America/Los_Angeles",
