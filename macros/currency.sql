@@ -58,3 +58,12 @@
 {% macro reporting_currency_column() -%}
     cast({{ sql_text(reporting_currency()) }} as {{ dbt.type_string() }}) as reporting_currency
 {%- endmacro %}
+
+{#- The currency of a raw_leads row's amount: USD (generic), or the adapter's deal_currency or crm_currency. -#}
+{% macro raw_lead_currency() -%}
+    {%- if crm_setting() == 'generic' -%}
+        cast('USD' as {{ dbt.type_string() }})
+    {%- else -%}
+        coalesce({{ currency_code('deal_currency') }}, {{ sql_text(crm_currency()) }})
+    {%- endif -%}
+{%- endmacro %}

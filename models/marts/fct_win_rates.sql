@@ -14,15 +14,16 @@ as_of as (
 outcomes as (
 
     select
-        {{ lead_dimensions() | join(',\n        ') }},
-        case when current_stage_type in ('won', 'lost') then 1 else 0 end as is_decided,
-        case when current_stage_type = 'won' then 1 else 0 end as is_won,
-        case when current_stage_type = 'lost' then 1 else 0 end as is_lost,
-        case when current_stage_type = 'won' then deal_amount_reporting end as won_deal_usd,
-        sales_cycle_microseconds
-    from {{ ref('int_lead_outcomes') }}
-    -- The amounts in the reporting currency.
-    left join {{ ref('int_lead_amounts') }} using (lead_id)
+        outcomes.{{ lead_dimensions() | join(',\n        outcomes.') }},
+        case when outcomes.current_stage_type in ('won', 'lost') then 1 else 0 end as is_decided,
+        case when outcomes.current_stage_type = 'won' then 1 else 0 end as is_won,
+        case when outcomes.current_stage_type = 'lost' then 1 else 0 end as is_lost,
+        -- The amount in the reporting currency.
+        case when outcomes.current_stage_type = 'won' then amounts.deal_amount_reporting end as won_deal_usd,
+        outcomes.sales_cycle_microseconds
+    from {{ ref('int_lead_outcomes') }} as outcomes
+    left join {{ ref('int_lead_amounts') }} as amounts
+        on outcomes.lead_id = amounts.lead_id
 
 ),
 

@@ -21,12 +21,12 @@ leads as (
     -- no_exchange_rate (int_lead_amounts): counted, its amount empty.
     select
         'raw_leads' as table_name,
-        checked.rejection_reason,
-        case when checked.rejection_reason is null then amounts.amount_note end as accepted_note,
-        checked.source_row_count
-    from {{ ref('int_leads_checked') }} as checked
-    left join {{ ref('int_lead_amounts') }} as amounts
-        on checked.lead_id = amounts.lead_id
+        checked_leads.rejection_reason,
+        case when checked_leads.rejection_reason is null then lead_amounts.amount_note end as accepted_note,
+        checked_leads.source_row_count
+    from {{ ref('int_leads_checked') }} as checked_leads
+    left join {{ ref('int_lead_amounts') }} as lead_amounts
+        on checked_leads.lead_id = lead_amounts.lead_id
 
 ),
 

@@ -29,11 +29,7 @@ typed as (
         {{ clean_text('owner_id') }} as owner_id,
         {{ try_cast(clean_text('deal_amount_usd'), dbt.type_numeric()) }} as deal_amount,
         {{ clean_text('deal_amount_usd') }} as deal_amount_text,
-        {%- if crm_setting() == 'generic' %}
-        cast('USD' as {{ dbt.type_string() }}) as deal_currency
-        {%- else %}
-        coalesce({{ currency_code('deal_currency') }}, {{ sql_text(crm_currency()) }}) as deal_currency
-        {%- endif %}
+        {{ raw_lead_currency() }} as deal_currency
     from source
 
 ),
