@@ -180,3 +180,19 @@
     {%- endif -%}
     {{ return('null') }}
 {%- endmacro %}
+
+{#-
+    The rows of a CRM table some accounts do not have: the landed table,
+    or no rows with the given columns (each text) when it was not landed.
+-#}
+{% macro crm_optional_table(source_name, table_name, columns) -%}
+    {%- if crm_landed_relation(source_name, table_name) is not none -%}
+        select * from {{ source(source_name, table_name) }}
+    {%- else -%}
+        select
+        {%- for column in columns %}
+            cast(null as {{ dbt.type_string() }}) as {{ column }}{{ ',' if not loop.last }}
+        {%- endfor %}
+        where 1 = 0
+    {%- endif -%}
+{%- endmacro %}

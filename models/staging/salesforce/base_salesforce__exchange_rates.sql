@@ -6,37 +6,29 @@
 -- currency's rate to the reporting currency is the reporting currency's
 -- conversion rate over its own, on the days both periods cover. An org
 -- without dated rates (no such table landed) has none here.
-{%- set landed = crm_landed_relation('salesforce', 'dated_conversion_rate') %}
+{%- set iso_code = crm_column({'fivetran': 'iso_code', 'airbyte': 'isocode'}) %}
+{%- set conversion_rate = crm_column({'fivetran': 'conversion_rate', 'airbyte': 'conversionrate'}) %}
+{%- set start_date = crm_column({'fivetran': 'start_date', 'airbyte': 'startdate'}) %}
+{%- set next_start_date = crm_column({'fivetran': 'next_start_date', 'airbyte': 'nextstartdate'}) %}
 {%- set reporting = sql_text(reporting_currency()) %}
 
 with
 
-{% if landed is none -%}
-final as (
-
-    select
-        cast(null as {{ dbt.type_string() }}) as currency,
-        cast(null as date) as valid_from,
-        cast(null as date) as valid_to,
-        cast(null as {{ type_double() }}) as rate_to_reporting
-    where 1 = 0
-
-)
-{%- else -%}
 source as (
 
-    select * from {{ source('salesforce', 'dated_conversion_rate') }}
+    {{ crm_optional_table(
+        'salesforce', 'dated_conversion_rate', [iso_code, conversion_rate, start_date, next_start_date]
+    ) }}
 
 ),
 
 renamed as (
 
     select
-        {{ currency_code(crm_text(crm_column({'fivetran': 'iso_code', 'airbyte': 'isocode'}))) }} as currency,
-        {{ try_cast(crm_text(crm_column({'fivetran': 'conversion_rate', 'airbyte': 'conversionrate'})), type_double()) }}
-            as units_per_corporate,
-        cast({{ crm_column({'fivetran': 'start_date', 'airbyte': 'startdate'}) }} as date) as valid_from,
-        cast({{ crm_column({'fivetran': 'next_start_date', 'airbyte': 'nextstartdate'}) }} as date) as valid_to
+        {{ currency_code(crm_text(iso_code)) }} as currency,
+        {{ try_cast(crm_text(conversion_rate), type_double()) }} as units_per_corporate,
+        cast({{ start_date }} as date) as valid_from,
+        cast({{ next_start_date }} as date) as valid_to
     from source
 
 ),
@@ -60,7 +52,10 @@ usable as (
 
 reporting_rates as (
 
-    select valid_from, valid_to, units_per_corporate
+    select
+        valid_from,
+        valid_to,
+        units_per_corporate
     from usable
     where currency = {{ reporting }}
 
@@ -78,10 +73,9 @@ final as (
     inner join reporting_rates
         on
             (reporting_rates.valid_to is null or currencies.valid_from < reporting_rates.valid_to)
-            and (currencies.valid_to is null or reporting_rates.valid_from < currencies.valid_to)
+            and (currencies.valid_to is null or currencies.valid_to > reporting_rates.valid_from)
     where currencies.currency <> {{ reporting }}
 
 )
-{%- endif %}
 
 select * from final
