@@ -23,6 +23,8 @@ dated as (
 
     select
         outcomes.lead_id,
+        outcomes.current_stage_key,
+        outcomes.current_stage_type,
         outcomes.deal_amount,
         outcomes.deal_currency,
         case
@@ -39,6 +41,8 @@ converted as (
 
     select
         dated.lead_id,
+        dated.current_stage_key,
+        dated.current_stage_type,
         dated.deal_amount,
         dated.deal_currency,
         dated.rate_date,
@@ -59,6 +63,8 @@ final as (
 
     select
         lead_id,
+        current_stage_key,
+        current_stage_type,
         deal_amount,
         deal_currency,
         rate_date,

@@ -26,18 +26,17 @@ win_probability as (
 
 open_leads as (
 
+    -- Each lead's amount in the reporting currency, and where it is now.
     select
-        outcomes.current_stage_key as stage_key,
+        amounts.current_stage_key as stage_key,
         amounts.deal_amount_reporting as deal_amount_usd,
         coalesce(pending.is_old, false) as is_old
-    from {{ ref('int_lead_outcomes') }} as outcomes
-    left join {{ ref('int_lead_amounts') }} as amounts
-        on outcomes.lead_id = amounts.lead_id
+    from {{ ref('int_lead_amounts') }} as amounts
     left join {{ ref('int_pending_leads_aged') }} as pending
         on
-            outcomes.lead_id = pending.lead_id
-            and outcomes.current_stage_key = pending.stage_key
-    where outcomes.current_stage_type = 'open'
+            amounts.lead_id = pending.lead_id
+            and amounts.current_stage_key = pending.stage_key
+    where amounts.current_stage_type = 'open'
 
 ),
 
