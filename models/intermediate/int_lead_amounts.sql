@@ -69,8 +69,8 @@ final as (
         deal_currency,
         rate_date,
         cast(exchange_rate as {{ type_double() }}) as exchange_rate,
-        -- Money to the millionth, as amounts are stored; the reporting
-        -- currency's own amounts stay exactly as written.
+        -- Money to the millionth, as amounts are stored, and summed exactly
+        -- downstream; the reporting currency's own amounts stay as written.
         case
             when deal_currency = {{ sql_text(reporting_currency()) }} then deal_amount
             else cast(deal_amount * exchange_rate as {{ dbt.type_numeric() }})
