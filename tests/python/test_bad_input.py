@@ -11,10 +11,11 @@ tests run.
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
-from dbt_project_harness import PUBLISHED_MARTS, TARGET, DbtProject
+from dbt_project_harness import PUBLISHED_MARTS, REPO, TARGET, DbtProject
 
 # Lead L1 is good; every other row is one kind of bad input.
 BAD_LEADS = (
@@ -392,6 +393,47 @@ def test_a_broken_configuration_stops_the_build_naming_the_rows(
         assert " ".join(message.split()) in output, message
     assert "Traceback" not in result.stdout + result.stderr
     assert not project.relation_exists("marts", "fct_stage_conversion")
+
+
+def test_broken_exchange_rates_stop_the_build_naming_the_rows(tmp_path: Path):
+    """config_path's exchange_rates.csv, with no export files (the loader
+    lands the configuration alone): every broken row is named, and nothing
+    past the configuration is built."""
+    project = DbtProject.copy_of_repo(tmp_path / "project")
+    config = tmp_path / "config"
+    config.mkdir()
+    for name in ("pipeline_stages", "stage_benchmarks", "revenue_targets"):
+        shutil.copy(REPO / f"seeds/config/{name}.csv", config / f"{name}.csv")
+    (config / "exchange_rates.csv").write_text(
+        "currency,rate_to_reporting,valid_from\n"
+        "EUR,1.1,2025-01-01\n"
+        "eur,1.2,2025-01-01\n"
+        "euro,1.1,2025-01-01\n"
+        "USD,1,2025-01-01\n"
+        "GBP,0,2025-01-01\n"
+        "CHF,1.05,01/02/2025\n"
+    )
+    result = project.dbt(
+        "build",
+        "--select",
+        "+stg_config__exchange_rates",
+        check=False,
+        extra_vars={"config_path": str(config)},
+    )
+    assert result.returncode != 0
+    output = " ".join(result.stdout.split())
+    for message in [
+        f"Configuration error in {config}/exchange_rates.csv:",
+        "- row currency='CHF': valid_from '01/02/2025' is not a date written YYYY-MM-DD",
+        "- row currency='EUR': valid_from 2025-01-01 appears on 2 rows;"
+        " a currency has one rate from each date",
+        "- row currency='GBP': rate_to_reporting '0' is not a number above 0",
+        "- row currency='USD': this is the reporting currency (var reporting_currency):"
+        " its amounts need no rate",
+        "- row currency='euro': currency is not a three-letter ISO 4217 code such as EUR",
+    ]:
+        assert message in output, message
+    assert not project.relation_exists("intermediate", "int_exchange_rates")
 
 
 def test_the_won_stage_must_come_after_every_open_stage(tmp_path: Path):
