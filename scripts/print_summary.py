@@ -11,6 +11,9 @@ from pathlib import Path
 
 import duckdb
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from sales_pipeline.dashboard.formats import money as money_in
+
 MARTS = [
     "fct_stage_conversion",
     "fct_stage_conversion_daily",
@@ -36,10 +39,6 @@ def format_value(value: object) -> str:
     return str(value)
 
 
-def money(value: float | None) -> str:
-    return "-" if value is None else f"${value:,.0f}"
-
-
 def ratio_text(value: float | None, digits: int = 2) -> str:
     return "-" if value is None else f"{value:.{digits}f}"
 
@@ -48,6 +47,15 @@ def read_headlines(connection: duckdb.DuckDBPyConnection) -> list[str]:
     """One line each: win rate and cycle, the pipeline against next month's
     target and its velocity, and the Kaplan-Meier median beside the average."""
     lines = []
+    # Amounts are in the marts' reporting currency (docs/metrics.md section 15).
+    currency_row = connection.execute(
+        "select max(reporting_currency) from marts.fct_pipeline_value"
+    ).fetchone()
+    currency = (currency_row[0] if currency_row else None) or "USD"
+
+    def money(value: float | None) -> str:
+        return money_in(value, currency)
+
     win = connection.execute(
         "select leads_won, leads_decided, win_rate, avg_won_deal_usd, avg_sales_cycle_days, "
         "median_sales_cycle_days from marts.fct_win_rates where dimension = 'overall'"
