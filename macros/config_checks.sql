@@ -51,6 +51,14 @@
     || cast({{ count_column }} as {{ dbt.type_string() }}) || ' rows; {{ noun }}s must be unique'
 {%- endmacro %}
 
+{#- 'pipeline ''<id>'': ' before a pipeline's message, nothing for the default pipeline's. -#}
+{% macro pipeline_message_prefix(pipeline_id_sql) -%}
+    case
+        when {{ pipeline_id_sql }} = {{ default_pipeline_id() }} then ''
+        else 'pipeline ''' || {{ pipeline_id_sql }} || ''': '
+    end
+{%- endmacro %}
+
 {% macro pipeline_stages_config_problems(stages_sql) -%}
     with
 
@@ -100,6 +108,7 @@
 
     shared_orders as (
 
+        -- Orders are unique within a pipeline (macros/pipelines.sql).
         select
             min(stage_key) as stage_key,
             'rows stage_key=''' || {{ sorted_text_list('stage_key', "''', '''") }}
@@ -107,19 +116,32 @@
             || '; orders must be unique' as message
         from stages
         where stage_order is not null
-        group by stage_order
+        group by pipeline_id, stage_order
         having count(*) > 1
 
     ),
 
     summary as (
 
+        -- The rules of one pipeline, per pipeline; an empty seed is one row
+        -- of nulls (no group).
         select
+            {{ pipeline_message_prefix('max(pipeline_id)') }} as pipeline_prefix,
             sum(case when stage_type = 'won' then 1 else 0 end) as won_stages,
             sum(case when stage_type = 'open' then 1 else 0 end) as open_stages,
             max(case when stage_type = 'won' then stage_order end) as won_order,
             max(case when stage_type = 'open' then stage_order end) as last_open_order
         from stages
+        group by pipeline_id
+        union all
+        select
+            '' as pipeline_prefix,
+            cast(null as {{ dbt.type_int() }}) as won_stages,
+            cast(null as {{ dbt.type_int() }}) as open_stages,
+            cast(null as {{ dbt.type_int() }}) as won_order,
+            cast(null as {{ dbt.type_int() }}) as last_open_order
+        from (select count(*) as stage_rows from stages) as counted
+        where stage_rows = 0
 
     ),
 
@@ -127,7 +149,7 @@
 
         select
             cast(null as {{ dbt.type_string() }}) as stage_key,
-            case
+            pipeline_prefix || case
                 when won_stages = 0 then 'no row has stage_type won: add the one won stage, after every open stage'
                 when won_stages > 1 then cast(won_stages as {{ dbt.type_string() }})
                     || ' rows have stage_type won: exactly one won stage is allowed'
@@ -224,7 +246,8 @@
 
         select
             *,
-            count(*) over (partition by target_month) as rows_with_month
+            -- A month's target per pipeline, or once overall.
+            count(*) over (partition by pipeline_id, target_month) as rows_with_month
         from targets
 
     ),

@@ -181,8 +181,10 @@
     text: the seed, or with config_path the loader's copy of
     <config_path>/<name>.csv (checked like an export file when loaded).
     Read through a CRM adapter, the stage list is the CRM's own
-    (base_<crm>__pipeline_stages) unless config_path's pipeline_stages.csv
-    has rows: then the file replaces it. exchange_rates has no seed: the
+    (base_<crm>__pipeline_stages, with its pipeline_id and pipeline_name)
+    unless config_path's pipeline_stages.csv has rows: then the file
+    replaces it (its pipeline_id and pipeline_name are optional columns,
+    sales_pipeline/load.py). exchange_rates has no seed: the
     demo's amounts are all in USD.
 -#}
 {% macro config_input(name) -%}
@@ -194,7 +196,9 @@
         {%- endif -%}
         {%- set file_stages = source('config_files', name) -%}
         {%- set columns = [] -%}
-        {%- for column in ['stage_key', 'stage_name', 'stage_order', 'stage_type', 'default_expected_days'] -%}
+        {%- for column in [
+            'pipeline_id', 'pipeline_name', 'stage_key', 'stage_name', 'stage_order', 'stage_type', 'default_expected_days'
+        ] -%}
             {%- do columns.append('cast(' ~ column ~ ' as ' ~ dbt.type_string() ~ ') as ' ~ column) -%}
         {%- endfor -%}
         {{ return(

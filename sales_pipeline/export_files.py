@@ -251,15 +251,17 @@ def stat_of(path: str) -> tuple[int, int] | None:
     return stat.st_size, stat.st_mtime_ns
 
 
-def inspect_file(path: str, file_format: str, required: list[str], encoding: str) -> dict:
+def inspect_file(
+    path: str, file_format: str, required: list[str], encoding: str, optional: tuple[str, ...] = ()
+) -> dict:
     """How to read the file, or its problems.
 
     Returns {"problems": [...]} when it cannot be read, else {"problems": [],
     "read_options": ..., "columns": [...], "row_count": n}. For CSV,
     read_options are the read_csv options to read it with and columns the
     file's columns in order, each required one under its own name (the
-    header's name trimmed and lower-cased) and every other one as
-    extra_<position>; for Parquet, columns are the file's name of each
+    header's name trimmed and lower-cased), each optional one present too,
+    and every other one as extra_<position>; for Parquet, columns are the file's name of each
     required column, in the order asked. A file without rows needs no
     reading (no options).
     """
@@ -269,7 +271,7 @@ def inspect_file(path: str, file_format: str, required: list[str], encoding: str
         return {"problems": [f"input_encoding '{encoding}' is not one of {', '.join(ENCODINGS)}"]}
     if file_format == "parquet":
         return inspect_parquet(path, required)
-    return inspect_csv(path, file_format == "csv.gz", required, encoding)
+    return inspect_csv(path, file_format == "csv.gz", required, encoding, optional)
 
 
 def inspect_parquet(path: str, required: list[str]) -> dict:
@@ -320,7 +322,9 @@ def inspect_parquet(path: str, required: list[str]) -> dict:
     return {"problems": [], "read_options": "", "columns": columns, "row_count": row_count}
 
 
-def inspect_csv(path: str, gzipped: bool, required: list[str], encoding: str) -> dict:
+def inspect_csv(
+    path: str, gzipped: bool, required: list[str], encoding: str, optional: tuple[str, ...] = ()
+) -> dict:
     with open(path, "rb") as handle:
         head = handle.read(8)
     if gzipped and not head.startswith(b"\x1f\x8b"):
@@ -347,7 +351,7 @@ def inspect_csv(path: str, gzipped: bool, required: list[str], encoding: str) ->
     if not text.strip():
         return {"problems": [], "row_count": 0}
     header = text.splitlines()[0]
-    delimiter, columns, header_problem = read_header(header, required)
+    delimiter, columns, header_problem = read_header(header, required, optional)
     if header_problem:
         return {"problems": [header_problem]}
     return structure(path, gzipped, encoding, delimiter, columns)
@@ -447,7 +451,9 @@ def normalise(name: str) -> str:
     return name.strip().strip('"').strip().lower()
 
 
-def read_header(line: str, required: list[str]) -> tuple[str, list[str], str | None]:
+def read_header(
+    line: str, required: list[str], optional: tuple[str, ...] = ()
+) -> tuple[str, list[str], str | None]:
     """The delimiter and the reader's column names, from the header line."""
     best = None
     for delimiter in DELIMITERS:
@@ -464,7 +470,7 @@ def read_header(line: str, required: list[str]) -> tuple[str, list[str], str | N
                 )
             columns = [
                 field
-                if field in required and fields.index(field) == position
+                if (field in required or field in optional) and fields.index(field) == position
                 else f"extra_{position + 1}"
                 for position, field in enumerate(fields)
             ]

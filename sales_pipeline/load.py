@@ -78,6 +78,12 @@ CONFIG_COLUMNS = {
     "revenue_targets": ["target_month", "revenue_target_usd", "avg_deal_size_usd"],
     "exchange_rates": ["currency", "rate_to_reporting", "valid_from"],
 }
+# Columns a configuration file may leave out, landed empty: the pipeline a
+# stage or a target belongs to (several pipelines, docs/metrics.md section 1).
+OPTIONAL_CONFIG_COLUMNS = {
+    "pipeline_stages": ["pipeline_id", "pipeline_name"],
+    "revenue_targets": ["pipeline_id"],
+}
 # Configuration files config_path may leave out: landed as empty tables.
 # Without exchange rates only the reporting currency's amounts count; a
 # CRM adapter (var crm) reads the stages from the CRM, and an empty
@@ -312,7 +318,13 @@ def inspect_configuration(settings: LoadSettings) -> dict[str, tuple[Path, dict]
         if name in OPTIONAL_CONFIG and not path.exists():
             plans[name] = (path, {"row_count": 0})
             continue
-        plan = inspect_file(str(path), "csv", columns, settings.input_encoding)
+        plan = inspect_file(
+            str(path),
+            "csv",
+            columns,
+            settings.input_encoding,
+            tuple(OPTIONAL_CONFIG_COLUMNS.get(name, ())),
+        )
         if plan["problems"]:
             raise LoadError(
                 f"Configuration file error: {path} "
@@ -464,14 +476,20 @@ def _land_file(destination, file: dict) -> None:
 
 
 def _land_config(destination, name: str, path: Path, plan: dict) -> None:
-    columns = CONFIG_COLUMNS[name]
+    optional = OPTIONAL_CONFIG_COLUMNS.get(name, [])
+    columns = CONFIG_COLUMNS[name] + optional
     typed = ", ".join(f"{column} varchar" for column in columns)
     destination.create_table(f"{CONFIG_SCHEMA}.{name}", typed, replace=True)
     if plan.get("row_count"):
+        in_file = {column.strip().lower() for column in plan.get("columns") or []}
+        read = [
+            column if column in in_file or column not in optional else f"null as {column}"
+            for column in columns
+        ]
         destination.insert_read(
             f"{CONFIG_SCHEMA}.{name}",
             columns,
-            f"select {', '.join(columns)} from read_csv($path, {plan['read_options']})",
+            f"select {', '.join(read)} from read_csv($path, {plan['read_options']})",
             {"path": str(path)},
         )
 

@@ -2,7 +2,8 @@
 -- as_of_at, or without a created_at): its attributes, where it is now and
 -- how far it got. The win rates, the pipeline value and the cohorts are
 -- counted from here (docs/metrics.md sections 8 to 10). A lead without
--- stage changes yet has no current stage.
+-- stage changes yet has no current stage, and no pipeline unless the
+-- stages form one pipeline (macros/pipelines.sql).
 -- A refresh recomputes only the leads whose lead rows or visits were
 -- written since its last build, and the leads the as-of date brings in.
 {{
@@ -74,6 +75,23 @@ visits as (
 
 ),
 
+stages as (
+
+    select
+        stage_key,
+        pipeline_id
+    from {{ ref('int_pipeline_stages_ordered') }}
+
+),
+
+only_pipeline as (
+
+    select max(pipeline_id) as pipeline_id
+    from stages
+    having count(distinct pipeline_id) = 1
+
+),
+
 visit_summary as (
 
     select
@@ -93,6 +111,9 @@ final as (
 
     select
         leads.lead_id,
+        -- A lead's stage changes are all in one pipeline (the adapters
+        -- leave out changes into another pipeline's stages).
+        coalesce(current_stage.pipeline_id, only_pipeline.pipeline_id) as pipeline_id,
         leads.created_at,
         leads.owner_id,
         leads.lead_source,
@@ -119,6 +140,10 @@ final as (
     cross join as_of
     left join visit_summary
         on leads.lead_id = visit_summary.lead_id
+    left join stages as current_stage
+        on visit_summary.current_stage_key = current_stage.stage_key
+    left join only_pipeline
+        on 1 = 1
     where leads.created_at is null or leads.created_at < as_of.as_of_at
 
 )

@@ -10,6 +10,8 @@ stages as (
 final as (
 
     select
+        pipeline_id,
+        pipeline_name,
         stage_key,
         stage_name,
         stage_order,

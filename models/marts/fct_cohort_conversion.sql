@@ -2,7 +2,8 @@
 -- as_of_date (docs/metrics.md section 11): how many of the month's leads
 -- reached the stage (or skipped past it), the share that reached a won
 -- stage and how many are still open, so newer cohorts can be compared with
--- older ones.
+-- older ones. Per pipeline: a month's leads are those of the pipeline; a
+-- lead without stage changes in a project of several pipelines is in none.
 with
 
 as_of as (
@@ -22,6 +23,7 @@ leads as (
 
     select
         lead_id,
+        pipeline_id,
         -- The month in the business time zone.
         cast({{ dbt.date_trunc('month', utc_to_business_time('created_at')) }} as date) as cohort_month,
         current_stage_key,
@@ -29,18 +31,20 @@ leads as (
         case when first_won_at is not null then 1 else 0 end as is_won_reached,
         case when current_stage_type = 'open' then 1 else 0 end as is_still_open
     from {{ ref('int_lead_outcomes') }}
+    where pipeline_id is not null
 
 ),
 
 months as (
 
     select
+        pipeline_id,
         cohort_month,
         count(*) as leads_created,
         sum(is_won_reached) as leads_won,
         sum(is_still_open) as leads_still_open
     from leads
-    group by cohort_month
+    group by pipeline_id, cohort_month
 
 ),
 
@@ -49,12 +53,14 @@ lead_counts as (
     -- Leads counted by how far they got and where they are now: a few
     -- rows per month, so the stages are crossed with counts, not leads.
     select
+        pipeline_id,
         cohort_month,
         furthest_stage_order,
         current_stage_key,
         count(*) as leads
     from leads
     group by
+        pipeline_id,
         cohort_month,
         furthest_stage_order,
         current_stage_key
@@ -85,7 +91,8 @@ month_stage_leads as (
         0 as leads_reached,
         0 as leads_in_stage
     from months
-    cross join stages
+    inner join stages
+        on months.pipeline_id = stages.pipeline_id
 
     union all
 
@@ -96,7 +103,9 @@ month_stage_leads as (
         0 as leads_in_stage
     from lead_counts
     inner join stages
-        on lead_counts.furthest_stage_order >= stages.stage_order
+        on
+            lead_counts.pipeline_id = stages.pipeline_id
+            and lead_counts.furthest_stage_order >= stages.stage_order
 
     union all
 
@@ -138,6 +147,8 @@ final as (
 
     select
         as_of.as_of_date,
+        stages.pipeline_id,
+        stages.pipeline_name,
         counted.cohort_month,
         counted.stage_key,
         stages.stage_order,
@@ -154,8 +165,11 @@ final as (
         on counted.stage_key = stages.stage_key
     inner join months
         on
-            counted.cohort_month = months.cohort_month
-            or counted.cohort_month is null and months.cohort_month is null
+            stages.pipeline_id = months.pipeline_id
+            and (
+                counted.cohort_month = months.cohort_month
+                or counted.cohort_month is null and months.cohort_month is null
+            )
     where as_of.as_of_date is not null
 
 )

@@ -31,10 +31,18 @@ leads as (
 
 ),
 
+stages as (
+
+    select * from {{ ref('int_pipeline_stages_ordered') }}
+
+),
+
 final as (
 
     select
         visits.lead_id,
+        stages.pipeline_id,
+        stages.pipeline_name,
         visits.stage_key,
         visits.visit_number,
         visits.entered_at,
@@ -56,6 +64,8 @@ final as (
     cross join as_of
     left join old_leads
         on visits.lead_id = old_leads.lead_id
+    inner join stages
+        on visits.stage_key = stages.stage_key
     left join leads
         on visits.lead_id = leads.lead_id
     left join {{ ref('int_lead_amounts') }} as amounts

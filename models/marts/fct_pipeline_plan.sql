@@ -2,12 +2,13 @@
 -- revenue goal to the deals and the leads needed in each stage, and the gap
 -- to the leads there now (docs/metrics.md section 5). The leads needed
 -- follow where deals actually go (win_probability, skips included); the
--- guide's product of stage rates is kept beside it.
+-- guide's product of stage rates is kept beside it. Per pipeline, for the
+-- targets int_pipeline_targets gives it.
 with
 
 targets as (
 
-    select * from {{ ref('stg_config__revenue_targets') }}
+    select * from {{ ref('int_pipeline_targets') }}
 
 ),
 
@@ -27,7 +28,10 @@ current_leads as (
 overall_win_rate as (
 
     -- The average won deal is the win rates' (docs/metrics.md section 9).
-    select avg_won_deal_usd from {{ ref('fct_win_rates') }}
+    select
+        pipeline_id,
+        avg_won_deal_usd
+    from {{ ref('fct_win_rates') }}
     where dimension = 'overall'
 
 ),
@@ -48,7 +52,8 @@ cumulative as (
     -- down to the won stage.
     select
         stage_key,
-        {{ cumulative_product('conversion_rate', 'stage_order desc') }} as cumulative_conversion_rate
+        {{ cumulative_product('conversion_rate', 'stage_order desc', partition_by='pipeline_id') }}
+            as cumulative_conversion_rate
     from conversion
 
 ),
@@ -62,13 +67,14 @@ win_probability as (
 deals as (
 
     select
+        targets.pipeline_id,
         targets.target_month,
         targets.revenue_target_usd,
         coalesce(targets.avg_deal_size_usd, overall_win_rate.avg_won_deal_usd) as avg_deal_size_usd
     from targets
     -- No decided lead yet: no win rate row, and the target's own size alone.
     left join overall_win_rate
-        on 1 = 1
+        on targets.pipeline_id = overall_win_rate.pipeline_id
 
 ),
 
@@ -76,6 +82,8 @@ planned as (
 
     select
         deals.target_month,
+        conversion.pipeline_id,
+        conversion.pipeline_name,
         conversion.stage_key,
         conversion.stage_order,
         deals.revenue_target_usd,
@@ -85,7 +93,8 @@ planned as (
         win_probability.win_probability,
         coalesce(leads_in_stage.leads_in_stage, 0) as leads_in_stage
     from deals
-    cross join conversion
+    inner join conversion
+        on deals.pipeline_id = conversion.pipeline_id
     inner join cumulative
         on conversion.stage_key = cumulative.stage_key
     inner join win_probability
@@ -108,6 +117,8 @@ final as (
 
     select
         target_month,
+        pipeline_id,
+        pipeline_name,
         stage_key,
         stage_order,
         revenue_target_usd,

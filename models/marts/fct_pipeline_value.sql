@@ -2,7 +2,8 @@
 -- (docs/metrics.md section 10): leads not old and old leads apart, their
 -- deal amounts, the amount weighted by the chance a lead in the stage is
 -- won, coverage of the next month's revenue target and pipeline velocity.
--- Old leads are reported beside the healthy pipeline, never in it.
+-- Old leads are reported beside the healthy pipeline, never in it. Per
+-- pipeline: its stages, its total and its own next target.
 with
 
 as_of as (
@@ -44,6 +45,8 @@ stage_pipeline as (
 
     select
         conversion.as_of_date,
+        conversion.pipeline_id,
+        conversion.pipeline_name,
         conversion.stage_key,
         conversion.stage_order,
         -- A stage without leads joins one empty row, counted as none.
@@ -60,6 +63,8 @@ stage_pipeline as (
         on conversion.stage_key = open_leads.stage_key
     group by
         conversion.as_of_date,
+        conversion.pipeline_id,
+        conversion.pipeline_name,
         conversion.stage_key,
         conversion.stage_order,
         win_probability.win_probability
@@ -83,6 +88,8 @@ total_row as (
     -- probability (a stage whose rate is unknown has none).
     select
         max(as_of_date) as as_of_date,
+        pipeline_id,
+        pipeline_name,
         cast(null as {{ dbt.type_string() }}) as stage_key,
         cast(null as {{ dbt.type_int() }}) as stage_order,
         sum(leads_open) as leads_open,
@@ -92,29 +99,49 @@ total_row as (
         cast(null as {{ type_double() }}) as win_probability,
         sum(weighted_pipeline_usd) as weighted_pipeline_usd
     from stage_rows
-    having count(*) > 0
+    group by
+        pipeline_id,
+        pipeline_name
+
+),
+
+targets as (
+
+    select * from {{ ref('int_pipeline_targets') }}
+
+),
+
+first_later_month as (
+
+    select
+        targets.pipeline_id,
+        min(targets.target_month) as target_month
+    from targets
+    cross join as_of
+    where targets.target_month > as_of.as_of_date
+    group by targets.pipeline_id
 
 ),
 
 next_target as (
 
-    -- The first target month after the as-of date.
+    -- Each pipeline's first target month after the as-of date.
     select
+        targets.pipeline_id,
         targets.target_month,
         targets.revenue_target_usd
-    from {{ ref('stg_config__revenue_targets') }} as targets
-    where targets.target_month = (
-        select min(later.target_month)
-        from {{ ref('stg_config__revenue_targets') }} as later
-        cross join as_of
-        where later.target_month > as_of.as_of_date
-    )
+    from targets
+    inner join first_later_month
+        on
+            targets.pipeline_id = first_later_month.pipeline_id
+            and targets.target_month = first_later_month.target_month
 
 ),
 
 overall_win_rate as (
 
     select
+        pipeline_id,
         win_rate,
         avg_won_deal_usd,
         avg_sales_cycle_days
@@ -143,9 +170,9 @@ valued as (
         select * from total_row
     ) as pipeline
     left join next_target
-        on 1 = 1
+        on pipeline.pipeline_id = next_target.pipeline_id
     left join overall_win_rate
-        on 1 = 1
+        on pipeline.pipeline_id = overall_win_rate.pipeline_id
 
 ),
 
@@ -153,6 +180,8 @@ final as (
 
     select
         as_of_date,
+        pipeline_id,
+        pipeline_name,
         stage_key,
         stage_order,
         cast(leads_open as {{ dbt.type_int() }}) as leads_open,

@@ -52,6 +52,8 @@ counted as (
 
     select
         as_of.as_of_date,
+        stages.pipeline_id,
+        stages.pipeline_name,
         stages.stage_key,
         stages.stage_order,
         stages.next_stage_key,
@@ -90,6 +92,8 @@ final as (
 
     select
         as_of_date,
+        pipeline_id,
+        pipeline_name,
         stage_key,
         stage_order,
         next_stage_key,

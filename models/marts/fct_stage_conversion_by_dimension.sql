@@ -3,7 +3,8 @@
 -- old-lead share for the leads with that value (docs/metrics.md section 8).
 -- Old means past the stage's overall expected days, so a value's rows add
 -- up to the stage's totals. Every value has a row for every open stage,
--- with zero counts where none of its leads entered it.
+-- with zero counts where none of its leads entered it: per pipeline, the
+-- values of the pipeline's leads.
 with
 
 as_of as (
@@ -29,6 +30,7 @@ leads as (
 
     select
         lead_id,
+        pipeline_id,
         {{ lead_dimensions() | join(',\n        ') }}
     from {{ ref('int_lead_outcomes') }}
 
@@ -70,6 +72,7 @@ counted_leads as (
 distinct_values as (
 
     select distinct
+        pipeline_id,
         {{ lead_dimensions() | join(',\n        ') }}
     from leads
 
@@ -82,14 +85,15 @@ empty_cells as (
     -- may be null).
     select
         stages.stage_key,
-        {{ lead_dimensions() | join(',\n        ') }},
+        distinct_values.{{ lead_dimensions() | join(',\n        distinct_values.') }},
         0 as is_entered,
         0 as is_advanced,
         0 as is_completed,
         0 as is_old,
         0 as is_in_window
     from stages
-    cross join distinct_values
+    inner join distinct_values
+        on stages.pipeline_id = distinct_values.pipeline_id
 
 ),
 
@@ -118,6 +122,8 @@ final as (
 
     select
         as_of.as_of_date,
+        stages.pipeline_id,
+        stages.pipeline_name,
         counted.dimension,
         counted.dimension_value,
         counted.stage_key,

@@ -27,6 +27,8 @@ final as (
 
     select
         as_of_date,
+        pipeline_id,
+        pipeline_name,
         stage_key,
         stage_order,
         next_stage_key,

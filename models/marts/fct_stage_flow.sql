@@ -22,6 +22,8 @@ final as (
 
     select
         conversion.as_of_date,
+        conversion.pipeline_id,
+        conversion.pipeline_name,
         flows.stage_key,
         flows.to_stage_key,
         flows.leads_advanced_to,

@@ -33,6 +33,8 @@ final as (
 
     select
         as_of.as_of_date,
+        stages.pipeline_id,
+        stages.pipeline_name,
         stages.stage_key,
         stages.stage_order,
         estimates.visits_observed,

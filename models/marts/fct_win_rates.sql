@@ -2,7 +2,8 @@
 -- value (docs/metrics.md section 9): of the leads decided (now in a won or
 -- lost stage), how many were won, the average won deal, and how long won
 -- leads took from their first stage change to their first entry into a won
--- stage.
+-- stage. Per pipeline (macros/pipelines.sql): a lead without a pipeline
+-- has no stage change, so it is not decided.
 with
 
 as_of as (
@@ -14,6 +15,7 @@ as_of as (
 outcomes as (
 
     select
+        outcomes.pipeline_id,
         outcomes.{{ lead_dimensions() | join(',\n        outcomes.') }},
         case when outcomes.current_stage_type in ('won', 'lost') then 1 else 0 end as is_decided,
         case when outcomes.current_stage_type = 'won' then 1 else 0 end as is_won,
@@ -24,6 +26,7 @@ outcomes as (
     from {{ ref('int_lead_outcomes') }} as outcomes
     left join {{ ref('int_lead_amounts') }} as amounts
         on outcomes.lead_id = amounts.lead_id
+    where outcomes.pipeline_id is not null
 
 ),
 
@@ -31,6 +34,7 @@ counted as (
 
     -- Every lead once overall, and once per dimension under its value.
     select
+        pipeline_id,
         {{ grouped_dimension() }} as dimension,
         {{ grouped_dimension_value() }} as dimension_value,
         sum(is_decided) as leads_decided,
@@ -43,7 +47,16 @@ counted as (
         count(sales_cycle_microseconds) as won_lead_count,
         {{ median('sales_cycle_microseconds') }} as median_sales_cycle_microseconds
     from outcomes
-    group by {{ dimension_grouping_sets(overall=true) }}  -- noqa: PRS
+    group by {{ dimension_grouping_sets(keys=['pipeline_id'], overall=true) }}  -- noqa: PRS
+
+),
+
+pipelines as (
+
+    select distinct
+        pipeline_id,
+        pipeline_name
+    from {{ ref('int_pipeline_stages_ordered') }}
 
 ),
 
@@ -51,6 +64,8 @@ final as (
 
     select
         as_of.as_of_date,
+        counted.pipeline_id,
+        pipelines.pipeline_name,
         counted.dimension,
         counted.dimension_value,
         cast(counted.leads_decided as {{ dbt.type_int() }}) as leads_decided,
@@ -64,6 +79,8 @@ final as (
         {{ reporting_currency_column() }}
     from counted
     cross join as_of
+    inner join pipelines
+        on counted.pipeline_id = pipelines.pipeline_id
     where as_of.as_of_date is not null
 
 )

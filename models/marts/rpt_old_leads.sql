@@ -25,11 +25,19 @@ leads as (
 
 ),
 
+stages as (
+
+    select * from {{ ref('int_pipeline_stages_ordered') }}
+
+),
+
 final as (
 
     select
         as_of.as_of_date,
         old_leads.lead_id,
+        stages.pipeline_id,
+        stages.pipeline_name,
         old_leads.stage_key,
         old_leads.entered_at,
         old_leads.days_in_stage,
@@ -43,6 +51,8 @@ final as (
         cast(amounts.deal_amount_reporting as {{ type_double() }}) as deal_amount_reporting
     from old_leads
     cross join as_of
+    inner join stages
+        on old_leads.stage_key = stages.stage_key
     left join leads
         on old_leads.lead_id = leads.lead_id
     left join {{ ref('int_lead_amounts') }} as amounts

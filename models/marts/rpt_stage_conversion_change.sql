@@ -35,6 +35,8 @@ compared as (
     select
         conversion.as_of_date,
         cast({{ dbt.dateadd('day', -conversion_change_days(), 'conversion.as_of_date') }} as date) as compared_date,
+        conversion.pipeline_id,
+        conversion.pipeline_name,
         conversion.stage_key,
         conversion.stage_order,
         conversion.conversion_rate,
@@ -49,6 +51,8 @@ final as (
     select
         compared.as_of_date,
         compared.compared_date,
+        compared.pipeline_id,
+        compared.pipeline_name,
         compared.stage_key,
         compared.stage_order,
         cast(earlier.conversion_rate as {{ type_double() }}) as earlier_conversion_rate,

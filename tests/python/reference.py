@@ -38,6 +38,8 @@ Row = dict[str, str | None]
 MART_COLUMNS: dict[str, list[str]] = {
     "fct_lead_stage_visits": [
         "lead_id",
+        "pipeline_id",
+        "pipeline_name",
         "stage_key",
         "visit_number",
         "entered_at",
@@ -56,6 +58,8 @@ MART_COLUMNS: dict[str, list[str]] = {
     ],
     "fct_stage_conversion": [
         "as_of_date",
+        "pipeline_id",
+        "pipeline_name",
         "stage_key",
         "stage_order",
         "next_stage_key",
@@ -74,6 +78,8 @@ MART_COLUMNS: dict[str, list[str]] = {
     ],
     "fct_pipeline_plan": [
         "target_month",
+        "pipeline_id",
+        "pipeline_name",
         "stage_key",
         "stage_order",
         "revenue_target_usd",
@@ -88,6 +94,8 @@ MART_COLUMNS: dict[str, list[str]] = {
     ],
     "fct_stage_flow": [
         "as_of_date",
+        "pipeline_id",
+        "pipeline_name",
         "stage_key",
         "to_stage_key",
         "leads_advanced_to",
@@ -97,6 +105,8 @@ MART_COLUMNS: dict[str, list[str]] = {
     "rpt_old_leads": [
         "as_of_date",
         "lead_id",
+        "pipeline_id",
+        "pipeline_name",
         "stage_key",
         "entered_at",
         "days_in_stage",
@@ -111,6 +121,8 @@ MART_COLUMNS: dict[str, list[str]] = {
     ],
     "fct_stage_conversion_by_dimension": [
         "as_of_date",
+        "pipeline_id",
+        "pipeline_name",
         "dimension",
         "dimension_value",
         "stage_key",
@@ -126,6 +138,8 @@ MART_COLUMNS: dict[str, list[str]] = {
     ],
     "fct_win_rates": [
         "as_of_date",
+        "pipeline_id",
+        "pipeline_name",
         "dimension",
         "dimension_value",
         "leads_decided",
@@ -139,6 +153,8 @@ MART_COLUMNS: dict[str, list[str]] = {
     ],
     "fct_pipeline_value": [
         "as_of_date",
+        "pipeline_id",
+        "pipeline_name",
         "stage_key",
         "stage_order",
         "leads_open",
@@ -156,6 +172,8 @@ MART_COLUMNS: dict[str, list[str]] = {
     ],
     "fct_cohort_conversion": [
         "as_of_date",
+        "pipeline_id",
+        "pipeline_name",
         "cohort_month",
         "stage_key",
         "stage_order",
@@ -170,6 +188,8 @@ MART_COLUMNS: dict[str, list[str]] = {
     "rpt_stage_conversion_change": [
         "as_of_date",
         "compared_date",
+        "pipeline_id",
+        "pipeline_name",
         "stage_key",
         "stage_order",
         "earlier_conversion_rate",
@@ -184,6 +204,8 @@ MART_COLUMNS: dict[str, list[str]] = {
     ],
     "fct_stage_time_to_advance": [
         "as_of_date",
+        "pipeline_id",
+        "pipeline_name",
         "stage_key",
         "stage_order",
         "visits_observed",
@@ -942,7 +964,101 @@ def _lead_attrs(lead: Lead | None) -> dict:
     }
 
 
+DEFAULT_PIPELINE = ("default", "Sales pipeline")
+
+
+def pipelines_of(pipeline_stages: list[Row]) -> dict[str, tuple[str, list[Row]]]:
+    """§1 several pipelines: each pipeline id with its name and stage rows;
+    a stage row without pipeline_id is the default pipeline's."""
+    pipelines: dict[str, tuple[str, list[Row]]] = {}
+    for row in pipeline_stages:
+        pipeline_id = norm_text(row.get("pipeline_id"))
+        name = norm_text(row.get("pipeline_name")) or pipeline_id or DEFAULT_PIPELINE[1]
+        pipeline_id = pipeline_id or DEFAULT_PIPELINE[0]
+        pipelines.setdefault(pipeline_id, (name, []))[1].append(row)
+    return pipelines
+
+
+def targets_of(revenue_targets: list[Row], pipeline_id: str, only_pipeline: bool) -> list[Row]:
+    """A pipeline's revenue targets: its own rows, and with one pipeline the
+    overall rows (no pipeline_id) of the months it has no own row for; an
+    overall target is not split across several pipelines."""
+    own = [row for row in revenue_targets if norm_text(row.get("pipeline_id")) == pipeline_id]
+    own_months = {norm_text(row.get("target_month")) for row in own}
+    overall = [
+        row
+        for row in revenue_targets
+        if norm_text(row.get("pipeline_id")) is None
+        and only_pipeline
+        and norm_text(row.get("target_month")) not in own_months
+    ]
+    return own + overall
+
+
 def compute_marts(
+    raw_leads: list[Row],
+    raw_transitions: list[Row],
+    pipeline_stages: list[Row],
+    stage_benchmarks: list[Row],
+    revenue_targets: list[Row],
+    as_of_date: str | None = None,
+    **options,
+) -> dict[str, list[dict]]:
+    """The published marts of a project, pipeline by pipeline (§1): each
+    pipeline's stages with the leads whose stage changes are in them (a
+    lead's changes are all in one pipeline), computed on their own and
+    put together with the pipeline's id and name. A lead without a stage
+    change as of the as-of date is in no pipeline when there are several.
+    The as-of date is the whole project's."""
+    pipelines = pipelines_of(pipeline_stages)
+    only_pipeline = len(pipelines) == 1
+    if as_of_date is None and not only_pipeline:
+        # The project's latest change, as the one-pipeline build would find it.
+        everything = compute_pipeline_marts(
+            raw_leads, raw_transitions, pipeline_stages, stage_benchmarks, [], None, **options
+        )
+        as_of_date = everything["as_of_date"]
+    marts: dict[str, list[dict]] = {name: [] for name in MART_COLUMNS}
+    marts["leads_without_exchange_rate"] = []
+    for pipeline_id, (name, stage_rows) in sorted(pipelines.items()):
+        keys = {norm_key(row.get("stage_key")) for row in stage_rows}
+        targets = targets_of(revenue_targets, pipeline_id, only_pipeline)
+        leads, transitions = raw_leads, raw_transitions
+        if not only_pipeline:
+            # First the leads with a change into the pipeline's stages, then
+            # of those the ones with a visit as of the as-of date.
+            changed = {
+                norm_text(row.get("lead_id"))
+                for row in raw_transitions
+                if norm_key(row.get("stage_key")) in keys
+            }
+            candidates = compute_pipeline_marts(
+                [row for row in raw_leads if norm_text(row.get("lead_id")) in changed],
+                [row for row in raw_transitions if norm_text(row.get("lead_id")) in changed],
+                stage_rows,
+                stage_benchmarks,
+                targets,
+                as_of_date,
+                **options,
+            )
+            members = {row["lead_id"] for row in candidates["fct_lead_stage_visits"]}
+            leads = [row for row in raw_leads if norm_text(row.get("lead_id")) in members]
+            transitions = [
+                row for row in raw_transitions if norm_text(row.get("lead_id")) in members
+            ]
+        pipeline_marts = compute_pipeline_marts(
+            leads, transitions, stage_rows, stage_benchmarks, targets, as_of_date, **options
+        )
+        for mart in MART_COLUMNS:
+            for row in pipeline_marts[mart]:
+                full = {**row, "pipeline_id": pipeline_id, "pipeline_name": name}
+                marts[mart].append({column: full[column] for column in MART_COLUMNS[mart]})
+        marts["leads_without_exchange_rate"] += pipeline_marts["leads_without_exchange_rate"]
+    marts["leads_without_exchange_rate"].sort()
+    return marts
+
+
+def compute_pipeline_marts(
     raw_leads: list[Row],
     raw_transitions: list[Row],
     pipeline_stages: list[Row],
@@ -962,7 +1078,8 @@ def compute_marts(
     reporting_currency: str = "USD",
     exchange_rates: list[Row] | None = None,
 ) -> dict[str, list[dict]]:
-    """Compute the published marts of spec §7 to §13. history holds the
+    """Compute the published marts of spec §7 to §13 for one pipeline's
+    stages and leads (compute_marts splits a project). history holds the
     fct_stage_conversion rows of the days built before, by as-of date.
     build_started_at (UTC, default now) plus future_tolerance_days is the
     latest date a row may have (later: quarantined as in_the_future)."""
@@ -981,7 +1098,10 @@ def compute_marts(
     as_of = parse_date(as_of_date)
     if as_of is None:
         if latest is None:
-            return {name: [] for name in MART_COLUMNS}
+            return {name: [] for name in MART_COLUMNS} | {
+                "as_of_date": None,
+                "leads_without_exchange_rate": [],
+            }
         as_of = local_time(latest, zone).date()
     local_midnight = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time(), tzinfo=zone)
     as_of_at = local_midnight.astimezone(dt.UTC).replace(tzinfo=None)
@@ -1190,6 +1310,7 @@ def compute_marts(
         for row in marts[name]:
             row["reporting_currency"] = reporting_currency
     # Not a mart: the leads rpt_data_quality notes no_exchange_rate (§15).
+    marts["as_of_date"] = as_of.isoformat()
     marts["leads_without_exchange_rate"] = sorted(
         lead_id
         for lead_id, lead in existing.items()
@@ -1401,8 +1522,9 @@ def pipeline_value(
             if rate is not None and deal is not None
             else None
         )
-    # compute_marts adds reporting_currency to every mart with amounts.
-    columns = [c for c in MART_COLUMNS["fct_pipeline_value"] if c != "reporting_currency"]
+    # compute_marts adds the pipeline and reporting_currency.
+    added = ("reporting_currency", "pipeline_id", "pipeline_name")
+    columns = [c for c in MART_COLUMNS["fct_pipeline_value"] if c not in added]
     return [{column: row[column] for column in columns} for row in rows]
 
 

@@ -22,7 +22,6 @@ from mart_checks import (
     hand_written_edge_leads,
     other_stage_data,
     transitions_for_edge_leads,
-    write_other_config,
 )
 from reference import MART_COLUMNS, compute_marts, parse_timestamp
 
@@ -99,19 +98,35 @@ def day_first(rows: list[dict[str, str]], column: str) -> list[dict[str, str]]:
     ]
 
 
-def test_other_stage_configuration_from_parquet(tmp_path: Path):
-    """Other stage keys, four open stages and two lost ones, benchmarks for
-    some stages only, read from Parquet files under raw_path and the
-    configuration files under config_path; the expected days multiply the
-    Kaplan-Meier median; days and months are Los Angeles's (UTC-8 or -7),
-    so the as-of day ends and cohort months turn at local midnight. Amounts
-    are reported in EUR at USD rates that change three times and start a
-    month after the first deals (those convert to nothing)."""
+def test_two_pipelines_with_other_stages_from_parquet(tmp_path: Path):
+    """Two pipelines in one project (config_path's pipeline_stages.csv names
+    them): "partner" with other stage keys, four open stages and two lost
+    ones, benchmarks for some stages only, and "inbound" with the demo's
+    stages. Each has its own revenue target, and an overall one is planned
+    for neither. The exports are Parquet files under raw_path; the
+    expected days multiply the Kaplan-Meier median; days and months are Los
+    Angeles's (UTC-8 or -7), so the as-of day ends and cohort months turn
+    at local midnight. Amounts are reported in EUR at USD rates that change
+    three times and start a month after the first deals (those convert to
+    nothing). The reference computes each pipeline on its own."""
     project = DbtProject.copy_of_repo(tmp_path / "project")
     config_path = tmp_path / "config"
-    write_other_config(config_path)
+    config = two_pipeline_config()
+    for name, rows in config.items():
+        write_csv(config_path / f"{name}.csv", rows, list(rows[0]))
     write_csv(config_path / "exchange_rates.csv", USD_IN_EUR, list(USD_IN_EUR[0]))
-    leads, transitions = other_stage_data(350)
+    leads, transitions = other_stage_data(300)
+    inbound_leads, inbound_transitions = generate(
+        150,
+        seed=29,
+        stages=read_stages(REPO / "seeds/config/pipeline_stages.csv"),
+        start=dt.date(2025, 1, 1),
+        months=9,
+        edge_case_rate=4,
+        timestamp_granularity="minute",
+    )
+    leads += [{**row, "lead_id": f"IN-{row['lead_id']}"} for row in inbound_leads]
+    transitions += [{**row, "lead_id": f"IN-{row['lead_id']}"} for row in inbound_transitions]
     raw_path = tmp_path / "exports"
     write_parquet(raw_path / "raw_leads.parquet", leads, LEAD_COLUMNS)
     write_parquet(raw_path / "raw_lead_transitions.parquet", transitions, TRANSITION_COLUMNS)
@@ -124,12 +139,23 @@ def test_other_stage_configuration_from_parquet(tmp_path: Path):
         project,
         as_text(leads),
         as_text(transitions),
-        {**OTHER_CONFIG, "exchange_rates": USD_IN_EUR},
+        {**as_text_config(config), "exchange_rates": USD_IN_EUR},
         as_of_dates=[None, "2025-07-20"],
         expected_days_basis="km_median",
         business_time_zone="America/Los_Angeles",
         reporting_currency="EUR",
     )
+    # Both pipelines are in every per-stage mart, and the plan has each
+    # one's own target only.
+    planned = project.query(
+        "select pipeline_id, target_month, count(*) as stages from marts.fct_pipeline_plan "
+        "group by pipeline_id, target_month order by pipeline_id, target_month"
+    )
+    assert [(row["pipeline_id"], str(row["target_month"])) for row in planned] == [
+        ("inbound", "2025-10-01"),
+        ("partner", "2025-10-01"),
+        ("partner", "2025-11-01"),
+    ]
     # The deals won before the first rate have no amount, and say so.
     notes = project.query(
         "select sum(row_count) as leads from marts.rpt_data_quality "
@@ -138,9 +164,10 @@ def test_other_stage_configuration_from_parquet(tmp_path: Path):
     expected = compute_marts(
         as_text(leads),
         as_text(transitions),
-        OTHER_CONFIG["pipeline_stages"],
-        OTHER_CONFIG["stage_benchmarks"],
-        OTHER_CONFIG["revenue_targets"],
+        *(
+            as_text_config(config)[name]
+            for name in ("pipeline_stages", "stage_benchmarks", "revenue_targets")
+        ),
         as_of_date="2025-07-20",
         expected_days_basis="km_median",
         business_time_zone="America/Los_Angeles",
@@ -148,6 +175,50 @@ def test_other_stage_configuration_from_parquet(tmp_path: Path):
         exchange_rates=USD_IN_EUR,
     )
     assert notes[0]["leads"] == len(expected["leads_without_exchange_rate"]) > 0
+
+
+def two_pipeline_config() -> dict[str, list[dict[str, str]]]:
+    """The second configuration as pipeline "partner" and the demo's stages
+    as pipeline "inbound", in one set of configuration files."""
+    demo = demo_config()
+    stages = [
+        {**row, "pipeline_id": "partner", "pipeline_name": "Partner deals"}
+        for row in OTHER_CONFIG["pipeline_stages"]
+    ] + [
+        {
+            **{k: v or "" for k, v in row.items()},
+            "pipeline_id": "inbound",
+            "pipeline_name": "Inbound",
+        }
+        for row in demo["pipeline_stages"]
+    ]
+    benchmarks = OTHER_CONFIG["stage_benchmarks"] + [
+        {k: v or "" for k, v in row.items()} for row in demo["stage_benchmarks"]
+    ]
+    targets = [
+        {**OTHER_CONFIG["revenue_targets"][0], "pipeline_id": "partner"},
+        {**OTHER_CONFIG["revenue_targets"][1], "pipeline_id": "partner"},
+        {
+            "target_month": "2025-10-01",
+            "revenue_target_usd": "50000",
+            "avg_deal_size_usd": "",
+            "pipeline_id": "inbound",
+        },
+        # Overall: with two pipelines it is split between neither (a warning).
+        {
+            "target_month": "2025-12-01",
+            "revenue_target_usd": "90000",
+            "avg_deal_size_usd": "",
+            "pipeline_id": "",
+        },
+    ]
+    return {"pipeline_stages": stages, "stage_benchmarks": benchmarks, "revenue_targets": targets}
+
+
+def as_text_config(
+    config: dict[str, list[dict[str, str]]],
+) -> dict[str, list[dict[str, str | None]]]:
+    return {name: as_text(rows) for name, rows in config.items()}
 
 
 # USD in EUR: from a month after the first deals, changing twice.

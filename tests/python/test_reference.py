@@ -573,7 +573,7 @@ def test_no_transitions_all_empty():
             }
         ],
     )
-    assert m == {k: [] for k in MART_COLUMNS}
+    assert m == {k: [] for k in MART_COLUMNS} | {"leads_without_exchange_rate": []}
 
 
 def test_lead_attributes_normalised():

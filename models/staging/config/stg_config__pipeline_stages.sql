@@ -1,8 +1,13 @@
 -- The stages of the sales process, typed. A broken configuration (see
 -- macros/config_checks.sql) stops the build here, before any mart, with a
--- message naming each bad row.
+-- message naming each bad row. Stages are grouped in pipelines: the CRM's
+-- (adapters), or the one default pipeline (macros/pipelines.sql).
+{%- set pipeline_id = clean_text('pipeline_id') if config_input_has_pipelines('pipeline_stages') else 'null' %}
+{%- set pipeline_name = clean_text('pipeline_name') if config_input_has_pipelines('pipeline_stages') else 'null' %}
 {%- set typed_sql %}
     select
+        coalesce({{ pipeline_id }}, {{ default_pipeline_id() }}) as pipeline_id,
+        coalesce({{ pipeline_name }}, {{ pipeline_id }}, {{ default_pipeline_name() }}) as pipeline_name,
         {{ clean_key('stage_key') }} as stage_key,
         {{ clean_text('stage_name') }} as stage_name,
         {{ try_cast(clean_text('stage_order'), dbt.type_int()) }} as stage_order,
@@ -25,6 +30,8 @@ typed as (
 final as (
 
     select
+        pipeline_id,
+        pipeline_name,
         stage_key,
         stage_name,
         stage_order,

@@ -1,9 +1,12 @@
 -- Monthly revenue goals, typed. An empty avg_deal_size_usd means "use the
 -- observed average won deal" (docs/metrics.md section 5). A month that is not the
 -- first of a month, or an amount that is not above 0, stops the build here
--- with a message naming the row (macros/config_checks.sql).
+-- with a message naming the row (macros/config_checks.sql). A target names
+-- its pipeline, or is overall when pipeline_id is empty (int_pipeline_targets).
+{%- set pipeline_id = clean_text('pipeline_id') if config_input_has_pipelines('revenue_targets') else 'null' %}
 {%- set typed_sql %}
     select
+        cast({{ pipeline_id }} as {{ dbt.type_string() }}) as pipeline_id,
         {{ try_cast(clean_text('target_month'), 'date') }} as target_month,
         {{ try_cast(clean_text('revenue_target_usd'), type_double()) }} as revenue_target_usd,
         {{ try_cast(clean_text('avg_deal_size_usd'), type_double()) }} as avg_deal_size_usd,
@@ -25,6 +28,7 @@ typed as (
 final as (
 
     select
+        pipeline_id,
         target_month,
         revenue_target_usd,
         avg_deal_size_usd
