@@ -22,3 +22,24 @@
 {% macro config_input_has_pipelines(name) -%}
     {{ return(config_path_setting() is not none or (name == 'pipeline_stages' and crm_setting() != 'generic')) }}
 {%- endmacro %}
+
+{#-
+    Whether the stage list has several pipelines, when building (a unit
+    test assumes so): the models that keep a lead's changes in one
+    pipeline skip that work for a project of one.
+-#}
+{% macro several_pipelines() -%}
+    {#- The models calling it read the stages already (a ref at parse time). -#}
+    {%- set stages_ref = ref('int_pipeline_stages_ordered') -%}
+    {%- if not execute -%}
+        {{ return(false) }}
+    {%- elif model.resource_type == 'unit_test' -%}
+        {{ return(true) }}
+    {%- endif -%}
+    {%- set stages = load_relation(stages_ref) -%}
+    {%- if stages is none -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- set counted = run_query('select count(distinct pipeline_id) from ' ~ stages) -%}
+    {{ return(counted.rows[0][0] > 1) }}
+{%- endmacro %}

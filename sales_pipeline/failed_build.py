@@ -49,6 +49,10 @@ ADVICE = {
         "if that is expected, raise max_rejected_share"
     ),
     "in_the_future": "dated after the build's day (a typo in the year?)",
+    "stage_of_another_pipeline": (
+        "stage changes into another pipeline than the lead's first one: a lead's changes "
+        "must stay in one pipeline (pipeline_stages.csv, column pipeline_id)"
+    ),
 }
 # Where a reason's example value is, per raw table: (column, the table's
 # quarantine, the column holding the value as written).
@@ -63,6 +67,7 @@ EXAMPLE_COLUMNS = {
     ("raw_lead_transitions", "unknown_lead_id"): "lead_id",
     ("raw_lead_transitions", "lead_rejected"): "lead_id",
     ("raw_lead_transitions", "before_lead_created"): "lead_id",
+    ("raw_lead_transitions", "stage_of_another_pipeline"): "stage_key",
     ("raw_lead_transitions", "in_the_future"): "cast(entered_at as varchar)",
 }
 QUARANTINE = {"raw_leads": "rejected_leads", "raw_lead_transitions": "rejected_lead_transitions"}

@@ -6,6 +6,9 @@
 -- only for a lead that raw_leads holds and accepts, not before the lead
 -- was created, and not dated after the build's start plus
 -- future_tolerance_days (in_the_future). lead_id is '' on rows without one.
+-- With several pipelines a lead's changes are in one: those into another
+-- pipeline's stages than its earliest usable change are quarantined
+-- (stage_of_another_pipeline).
 -- A refresh reads only new export files and recomputes the leads with new
 -- stage changes or new lead rows.
 {{
@@ -126,10 +129,11 @@ leads as (
 
 ),
 
-final as (
+checked as (
 
     select
         deduplicated.lead_id,
+        stages.pipeline_id,
         coalesce(stages.stage_key, deduplicated.unknown_stage_key) as stage_key,
         deduplicated.entered_at,
         deduplicated.unparsed_entered_at,
@@ -143,13 +147,65 @@ final as (
             when leads.lead_id is null then 'unknown_lead_id'
             when leads.is_accepted = 0 then 'lead_rejected'
             when deduplicated.entered_at < leads.created_at then 'before_lead_created'
-        end as rejection_reason,
-        {{ run_loaded_at() }} as loaded_at
+        end as rejection_reason
     from deduplicated
     left join stages
         on deduplicated.event_tiebreak_rank = stages.event_tiebreak_rank
     left join leads
         on deduplicated.lead_id = leads.lead_id
+
+),
+
+{% if several_pipelines() -%}
+first_changes as (
+
+    select
+        lead_id,
+        pipeline_id,
+        row_number() over (
+            partition by lead_id
+            order by entered_at, event_tiebreak_rank
+        ) as change_number
+    from checked
+    where rejection_reason is null
+
+),
+
+lead_pipelines as (
+
+    select
+        lead_id,
+        pipeline_id
+    from first_changes
+    where change_number = 1
+
+),
+
+{% endif -%}
+final as (
+
+    select
+        checked.lead_id,
+        checked.stage_key,
+        checked.entered_at,
+        checked.unparsed_entered_at,
+        checked.source_row_count,
+        checked.event_tiebreak_rank,
+        {%- if several_pipelines() %}
+        case
+            when checked.rejection_reason is null and checked.pipeline_id != lead_pipelines.pipeline_id
+                then 'stage_of_another_pipeline'
+            else checked.rejection_reason
+        end as rejection_reason,
+        {%- else %}
+        checked.rejection_reason,
+        {%- endif %}
+        {{ run_loaded_at() }} as loaded_at
+    from checked
+    {%- if several_pipelines() %}
+    left join lead_pipelines
+        on checked.lead_id = lead_pipelines.lead_id
+    {%- endif %}
 
 )
 

@@ -1005,11 +1005,12 @@ def compute_marts(
     **options,
 ) -> dict[str, list[dict]]:
     """The published marts of a project, pipeline by pipeline (§1): each
-    pipeline's stages with the leads whose stage changes are in them (a
-    lead's changes are all in one pipeline), computed on their own and
+    pipeline's stages with its leads, computed on their own and
     put together with the pipeline's id and name. A lead without a stage
     change as of the as-of date is in no pipeline when there are several.
-    The as-of date is the whole project's."""
+    A lead is in the pipeline of its earliest visit; its changes into
+    another pipeline's stages do not count (stage_of_another_pipeline). The
+    as-of date is the whole project's."""
     pipelines = pipelines_of(pipeline_stages)
     only_pipeline = len(pipelines) == 1
     if as_of_date is None and not only_pipeline:
@@ -1018,15 +1019,14 @@ def compute_marts(
             raw_leads, raw_transitions, pipeline_stages, stage_benchmarks, [], None, **options
         )
         as_of_date = everything["as_of_date"]
-    marts: dict[str, list[dict]] = {name: [] for name in MART_COLUMNS}
-    marts["leads_without_exchange_rate"] = []
-    for pipeline_id, (name, stage_rows) in sorted(pipelines.items()):
-        keys = {norm_key(row.get("stage_key")) for row in stage_rows}
-        targets = targets_of(revenue_targets, pipeline_id, only_pipeline)
-        leads, transitions = raw_leads, raw_transitions
-        if not only_pipeline:
-            # First the leads with a change into the pipeline's stages, then
-            # of those the ones with a visit as of the as-of date.
+    members: dict[str, set[str]] = {}
+    if not only_pipeline:
+        # A lead is in the pipeline of its earliest visit (ties: the
+        # pipeline whose id sorts first); its changes into another
+        # pipeline's stages are stage_of_another_pipeline.
+        earliest: dict[str, tuple] = {}
+        for pipeline_id, (_, stage_rows) in pipelines.items():
+            keys = {norm_key(row.get("stage_key")) for row in stage_rows}
             changed = {
                 norm_text(row.get("lead_id"))
                 for row in raw_transitions
@@ -1037,15 +1037,25 @@ def compute_marts(
                 [row for row in raw_transitions if norm_text(row.get("lead_id")) in changed],
                 stage_rows,
                 stage_benchmarks,
-                targets,
+                [],
                 as_of_date,
                 **options,
             )
-            members = {row["lead_id"] for row in candidates["fct_lead_stage_visits"]}
-            leads = [row for row in raw_leads if norm_text(row.get("lead_id")) in members]
-            transitions = [
-                row for row in raw_transitions if norm_text(row.get("lead_id")) in members
-            ]
+            for visit in candidates["fct_lead_stage_visits"]:
+                if visit["visit_number"] == 1:
+                    start = (visit["entered_at"], pipeline_id)
+                    earliest[visit["lead_id"]] = min(earliest.get(visit["lead_id"], start), start)
+        for lead_id, (_, pipeline_id) in earliest.items():
+            members.setdefault(pipeline_id, set()).add(lead_id)
+    marts: dict[str, list[dict]] = {name: [] for name in MART_COLUMNS}
+    marts["leads_without_exchange_rate"] = []
+    for pipeline_id, (name, stage_rows) in sorted(pipelines.items()):
+        targets = targets_of(revenue_targets, pipeline_id, only_pipeline)
+        leads, transitions = raw_leads, raw_transitions
+        if not only_pipeline:
+            own = members.get(pipeline_id, set())
+            leads = [row for row in raw_leads if norm_text(row.get("lead_id")) in own]
+            transitions = [row for row in raw_transitions if norm_text(row.get("lead_id")) in own]
         pipeline_marts = compute_pipeline_marts(
             leads, transitions, stage_rows, stage_benchmarks, targets, as_of_date, **options
         )
