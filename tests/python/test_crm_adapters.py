@@ -223,7 +223,7 @@ def test_hubspot_tables_give_the_generic_marts(loader, history, generic, tmp_pat
             write_csv(config / "pipeline_stages.csv", stages, STAGE_COLUMNS)
         run_vars["config_path"] = str(config)
     # The unit tests' inputs are in Fivetran's names (Airbyte's one overrides crm_loader).
-    build_through_adapter(project, run_vars, unit_tests=6 if loader == "fivetran" else None)
+    build_through_adapter(project, run_vars, unit_tests=9 if loader == "fivetran" else None)
     assert_same_marts(generic, project, leave_out=SOURCE_MARTS)
     assert_accounted_as_generic_plus_left_out(generic, project, crm.left_out)
 
@@ -338,7 +338,7 @@ def test_hubspot_several_pipelines_stop_the_build_without_crm_pipeline(history, 
     assert chosen.returncode == 0
 
 
-PIPEDRIVE_UNIT_TESTS = 6
+PIPEDRIVE_UNIT_TESTS = 8
 
 
 def test_pipedrive_several_pipelines_without_crm_pipeline_stop(history, tmp_path: Path):
