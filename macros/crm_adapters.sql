@@ -67,6 +67,25 @@
 {%- endmacro %}
 
 {#-
+    Stop the build with problems_sql's rows, if any: heading, one line per
+    row (its first column), then advice. Only when building (as
+    stop_on_config_errors), and not in a unit test, whose inputs are
+    fixtures, not tables.
+-#}
+{% macro crm_stop_if_rows(problems_sql, heading, advice) -%}
+    {%- if execute and flags.WHICH in ['run', 'build'] and model.resource_type != 'unit_test' -%}
+        {%- set problems = run_query(problems_sql) -%}
+        {%- if problems.rows | length > 0 -%}
+            {%- set lines = [] -%}
+            {%- for row in problems.rows -%}
+                {%- do lines.append('  - ' ~ row[0]) -%}
+            {%- endfor -%}
+            {{ exceptions.raise_compiler_error(heading ~ ':\n' ~ lines | join('\n') ~ '\n' ~ advice) }}
+        {%- endif -%}
+    {%- endif -%}
+{%- endmacro %}
+
+{#-
     The prefix of a pipeline's stage keys: none ('') when one pipeline is
     read, so a single pipeline keeps its plain keys; with several,
     '<pipeline key>__', the pipeline key its name made a key (as
