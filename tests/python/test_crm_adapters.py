@@ -136,7 +136,7 @@ def test_salesforce_multi_currency_org_reports_in_eur_as_the_reference(history, 
         "crm_currency": "usd",
         "max_rejected_share": 1,
     }
-    build_through_adapter(project, run_vars, unit_tests=9)
+    build_through_adapter(project, run_vars, unit_tests=10)
     expected = compute_marts(
         as_text([{**row, "deal_currency": currencies[row["lead_id"]] or "USD"} for row in leads]),
         as_text(transitions),
