@@ -3,7 +3,10 @@ them (column and table names of Fivetran, Airbyte, dlt), for the tests of
 the CRM adapters (var crm). The generic raw pair (leads, stage changes, the
 stage list) goes in; the CRM's tables come out, plus what real CRMs add
 that the warehouse must leave out and count: deleted deals and history
-rows, deals of another pipeline.
+rows, deals of another pipeline. Or several real pipelines, each with its
+own generic history (the `pipelines` argument, a list of Pipeline), which
+the adapters read together when crm_pipeline is empty, their stage keys
+prefixed (pipeline_stage_key).
 
 The tables go into a test project's warehouse, on DuckDB or PostgreSQL.
 Every value is written as the text the generic history has (loaders type
