@@ -54,13 +54,64 @@
 {%- endmacro %}
 
 {#-
-    The var crm_pipeline (env PIPELINE_CRM_PIPELINE): the id of the CRM
-    pipeline to read, or none. Marts describe one pipeline; a CRM's tables
-    holding several stop the build naming them (base_<crm>__pipeline_stages).
+    The var crm_pipeline (env PIPELINE_CRM_PIPELINE): the id of the one CRM
+    pipeline to read (HubSpot and Pipedrive: a pipeline id; Salesforce: a
+    record type id, or default for the opportunities without one), or none:
+    every pipeline is read. With it, the deals of other pipelines are left
+    out (other_pipeline), and an id that is no pipeline stops the build
+    listing them.
 -#}
 {% macro crm_pipeline_setting() -%}
     {%- set value = (var('crm_pipeline', env_var('PIPELINE_CRM_PIPELINE', '')) or '') | string | trim -%}
     {{ return(value if value != '' else none) }}
+{%- endmacro %}
+
+{#-
+    Stop the build with problems_sql's rows, if any: heading, one line per
+    row (its first column), then advice. Only when building (as
+    stop_on_config_errors), and not in a unit test, whose inputs are
+    fixtures, not tables.
+-#}
+{% macro crm_stop_if_rows(problems_sql, heading, advice) -%}
+    {%- if execute and flags.WHICH in ['run', 'build'] and model.resource_type != 'unit_test' -%}
+        {%- set problems = run_query(problems_sql) -%}
+        {%- if problems.rows | length > 0 -%}
+            {%- set lines = [] -%}
+            {%- for row in problems.rows -%}
+                {%- do lines.append('  - ' ~ row[0]) -%}
+            {%- endfor -%}
+            {{ exceptions.raise_compiler_error(heading ~ ':\n' ~ lines | join('\n') ~ '\n' ~ advice) }}
+        {%- endif -%}
+    {%- endif -%}
+{%- endmacro %}
+
+{#-
+    The prefix of a pipeline's stage keys: none ('') when one pipeline is
+    read, so a single pipeline keeps its plain keys; with several,
+    '<pipeline key>__', the pipeline key its name made a key (as
+    stage_key_of; the id when the name makes no key), and a name two
+    pipelines share followed by '_' and the id's key. pipelines names a
+    relation or CTE with one row per pipeline read and the columns
+    pipeline_id and pipeline_name; this macro is a select of pipeline_id,
+    pipeline_name and key_prefix from it.
+-#}
+{% macro crm_pipeline_key_prefixes(pipelines) -%}
+    select
+        keyed.pipeline_id,
+        keyed.pipeline_name,
+        case
+            when (select count(*) from {{ pipelines }}) <= 1 then ''
+            when count(*) over (partition by keyed.pipeline_key) > 1
+                then keyed.pipeline_key || '_' || {{ stage_key_of('keyed.pipeline_id') }} || '__'
+            else keyed.pipeline_key || '__'
+        end as key_prefix
+    from (
+        select
+            pipeline_id,
+            pipeline_name,
+            coalesce(nullif({{ stage_key_of('pipeline_name') }}, ''), {{ stage_key_of('pipeline_id') }}) as pipeline_key
+        from {{ pipelines }}
+    ) as keyed
 {%- endmacro %}
 
 {#-
@@ -119,15 +170,18 @@
 {#-
     The columns of the generic pipeline_stages (docs/metrics.md section 1)
     from an adapter's numbered stages (stage_key, stage_name, stage_order,
-    stage_type): every column as text, and no default expected days (the
-    CRMs have none; the history gives them).
+    stage_type, pipeline_id, pipeline_name): every column as text, no
+    default expected days (the CRMs have none; the history gives them),
+    and the stage's pipeline, its id and name.
 -#}
 {% macro crm_stage_list_columns() -%}
         stage_key,
         stage_name,
         {{ crm_text('stage_order') }} as stage_order,
         stage_type,
-        cast(null as {{ dbt.type_string() }}) as default_expected_days
+        cast(null as {{ dbt.type_string() }}) as default_expected_days,
+        {{ crm_text('pipeline_id') }} as pipeline_id,
+        {{ crm_text('pipeline_name') }} as pipeline_name
 {%- endmacro %}
 
 {#-

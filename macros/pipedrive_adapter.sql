@@ -17,17 +17,7 @@
     {{ return(value) }}
 {%- endmacro %}
 
-{#- Stop the build with message_sql's rows, if any (only when building, as stop_on_config_errors). -#}
+{#- Stop the build with problems_sql's rows, if any (crm_stop_if_rows). -#}
 {% macro pipedrive_stop_if_rows(problems_sql, heading, advice) -%}
-    {#- Not in a unit test: its inputs are fixtures, not tables. -#}
-    {%- if execute and flags.WHICH in ['run', 'build'] and model.resource_type != 'unit_test' -%}
-        {%- set problems = run_query(problems_sql) -%}
-        {%- if problems.rows | length > 0 -%}
-            {%- set lines = [] -%}
-            {%- for row in problems.rows -%}
-                {%- do lines.append('  - ' ~ row[0]) -%}
-            {%- endfor -%}
-            {{ exceptions.raise_compiler_error(heading ~ ':\n' ~ lines | join('\n') ~ '\n' ~ advice) }}
-        {%- endif -%}
-    {%- endif -%}
+    {%- do crm_stop_if_rows(problems_sql, heading, advice) -%}
 {%- endmacro %}

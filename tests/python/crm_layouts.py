@@ -3,7 +3,10 @@ them (column and table names of Fivetran, Airbyte, dlt), for the tests of
 the CRM adapters (var crm). The generic raw pair (leads, stage changes, the
 stage list) goes in; the CRM's tables come out, plus what real CRMs add
 that the warehouse must leave out and count: deleted deals and history
-rows, deals of another pipeline.
+rows, deals of another pipeline. Or several real pipelines, each with its
+own generic history (the `pipelines` argument, a list of Pipeline), which
+the adapters read together when crm_pipeline is empty, their stage keys
+prefixed (pipeline_stage_key).
 
 The tables go into a test project's warehouse, on DuckDB or PostgreSQL.
 Every value is written as the text the generic history has (loaders type
@@ -67,6 +70,8 @@ SALESFORCE_NAMES = {
                 "next_start_date": "next_start_date",
             },
         ),
+        # Optional: written only with several pipelines (its Name names each).
+        "record_type": ("record_type", {"id": "id", "name": "name"}),
     },
 }
 SALESFORCE_NAMES["airbyte"] = {
@@ -104,23 +109,90 @@ class CrmTables:
         self.left_out[raw_table, reason] = self.left_out.get((raw_table, reason), 0) + rows
 
 
+@dataclass
+class Pipeline:
+    """One real pipeline of a CRM for the layouts' `pipelines` argument: its
+    id, its label (HubSpot's pipeline label, Salesforce's RecordType Name;
+    Pipedrive lands no label: the adapter names it by its id) and its own
+    generic history (the row dicts the layouts take: leads, stage changes,
+    stage list). Lead ids must be unique across pipelines. A plain tuple
+    (pipeline_id, label, leads, transitions, stages) works too."""
+
+    pipeline_id: str
+    label: str
+    leads: list[dict[str, str]]
+    transitions: list[dict[str, str]]
+    stages: list[dict[str, str]]
+
+
+def pipeline_stage_key(pipeline_name: str, stage_key: str) -> str:
+    """A stage's key when an adapter reads several pipelines: the pipeline's
+    name made a key (as stage_key_of), `__`, the stage's key (with one
+    pipeline read the key stays plain). The pipeline's name is HubSpot's
+    label, Salesforce's RecordType Name (or the record type id; Default for
+    opportunities without one), Pipedrive's pipeline id."""
+    return f"{slug(pipeline_name)}__{stage_key}"
+
+
+def _check_several(
+    pipelines, leads, transitions, stages, other_pipeline: int = 0
+) -> list[Pipeline]:
+    """The pipelines argument as Pipelines, given alone (not with the one
+    history, nor with other_pipeline deals: every pipeline is read)."""
+    if leads or transitions or stages:
+        raise ValueError("give either leads, transitions and stages, or pipelines")
+    if other_pipeline:
+        raise ValueError("other_pipeline needs one pipeline read with crm_pipeline, not pipelines")
+    if not pipelines:
+        raise ValueError("pipelines: at least one")
+    pipelines = [p if isinstance(p, Pipeline) else Pipeline(*p) for p in pipelines]
+    seen: set[str] = set()
+    for pipeline in pipelines:
+        ids = {lead["lead_id"] for lead in pipeline.leads}
+        if ids & seen:
+            raise ValueError(f"pipelines: lead ids of {pipeline.pipeline_id} in another pipeline")
+        seen |= ids
+    if len({p.pipeline_id for p in pipelines}) != len(pipelines):
+        raise ValueError("pipelines: two with one id")
+    return pipelines
+
+
 def salesforce_tables(
-    leads: list[dict[str, str]],
-    transitions: list[dict[str, str]],
-    stages: list[dict[str, str]],
+    leads: list[dict[str, str]] | None = None,
+    transitions: list[dict[str, str]] | None = None,
+    stages: list[dict[str, str]] | None = None,
     *,
     deleted: int = 0,
     other_pipeline: int = 0,
     deleted_history_rows: int = 0,
     currencies: dict[str, str] | None = None,
     dated_rates: list[dict[str, str]] | None = None,
+    pipelines: list[Pipeline] | None = None,
 ) -> CrmTables:
     """The history as Salesforce holds it, plus `deleted` deleted
     opportunities and `other_pipeline` of another record type (each with a
     history copied from the first leads'), and `deleted_history_rows`
     deleted history rows of kept opportunities. currencies gives some
     opportunities a CurrencyIsoCode (the others have none), dated_rates the
-    rows of DatedConversionRate."""
+    rows of DatedConversionRate.
+
+    pipelines instead of leads, transitions and stages: several record
+    types (Pipeline: the record type's id and Name, and its history), each
+    opportunity of its pipeline's record type (pipeline id "default": no
+    record type), and RecordType lists their names. Salesforce's stages are
+    one org-wide list: every pipeline must give the same stages. deleted
+    copies the first pipeline's leads; other_pipeline is not allowed."""
+    record_types = []
+    if pipelines is None:
+        pipelines = [Pipeline(SALESFORCE_RECORD_TYPE, "", leads, transitions, stages)]
+    else:
+        pipelines = _check_several(pipelines, leads, transitions, stages, other_pipeline)
+        stages = pipelines[0].stages
+        if any(p.stages != stages for p in pipelines):
+            raise ValueError("Salesforce's stages are one list: give every pipeline the same")
+        record_types = [
+            {"id": p.pipeline_id, "name": p.label} for p in pipelines if p.pipeline_id != "default"
+        ]
     names = {stage["stage_key"]: api_name(stage) for stage in stages}
     crm = CrmTables()
     opportunities = [
@@ -132,10 +204,11 @@ def salesforce_tables(
             "owner_id": lead.get("owner_id"),
             "amount": lead.get("deal_amount_usd"),
             "currency_iso_code": (currencies or {}).get(lead["lead_id"]),
-            "record_type_id": SALESFORCE_RECORD_TYPE,
+            "record_type_id": None if pipeline.pipeline_id == "default" else pipeline.pipeline_id,
             "is_deleted": "false",
         }
-        for lead in leads
+        for pipeline in pipelines
+        for lead in pipeline.leads
     ]
     history = [
         {
@@ -144,8 +217,10 @@ def salesforce_tables(
             "created_date": change.get("entered_at"),
             "is_deleted": "false",
         }
-        for change in transitions
+        for pipeline in pipelines
+        for change in pipeline.transitions
     ]
+    leads = pipelines[0].leads
     extras = [("deleted_deal", deleted), ("other_pipeline", other_pipeline)]
     for reason, how_many in extras:
         for number, lead in enumerate(leads[:how_many]):
@@ -158,7 +233,7 @@ def salesforce_tables(
                     "is_deleted": "true" if reason == "deleted_deal" else "false",
                     "record_type_id": OTHER_RECORD_TYPE
                     if reason == "other_pipeline"
-                    else SALESFORCE_RECORD_TYPE,
+                    else opportunity["record_type_id"],
                 }
             )
             crm.count("raw_leads", reason)
@@ -192,6 +267,8 @@ def salesforce_tables(
         "opportunity_stage": stage_rows,
         "dated_conversion_rate": dated_rates or [],
     }
+    if record_types:
+        crm.tables["record_type"] = record_types
     return crm
 
 
@@ -360,13 +437,14 @@ OTHER_HUBSPOT_PIPELINE = "98765"
 
 
 def hubspot_tables(
-    leads: list[dict[str, str]],
-    transitions: list[dict[str, str]],
-    stages: list[dict[str, str]],
+    leads: list[dict[str, str]] | None = None,
+    transitions: list[dict[str, str]] | None = None,
+    stages: list[dict[str, str]] | None = None,
     *,
     deleted: int = 0,
     merged: int = 0,
     other_pipeline: int = 0,
+    pipelines: list[Pipeline] | None = None,
 ) -> CrmTables:
     """The history as HubSpot holds it in pipeline HUBSPOT_PIPELINE, plus
     `deleted` deleted deals, `merged` deals merged into the first leads'
@@ -374,26 +452,28 @@ def hubspot_tables(
     whose stages have the same labels; each with the history of one of the
     first leads. Stage changes are dealstage rows whose value is a stage id
     (a key the stage list lacks is written as it is); a few amount changes
-    are there too, which the adapter does not read."""
+    are there too, which the adapter does not read.
+
+    pipelines instead of leads, transitions and stages: several real
+    pipelines (Pipeline: id, label, and its own generic history), each
+    deal in its pipeline, each pipeline with its stages (ids 100.., 200..,
+    ...); deleted and merged copy the first pipeline's leads;
+    other_pipeline is not allowed (every pipeline is read)."""
+    if pipelines is None:
+        pipelines = [Pipeline(HUBSPOT_PIPELINE, "Sales pipeline", leads, transitions, stages)]
+        # The second pipeline: the first's stage labels, the other_pipeline deals.
+        extra_pipelines = [(OTHER_HUBSPOT_PIPELINE, "Renewals", stages)]
+    else:
+        pipelines = _check_several(pipelines, leads, transitions, stages, other_pipeline)
+        extra_pipelines = []
     crm = CrmTables()
+    all_pipelines = [(p.pipeline_id, p.label, p.stages) for p in pipelines] + extra_pipelines
     stage_ids = {
-        pipeline: {stage["stage_key"]: f"{base + n}" for n, stage in enumerate(stages)}
-        for pipeline, base in ((HUBSPOT_PIPELINE, 100), (OTHER_HUBSPOT_PIPELINE, 200))
+        pipeline: {stage["stage_key"]: f"{base + n}" for n, stage in enumerate(its_stages)}
+        for base, (pipeline, _, its_stages) in zip(
+            range(100, 100 * (len(all_pipelines) + 1), 100), all_pipelines, strict=True
+        )
     }
-    deals = [
-        {
-            "deal_id": lead["lead_id"],
-            "property_createdate": lead.get("created_at"),
-            "property_hs_analytics_source": lead.get("lead_source"),
-            "property_dealtype": lead.get("segment"),
-            "owner_id": lead.get("owner_id"),
-            "property_amount": lead.get("deal_amount_usd"),
-            "deal_pipeline_id": HUBSPOT_PIPELINE,
-            "is_deleted": "false",
-            "hs_merged_object_ids": None,
-        }
-        for lead in leads
-    ]
 
     def history_of(changes, pipeline, deal_id=None):
         return [
@@ -406,10 +486,27 @@ def hubspot_tables(
             for change in changes
         ]
 
-    history = history_of(transitions, HUBSPOT_PIPELINE)
+    deals, history = [], []
+    for pipeline in pipelines:
+        deals += [
+            {
+                "deal_id": lead["lead_id"],
+                "property_createdate": lead.get("created_at"),
+                "property_hs_analytics_source": lead.get("lead_source"),
+                "property_dealtype": lead.get("segment"),
+                "owner_id": lead.get("owner_id"),
+                "property_amount": lead.get("deal_amount_usd"),
+                "deal_pipeline_id": pipeline.pipeline_id,
+                "is_deleted": "false",
+                "hs_merged_object_ids": None,
+            }
+            for lead in pipeline.leads
+        ]
+        history += history_of(pipeline.transitions, pipeline.pipeline_id)
+    first = pipelines[0]
     history += [
         {"deal_id": lead["lead_id"], "name": "amount", "value": "1", "timestamp": "2025-01-01"}
-        for lead in leads[:5]
+        for lead in first.leads[:5]
     ]
     merges = []
     extras = [
@@ -418,10 +515,10 @@ def hubspot_tables(
         ("other_pipeline", other_pipeline),
     ]
     for reason, how_many in extras:
-        for number, lead in enumerate(leads[:how_many]):
+        for number, lead in enumerate(first.leads[:how_many]):
             copy_id = f"{reason}_{number}"
             deal = next(d for d in deals if d["deal_id"] == lead["lead_id"])
-            pipeline = OTHER_HUBSPOT_PIPELINE if reason == "other_pipeline" else HUBSPOT_PIPELINE
+            pipeline = OTHER_HUBSPOT_PIPELINE if reason == "other_pipeline" else first.pipeline_id
             deals.append(
                 {
                     **deal,
@@ -436,15 +533,13 @@ def hubspot_tables(
                 merges.append({"deal_id": deal["deal_id"], "merged_deal_id": copy_id})
                 listed = deal["hs_merged_object_ids"]
                 deal["hs_merged_object_ids"] = f"{listed};{copy_id}" if listed else copy_id
-            changes = [c for c in transitions if c["lead_id"] == lead["lead_id"]]
+            changes = [c for c in first.transitions if c["lead_id"] == lead["lead_id"]]
             history += history_of(changes, pipeline, copy_id)
             crm.count("raw_lead_transitions", f"stage_change_of_{reason}", len(changes))
-    pipelines, stage_rows = [], []
-    for pipeline_number, (pipeline, label) in enumerate(
-        ((HUBSPOT_PIPELINE, "Sales pipeline"), (OTHER_HUBSPOT_PIPELINE, "Renewals"))
-    ):
+    pipeline_rows, stage_rows = [], []
+    for pipeline_number, (pipeline, label, its_stages) in enumerate(all_pipelines):
         rows = []
-        for position, stage in enumerate(stages, start=1):
+        for position, stage in enumerate(its_stages, start=1):
             kind = stage["stage_type"]
             rows.append(
                 {
@@ -460,7 +555,7 @@ def hubspot_tables(
                 }
             )
         stage_rows += rows
-        pipelines.append(
+        pipeline_rows.append(
             {
                 "pipeline_id": pipeline,
                 "label": label,
@@ -471,7 +566,7 @@ def hubspot_tables(
     crm.tables = {
         "deal": deals,
         "deal_property_history": history,
-        "deal_pipeline": pipelines,
+        "deal_pipeline": pipeline_rows,
         "deal_pipeline_stage": stage_rows,
         "merged_deal": merges,
     }
@@ -542,13 +637,14 @@ OTHER_PIPELINE = "2"
 
 
 def pipedrive_tables(
-    leads: list[dict[str, str]],
-    transitions: list[dict[str, str]],
-    stages: list[dict[str, str]],
-    loader: str,
+    leads: list[dict[str, str]] | None = None,
+    transitions: list[dict[str, str]] | None = None,
+    stages: list[dict[str, str]] | None = None,
+    loader: str = "dlt",
     *,
     deleted: int = 0,
     other_pipeline: int = 0,
+    pipelines: list[Pipeline] | None = None,
 ) -> CrmTables:
     """The history as Pipedrive holds it (its won and lost stages keyed won
     and lost). dlt: deals, stages of pipeline 1 (the won and lost stages are
@@ -557,7 +653,19 @@ def pipedrive_tables(
     each with the changes of one of the first leads, and a value change per
     deal (not a stage change: neither read nor counted). export: the change
     log (add_time, user_id, stage_id, lost_reason) and the stages up to the
-    won stage; no deal table, no amount."""
+    won stage; no deal table, no amount.
+
+    pipelines instead of leads, transitions and stages (dlt only: an
+    export has one pipeline): several pipelines (Pipeline: its id, a label
+    Pipedrive's tables do not hold, its history with won and lost keyed won
+    and lost), each deal in its pipeline, each pipeline with its stages
+    (pipeline n's ids n10, n11, ...); deleted copies the first pipeline's
+    leads; other_pipeline is not allowed."""
+    if pipelines is not None:
+        if loader != "dlt":
+            raise ValueError("several pipelines: dlt only (an export has one pipeline)")
+        pipelines = _check_several(pipelines, leads, transitions, stages, other_pipeline)
+        return _pipedrive_pipelines(pipelines, deleted)
     open_stages = [s for s in stages if s["stage_type"] == "open"]
     won = next(s for s in stages if s["stage_type"] == "won")
     if (won["stage_key"], next(s for s in stages if s["stage_type"] == "lost")["stage_key"]) != (
@@ -603,26 +711,7 @@ def pipedrive_tables(
         return crm
 
     def deal_changes(deal_id: str, history: list[dict[str, str]]) -> list[dict[str, str]]:
-        rows, stage_before_close, closed, written = [], None, False, {}
-        for change in history:
-            key, at = slug(change["stage_key"]), change.get("entered_at")
-            if (key, at) in written:  # an exact repeat: the row that is read, again
-                rows.append(dict(written[key, at]))
-                continue
-            if key in ("won", "lost"):
-                rows.append(_dlt_change(deal_id, "status", key, at))
-                closed = True
-            elif closed:  # reopened: back to its stage, or to another at the same time
-                rows.append(_dlt_change(deal_id, "status", "open", at))
-                closed = False
-                if key != stage_before_close:
-                    rows.append(_dlt_change(deal_id, "stage_id", stage_value(key), at))
-            else:
-                rows.append(_dlt_change(deal_id, "stage_id", stage_value(change["stage_key"]), at))
-            if key not in ("won", "lost"):
-                stage_before_close = key
-            written[key, at] = rows[-1]
-        return rows
+        return _pipedrive_deal_changes(deal_id, history, stage_value)
 
     deals = [
         {
@@ -699,6 +788,117 @@ def pipedrive_tables(
         row["id"] = str(number)
     crm.tables = {"deals": deals, "deals_flow_deal_change": changes, "stages": stage_rows}
     return crm
+
+
+def _pipedrive_deal_changes(
+    deal_id: str, history: list[dict[str, str]], stage_value
+) -> list[dict[str, str]]:
+    """A deal's generic history as dlt's change log rows: stage_id changes,
+    won and lost as status changes, a reopen as status open (and a stage_id
+    change when it re-enters another stage); stage_value gives a stage
+    key's id."""
+    rows, stage_before_close, closed, written = [], None, False, {}
+    for change in history:
+        key, at = slug(change["stage_key"]), change.get("entered_at")
+        if (key, at) in written:  # an exact repeat: the row that is read, again
+            rows.append(dict(written[key, at]))
+            continue
+        if key in ("won", "lost"):
+            rows.append(_dlt_change(deal_id, "status", key, at))
+            closed = True
+        elif closed:  # reopened: back to its stage, or to another at the same time
+            rows.append(_dlt_change(deal_id, "status", "open", at))
+            closed = False
+            if key != stage_before_close:
+                rows.append(_dlt_change(deal_id, "stage_id", stage_value(key), at))
+        else:
+            rows.append(_dlt_change(deal_id, "stage_id", stage_value(change["stage_key"]), at))
+        if key not in ("won", "lost"):
+            stage_before_close = key
+        written[key, at] = rows[-1]
+    return rows
+
+
+def _pipedrive_pipelines(pipelines: list[Pipeline], deleted: int) -> CrmTables:
+    """pipedrive_tables with several pipelines (dlt's layout)."""
+    crm = CrmTables()
+    deals, changes, stage_rows = [], [], []
+    for number, pipeline in enumerate(pipelines, start=1):
+        its = pipeline.stages
+        keys = (
+            next(s["stage_key"] for s in its if s["stage_type"] == "won"),
+            next(s["stage_key"] for s in its if s["stage_type"] == "lost"),
+        )
+        if keys != ("won", "lost"):
+            raise ValueError("Pipedrive's won and lost stages are keyed won and lost")
+        ordered = sorted(
+            (s for s in its if s["stage_type"] == "open"), key=lambda s: int(s["stage_order"])
+        )
+        ids = {stage["stage_key"]: f"{number}{10 + n}" for n, stage in enumerate(ordered)}
+
+        def stage_value(key: str, ids=ids) -> str:
+            return ids.get(slug(key), key)
+
+        stage_rows += [
+            {
+                "id": ids[s["stage_key"]],
+                "name": api_name(s),
+                "order_nr": s["stage_order"],
+                "pipeline_id": pipeline.pipeline_id,
+            }
+            for s in ordered
+        ]
+        deals += [
+            {
+                "id": lead["lead_id"],
+                "add_time": lead.get("created_at"),
+                "user_id": lead.get("owner_id"),
+                "value": lead.get("deal_amount_usd"),
+                "currency": "USD",
+                "pipeline_id": pipeline.pipeline_id,
+                "status": "open",
+                "deleted": "false",
+            }
+            for lead in pipeline.leads
+        ]
+        by_lead: dict[str, list[dict[str, str]]] = {}
+        for change in sorted(pipeline.transitions, key=_instant):
+            by_lead.setdefault(change["lead_id"], []).append(change)
+        changes += [
+            row
+            for lead_id, history in by_lead.items()
+            for row in _pipedrive_deal_changes(lead_id, history, stage_value)
+        ]
+        if number == 1:
+            for copy_number, lead in enumerate(pipeline.leads[:deleted]):
+                copy_id = f"deleted_deal_{copy_number}"
+                deal = next(d for d in deals if d["id"] == lead["lead_id"])
+                deals.append({**deal, "id": copy_id, "deleted": "true", "status": "deleted"})
+                crm.count("raw_leads", "deleted_deal")
+                copied = _pipedrive_deal_changes(
+                    copy_id, by_lead.get(lead["lead_id"], []), stage_value
+                )
+                changes.extend(copied)
+                crm.count("raw_lead_transitions", "stage_change_of_deleted_deal", _reads(copied))
+    for number, row in enumerate(changes, start=1):
+        row["id"] = str(number)
+    crm.tables = {"deals": deals, "deals_flow_deal_change": changes, "stages": stage_rows}
+    return crm
+
+
+def _reads(copied: list[dict[str, str]]) -> int:
+    """The change log rows the adapter reads as stage changes: all but a
+    reopen at the moment a stage_id change moves the deal."""
+    return sum(
+        not (
+            row["field_key"] == "status"
+            and row["new_value"] == "open"
+            and any(
+                o["field_key"] == "stage_id" and o["log_time"] == row["log_time"] for o in copied
+            )
+        )
+        for row in copied
+    )
 
 
 def _instant(change: dict[str, str]) -> tuple[bool, dt.datetime]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from crm_layouts import (
     PIPEDRIVE_PIPELINE,
     SALESFORCE_NAMES,
     SALESFORCE_RECORD_TYPE,
+    api_name,
     pipedrive_tables,
     salesforce_tables,
     without_reopen_and_move_at_once,
@@ -136,7 +138,7 @@ def test_salesforce_multi_currency_org_reports_in_eur_as_the_reference(history, 
         "crm_currency": "usd",
         "max_rejected_share": 1,
     }
-    build_through_adapter(project, run_vars, unit_tests=4)
+    build_through_adapter(project, run_vars, unit_tests=10)
     expected = compute_marts(
         as_text([{**row, "deal_currency": currencies[row["lead_id"]] or "USD"} for row in leads]),
         as_text(transitions),
@@ -223,7 +225,7 @@ def test_hubspot_tables_give_the_generic_marts(loader, history, generic, tmp_pat
             write_csv(config / "pipeline_stages.csv", stages, STAGE_COLUMNS)
         run_vars["config_path"] = str(config)
     # The unit tests' inputs are in Fivetran's names (Airbyte's one overrides crm_loader).
-    build_through_adapter(project, run_vars, unit_tests=6 if loader == "fivetran" else None)
+    build_through_adapter(project, run_vars, unit_tests=9 if loader == "fivetran" else None)
     assert_same_marts(generic, project, leave_out=SOURCE_MARTS)
     assert_accounted_as_generic_plus_left_out(generic, project, crm.left_out)
 
@@ -309,50 +311,109 @@ def test_pipedrive_tables_give_the_generic_marts(
     assert_accounted_as_generic_plus_left_out(generic, project, crm.left_out)
 
 
-def test_hubspot_several_pipelines_stop_the_build_without_crm_pipeline(history, tmp_path: Path):
-    """Two pipelines and no crm_pipeline (or one that is neither): the build
-    stops at the stage list, listing the pipelines with their deal counts."""
-    from crm_layouts import (
-        HUBSPOT_NAMES,
-        HUBSPOT_PIPELINE,
-        OTHER_HUBSPOT_PIPELINE,
-        hubspot_tables,
-    )
-
+def split_in_two_pipelines(history, size: int = 40):
+    """Two generic histories of the one: the first `size` leads and the
+    next `size`, each with its leads' stage changes and the same stages."""
     leads, transitions, stages = history
-    crm = hubspot_tables(leads[:20], transitions, stages, other_pipeline=3)
+    groups = [leads[:size], leads[size : 2 * size]]
+    parts = []
+    for group in groups:
+        ids = {lead["lead_id"] for lead in group}
+        parts.append((group, [t for t in transitions if t["lead_id"] in ids], stages))
+    return parts
+
+
+def test_hubspot_reads_every_pipeline_without_crm_pipeline(history, tmp_path: Path):
+    """Two pipelines whose stages share labels, no crm_pipeline: the
+    adapter's stage list holds both, every key prefixed with its pipeline's
+    label made a key, orders 1..n in each, each stage with its pipeline id
+    and label; every stage change is read with its deal's pipeline's key
+    and none is left out. A crm_pipeline that is neither stops the build,
+    listing them. (The adapter's models only: the marts are the core's.)"""
+    from crm_layouts import HUBSPOT_NAMES, Pipeline, hubspot_tables, pipeline_stage_key
+
+    (sales_leads, sales_changes, stages), (renewal_leads, renewal_changes, _) = (
+        split_in_two_pipelines(history)
+    )
+    pipelines = [
+        Pipeline("default", "Sales pipeline", sales_leads, sales_changes, stages),
+        Pipeline("98765", "Renewals", renewal_leads, renewal_changes, stages),
+    ]
+    crm = hubspot_tables(pipelines=pipelines)
     project = DbtProject.copy_of_repo(tmp_path / "project")
     write_tables(project, SCHEMA, crm, HUBSPOT_NAMES["fivetran"])
     run_vars = {"crm": "hubspot", "crm_loader": "fivetran", "crm_schema": SCHEMA}
-    select = ("--select", "+base_hubspot__chosen_stages")
-    stopped = project.dbt("run", *select, extra_vars={**run_vars, "crm_pipeline": ""}, check=False)
-    assert stopped.returncode != 0
-    assert "HubSpot's deal stages hold 2 pipelines and the marts describe one" in stopped.stdout
-    assert "set the var crm_pipeline (env PIPELINE_CRM_PIPELINE)" in stopped.stdout
-    assert f"- '{HUBSPOT_PIPELINE}' (Sales pipeline): 20 deals" in stopped.stdout
-    assert f"- '{OTHER_HUBSPOT_PIPELINE}' (Renewals): 3 deals" in stopped.stdout
-    unknown = project.dbt("run", *select, extra_vars={**run_vars, "crm_pipeline": "1"}, check=False)
+    project.dbt("run", "--select", "path:models/staging/hubspot", extra_vars=run_vars)
+
+    listed = project.query(
+        "select stage_key, stage_name, stage_order, stage_type, pipeline_id, pipeline_name"
+        " from staging.base_hubspot__pipeline_stages"
+    )
+    keys = {s["stage_key"] for s in stages}
+    expected = [
+        {
+            "stage_key": pipeline_stage_key(pipeline.label, stage["stage_key"]),
+            "stage_name": api_name(stage),
+            "stage_order": stage["stage_order"] or None,
+            "stage_type": stage["stage_type"],
+            "pipeline_id": pipeline.pipeline_id,
+            "pipeline_name": pipeline.label,
+        }
+        for pipeline in pipelines
+        for stage in stages
+    ]
+    key = lambda row: (row["pipeline_id"], row["stage_key"])  # noqa: E731
+    assert sorted(listed, key=key) == sorted(expected, key=key)
+    assert len({row["stage_key"] for row in listed}) == 2 * len(stages)
+
+    read = project.query(
+        "select lead_id, stage_key, entered_at from staging.base_hubspot__raw_lead_transitions"
+    )
+    expected_changes = [
+        {
+            "lead_id": change["lead_id"],
+            "stage_key": pipeline_stage_key(pipeline.label, change["stage_key"])
+            if change["stage_key"] in keys
+            else change["stage_key"],
+            "entered_at": change.get("entered_at") or None,
+        }
+        for pipeline in pipelines
+        for change in pipeline.transitions
+    ]
+    as_tuples = lambda rows: Counter(tuple(row.values()) for row in rows)  # noqa: E731
+    assert as_tuples(read) == as_tuples(expected_changes)
+    assert project.query("select * from staging.base_hubspot__left_out") == []
+
+    unknown = project.dbt(
+        "run",
+        "--select",
+        "base_hubspot__chosen_stages",
+        extra_vars={**run_vars, "crm_pipeline": "1"},
+        check=False,
+    )
     assert unknown.returncode != 0
     assert "is '1', which is not a pipeline of HubSpot's deal stages" in unknown.stdout
-    chosen = project.dbt("run", *select, extra_vars={**run_vars, "crm_pipeline": HUBSPOT_PIPELINE})
-    assert chosen.returncode == 0
+    assert f"- 'default' (Sales pipeline): {len(sales_leads)} deals" in unknown.stdout
+    assert f"- '98765' (Renewals): {len(renewal_leads)} deals" in unknown.stdout
 
 
-PIPEDRIVE_UNIT_TESTS = 6
+PIPEDRIVE_UNIT_TESTS = 8
 
 
-def test_pipedrive_several_pipelines_without_crm_pipeline_stop(history, tmp_path: Path):
+def test_pipedrive_unknown_crm_pipeline_stops_listing_the_pipelines(history, tmp_path: Path):
+    """Two pipelines; crm_pipeline names neither: the build stops at the
+    stage list, listing each pipeline with its stages and deals."""
     leads, transitions, stages = pipedrive_history(history, "dlt")
     crm = pipedrive_tables(leads[:30], transitions, stages, "dlt", other_pipeline=2)
     project = DbtProject.copy_of_repo(tmp_path / "project")
     write_tables(project, SCHEMA, crm, PIPEDRIVE_NAMES["dlt"])
-    run_vars = {"crm": "pipedrive", "crm_loader": "dlt", "crm_schema": SCHEMA}
+    run_vars = {"crm": "pipedrive", "crm_loader": "dlt", "crm_schema": SCHEMA, "crm_pipeline": "7"}
     result = project.dbt(
-        "build", "--select", "+base_pipedrive__pipeline_stages", extra_vars=run_vars, check=False
+        "run", "--select", "+base_pipedrive__pipeline_stages", extra_vars=run_vars, check=False
     )
     assert result.returncode != 0
     output = result.stdout + result.stderr
-    assert "Pipedrive's stages hold several pipelines and the marts describe one:" in output
+    assert 'var crm_pipeline (env PIPELINE_CRM_PIPELINE) is "7", which is none of the' in output
     assert "  - pipeline 1: 4 stages, 30 deals" in output, output[-3000:]
     assert "  - pipeline 2: 4 stages, 2 deals" in output
-    assert "Set the var crm_pipeline (env PIPELINE_CRM_PIPELINE)" in output
+    assert "Set crm_pipeline to one of their ids, or leave it empty" in output

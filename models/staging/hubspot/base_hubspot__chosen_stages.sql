@@ -1,13 +1,14 @@
--- The stages of the one pipeline the marts describe: crm_pipeline's, or
--- the only pipeline there is. Several pipelines and no crm_pipeline (or a
--- crm_pipeline that is none of them) stop the build here, naming them.
--- Open and won stages are numbered 1..n by display order (ties by key),
--- lost ones have none. Keys come from this pipeline's labels only:
--- another pipeline may use the same labels.
+-- The stages of the pipelines read: crm_pipeline's, or every pipeline. A
+-- crm_pipeline that is none of them stops the build here, naming them.
+-- Open and won stages are numbered 1..n per pipeline by display order
+-- (ties by key), lost ones have none. Keys come from the labels; with
+-- several pipelines read, each is prefixed with its pipeline's key
+-- (crm_pipeline_key_prefixes: sales__closed_won), since pipelines may use
+-- the same labels.
 {%- set stages_relation = ref('base_hubspot__stages') %}
 {%- set deals_relation = ref('base_hubspot__deals') %}
 {%- set chosen = crm_pipeline_setting() %}
-{%- if execute and flags.WHICH in ['run', 'build'] and model.resource_type != 'unit_test' %}
+{%- if chosen is not none and execute and flags.WHICH in ['run', 'build'] and model.resource_type != 'unit_test' %}
     {%- set pipelines = run_query(
         "select stages.pipeline_id, stages.pipeline_label, coalesce(deals.deal_count, 0)"
         ~ " from (select pipeline_id, max(pipeline_label) as pipeline_label from " ~ stages_relation
@@ -17,7 +18,7 @@
         ~ " on stages.pipeline_id = deals.pipeline_id order by stages.pipeline_id"
     ) %}
     {%- set ids = pipelines.rows | map(attribute=0) | list %}
-    {%- if (chosen is none and ids | length > 1) or (chosen is not none and ids and chosen not in ids) %}
+    {%- if ids and chosen not in ids %}
         {%- set lines = [] %}
         {%- for row in pipelines.rows %}
             {%- do lines.append(
@@ -25,11 +26,8 @@
             ) %}
         {%- endfor %}
         {{ exceptions.raise_compiler_error(
-            ("HubSpot's deal stages hold " ~ ids | length ~ " pipelines and the marts describe one:"
-                ~ " set the var crm_pipeline (env PIPELINE_CRM_PIPELINE) to the id of the pipeline to read."
-                if chosen is none else
-                "var crm_pipeline (env PIPELINE_CRM_PIPELINE) is '" ~ chosen ~ "', which is not a pipeline of"
-                ~ " HubSpot's deal stages: set it to one of their ids.")
+            "var crm_pipeline (env PIPELINE_CRM_PIPELINE) is '" ~ chosen ~ "', which is not a pipeline of"
+            ~ " HubSpot's deal stages: set it to one of their ids, or leave it empty to read every pipeline."
             ~ "\nThe pipelines (id, label, deals):\n" ~ lines | join('\n')
         ) }}
     {%- endif %}
@@ -45,20 +43,41 @@ stages as (
 
 ),
 
+pipelines as (
+
+    select
+        pipeline_id,
+        coalesce(max(pipeline_label), pipeline_id) as pipeline_name
+    from stages
+    group by pipeline_id
+
+),
+
+prefixes as (
+
+    {{ crm_pipeline_key_prefixes('pipelines') }}
+
+),
+
 final as (
 
     select
-        stage_id,
-        stage_key,
-        stage_name,
-        stage_type,
+        stages.pipeline_id,
+        prefixes.pipeline_name,
+        stages.stage_id,
+        prefixes.key_prefix || stages.stage_key as stage_key,
+        stages.stage_name,
+        stages.stage_type,
         case
-            when stage_type <> 'lost'
+            when stages.stage_type <> 'lost'
                 then row_number() over (
-                    partition by stage_type = 'lost' order by display_order, stage_key
+                    partition by stages.pipeline_id, stages.stage_type = 'lost'
+                    order by stages.display_order, stages.stage_key
                 )
         end as stage_order
     from stages
+    inner join prefixes
+        on stages.pipeline_id = prefixes.pipeline_id
 
 )
 

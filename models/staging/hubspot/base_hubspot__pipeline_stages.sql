@@ -1,7 +1,7 @@
 -- The generic pipeline_stages (docs/metrics.md section 1) from the stages
--- of the pipeline read (base_hubspot__chosen_stages): no default expected
--- days (the history gives them). A config_path's pipeline_stages.csv
--- replaces it.
+-- of the pipelines read (base_hubspot__chosen_stages), each with its
+-- pipeline's id and label: no default expected days (the history gives
+-- them). A config_path's pipeline_stages.csv replaces it.
 with
 
 stages as (

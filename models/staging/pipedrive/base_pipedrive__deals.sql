@@ -2,10 +2,11 @@
 -- One row per Pipedrive deal (a lead of the warehouse) and why it is left
 -- out, if it is: deleted (status deleted or the deleted flag), or with the
 -- var crm_pipeline of another pipeline. dlt: the deals table, one row per
--- row. An export has no deals table: each add_time change is a deal (a
--- deal_id with two is passed on twice, and staging quarantines it), its
--- owner the deal's latest user_id change (raw_leads holds the current
--- owner), with no amount, pipeline or status.
+-- row; an empty pipeline_id is the pipeline default. An export has no
+-- deals table: each add_time change is a deal (a deal_id with two is
+-- passed on twice, and staging quarantines it), its owner the deal's
+-- latest user_id change (raw_leads holds the current owner), with no
+-- amount or status, in the one pipeline default.
 {%- if crm_loader_setting() == 'export' %}
 with
 
@@ -35,7 +36,7 @@ final as (
         owners.owner_id,
         cast(null as {{ dbt.type_string() }}) as amount,
         cast(null as {{ dbt.type_string() }}) as currency,
-        cast(null as {{ dbt.type_string() }}) as pipeline_id,
+        'default' as pipeline_id,
         cast(null as {{ dbt.type_string() }}) as status,
         false as is_deleted,
         cast(null as {{ dbt.type_string() }}) as left_out_reason
@@ -64,7 +65,7 @@ renamed as (
         {{ crm_text('user_id') }} as owner_id,
         {{ crm_text('value') }} as amount,
         {{ crm_text('currency') }} as currency,
-        {{ crm_text('pipeline_id') }} as pipeline_id,
+        coalesce(nullif(trim({{ crm_text('pipeline_id') }}), ''), 'default') as pipeline_id,
         lower(trim({{ crm_text('status') }})) as status,
         {{ crm_flag('deleted') }} or coalesce(lower(trim({{ crm_text('status') }})) = 'deleted', false) as is_deleted
     from source
@@ -78,7 +79,7 @@ final as (
         case
             when is_deleted then 'deleted_deal'
             {%- if crm_pipeline_setting() is not none %}
-            when coalesce(pipeline_id, '') <> {{ sql_text(crm_pipeline_setting()) }} then 'other_pipeline'
+            when pipeline_id <> {{ sql_text(crm_pipeline_setting()) }} then 'other_pipeline'
             {%- endif %}
         end as left_out_reason
     from renamed

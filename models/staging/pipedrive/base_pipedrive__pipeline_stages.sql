@@ -1,15 +1,18 @@
 -- sqlfluff:indentation:template_blocks_indent:False
 -- The generic pipeline_stages (docs/metrics.md section 1) from Pipedrive's
--- stages. dlt: every stage of the pipeline (crm_pipeline, or the only one)
--- is open, numbered 1..n by order_nr (ties by key); Pipedrive closes a deal
--- by its status, not a stage, so the adapter adds the stages won (order
--- n + 1) and lost (no order). export: the stages before the won stage (var
+-- stages, each with its pipeline (id, and the id as its name). dlt: every
+-- stage of each pipeline read (crm_pipeline's, or every pipeline) is open,
+-- numbered 1..n per pipeline by order_nr (ties by key); Pipedrive closes a
+-- deal by its status, not a stage, so the adapter adds to each pipeline
+-- the stages won (order n + 1) and lost (no order). With several
+-- pipelines read, every key is prefixed with its pipeline's key (1__won).
+-- export (one pipeline): the stages before the won stage (var
 -- crm_won_stage) are open, numbered by stage_id, the won stage is won, the
 -- ones after it post-sale (not listed), and lost is added. No default
 -- expected days (the history gives them). A config_path's
--- pipeline_stages.csv replaces it. The build stops when the stages hold
--- several pipelines and crm_pipeline is empty, and (export) when no stage
--- has the won stage's name.
+-- pipeline_stages.csv replaces it. The build stops when crm_pipeline is
+-- none of the stages' pipelines, and (export) when no stage has the won
+-- stage's name.
 {%- set stages_relation = ref('base_pipedrive__stages') %}
 {%- if crm_loader_setting() == 'export' %}
 {%- set won_stage = pipedrive_won_stage_setting() %}
@@ -20,19 +23,22 @@
     "var crm_won_stage " ~ won_stage | tojson ~ " names no Pipedrive stage; the stages (id name) are",
     "Set crm_won_stage to the name of the stage a deal is won in."
 ) %}
-{%- elif crm_pipeline_setting() is none %}
+{%- elif crm_pipeline_setting() is not none %}
 {%- set deals_relation = ref('base_pipedrive__deals') %}
 {%- do pipedrive_stop_if_rows(
     "with stage_counts as (select pipeline_id, count(*) as stage_count from " ~ stages_relation
     ~ " group by pipeline_id), deal_counts as (select pipeline_id, count(*) as deal_count from "
-    ~ deals_relation ~ " where left_out_reason is null group by pipeline_id)"
-    ~ " select 'pipeline ' || coalesce(stage_counts.pipeline_id, '(none)') || ': '"
+    ~ deals_relation ~ " where left_out_reason is null or left_out_reason = 'other_pipeline'"
+    ~ " group by pipeline_id)"
+    ~ " select 'pipeline ' || stage_counts.pipeline_id || ': '"
     ~ " || cast(stage_counts.stage_count as " ~ dbt.type_string() ~ ") || ' stages, '"
     ~ " || cast(coalesce(deal_counts.deal_count, 0) as " ~ dbt.type_string() ~ ") || ' deals'"
     ~ " from stage_counts left join deal_counts on stage_counts.pipeline_id = deal_counts.pipeline_id"
-    ~ " where (select count(*) from stage_counts) > 1 order by stage_counts.pipeline_id",
-    "Pipedrive's stages hold several pipelines and the marts describe one",
-    "Set the var crm_pipeline (env PIPELINE_CRM_PIPELINE) to the id of the pipeline to read."
+    ~ " where not exists (select 1 from " ~ stages_relation ~ " where is_read)"
+    ~ " order by stage_counts.pipeline_id",
+    "var crm_pipeline (env PIPELINE_CRM_PIPELINE) is " ~ crm_pipeline_setting() | tojson
+    ~ ", which is none of the pipelines of Pipedrive's stages",
+    "Set crm_pipeline to one of their ids, or leave it empty to read every pipeline."
 ) %}
 {%- endif %}
 with
@@ -40,9 +46,17 @@ with
 stages as (
 
     select * from {{ stages_relation }}
-    {%- if crm_loader_setting() != 'export' and crm_pipeline_setting() is not none %}
-    where pipeline_id = {{ sql_text(crm_pipeline_setting()) }}
-    {%- endif %}
+    where is_read
+
+),
+
+pipelines as (
+
+    select distinct
+        pipeline_id,
+        pipeline_name,
+        key_prefix
+    from stages
 
 ),
 {%- if crm_loader_setting() == 'export' %}
@@ -58,6 +72,8 @@ won_stage as (
 listed as (
 
     select
+        stages.pipeline_id,
+        stages.pipeline_name,
         stages.stage_key,
         stages.stage_name,
         case when stages.order_nr = won_stage.order_nr then 'won' else 'open' end as stage_type,
@@ -72,7 +88,9 @@ listed as (
 listed as (
 
     select
-        stage_key,
+        pipeline_id,
+        pipeline_name,
+        key_prefix || stage_key as stage_key,
         stage_name,
         'open' as stage_type,
         order_nr
@@ -81,10 +99,13 @@ listed as (
     union all
 
     select
-        'won' as stage_key,
+        pipeline_id,
+        pipeline_name,
+        key_prefix || 'won' as stage_key,
         'Won' as stage_name,
         'won' as stage_type,
         cast(null as {{ type_double() }}) as order_nr
+    from pipelines
 
 ),
 {%- endif %}
@@ -92,10 +113,13 @@ listed as (
 numbered as (
 
     select
+        pipeline_id,
+        pipeline_name,
         stage_key,
         stage_name,
         stage_type,
         row_number() over (
+            partition by pipeline_id
             order by case when stage_type = 'won' then 1 else 0 end, order_nr, stage_key
         ) as stage_order
     from listed
@@ -111,11 +135,14 @@ final as (
     union all
 
     select
-        'lost' as stage_key,
+        key_prefix || 'lost' as stage_key,
         {{ sql_text('Lost (lost_reason set)' if crm_loader_setting() == 'export' else 'Lost') }} as stage_name,
         cast(null as {{ dbt.type_string() }}) as stage_order,
         'lost' as stage_type,
-        cast(null as {{ dbt.type_string() }}) as default_expected_days
+        cast(null as {{ dbt.type_string() }}) as default_expected_days,
+        pipeline_id,
+        pipeline_name
+    from pipelines
 
 )
 

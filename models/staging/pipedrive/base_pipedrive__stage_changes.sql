@@ -6,7 +6,10 @@
 -- won or lost (the stages won and lost the adapter adds) and status open
 -- after a close (the deal is again in the stage it was in: that stage at
 -- that time; not when the same change moved it to a stage, nor before any
--- stage). Changes of deals left out are left out with them.
+-- stage). Keys of the stages read carry their pipeline's prefix (won and
+-- lost: the deal's pipeline's). Changes of deals left out are left out with
+-- them, and a change into a stage of another pipeline than the deal's (a
+-- deal moved between pipelines) is left out as stage_of_another_pipeline.
 -- export: stage_id rows up to the won stage (var crm_won_stage); a deal's
 -- first change into the won or a post-sale stage enters the won stage (it
 -- was won to get there), later post-sale ones are left out; a lost_reason
@@ -125,7 +128,11 @@ events as (
         changes.changed_at,
         {{ parse_utc_timestamp('changes.changed_at') }} as changed_at_utc,
         -- An id the stages table lacks: kept, quarantined as an unknown stage.
-        case when changes.field_key = 'stage_id' then coalesce(stages.stage_key, changes.new_value) end as stage_key,
+        case
+            when changes.field_key = 'stage_id'
+                then coalesce(stages.key_prefix || stages.stage_key, changes.new_value)
+        end as stage_key,
+        case when changes.field_key = 'stage_id' then stages.pipeline_id end as stage_pipeline_id,
         case when changes.field_key = 'status' then lower(trim(changes.new_value)) end as status
     from changes
     left join stages
@@ -162,7 +169,8 @@ in_stage as (
 
     select
         *,
-        max(stage_key) over (partition by deal_id, stage_run) as current_stage_key
+        max(stage_key) over (partition by deal_id, stage_run) as current_stage_key,
+        max(stage_pipeline_id) over (partition by deal_id, stage_run) as current_stage_pipeline_id
     from runs
 
 ),
@@ -177,17 +185,51 @@ stage_change_times as (
 
 ),
 
+read_pipelines as (
+
+    select distinct
+        pipeline_id,
+        key_prefix
+    from stages
+    where is_read
+
+),
+
+-- The pipeline each deal read is in now (a repeated id: the largest), and
+-- its stage keys' prefix: its won and lost are that pipeline's.
+deal_pipelines as (
+
+    select
+        deals.deal_id,
+        max(deals.pipeline_id) as pipeline_id,
+        max(read_pipelines.key_prefix) as key_prefix
+    from {{ ref('base_pipedrive__deals') }} as deals
+    left join read_pipelines
+        on deals.pipeline_id = read_pipelines.pipeline_id
+    where deals.left_out_reason is null
+    group by deals.deal_id
+
+),
+
 reads as (
 
     select
         in_stage.deal_id,
         case
             when in_stage.field_key = 'stage_id' then in_stage.stage_key
-            when in_stage.status in ('won', 'lost') then in_stage.status
+            when in_stage.status in ('won', 'lost') then coalesce(deal_pipelines.key_prefix, '') || in_stage.status
             else in_stage.current_stage_key
         end as stage_key,
+        case
+            when in_stage.field_key = 'stage_id' then in_stage.stage_pipeline_id
+            when in_stage.status in ('won', 'lost') then deal_pipelines.pipeline_id
+            else in_stage.current_stage_pipeline_id
+        end as stage_pipeline_id,
+        deal_pipelines.pipeline_id as deal_pipeline_id,
         in_stage.changed_at
     from in_stage
+    left join deal_pipelines
+        on in_stage.deal_id = deal_pipelines.deal_id
     left join stage_change_times
         on
             in_stage.status = 'open'
@@ -211,7 +253,12 @@ final as (
         reads.deal_id,
         reads.stage_key,
         reads.changed_at,
-        'stage_change_of_' || left_out_deals.left_out_reason as left_out_reason
+        case
+            when left_out_deals.deal_id is not null
+                then 'stage_change_of_' || left_out_deals.left_out_reason
+            -- A stage of another pipeline than the deal's (moved between pipelines).
+            when reads.stage_pipeline_id <> reads.deal_pipeline_id then 'stage_of_another_pipeline'
+        end as left_out_reason
     from reads
     left join left_out_deals
         on reads.deal_id = left_out_deals.deal_id

@@ -1,6 +1,7 @@
 -- One row per Salesforce opportunity with the loader's names made the
--- adapter's own, and whether the warehouse reads it: not when it is
--- deleted, nor (with the var crm_pipeline) of another record type.
+-- adapter's own, its pipeline (its record type; none: default), and
+-- whether the warehouse reads it: not when it is deleted, nor (with the
+-- var crm_pipeline) of another record type.
 with
 
 source as (
@@ -27,6 +28,15 @@ renamed as (
 
 ),
 
+with_pipeline as (
+
+    select
+        *,
+        coalesce(nullif(trim(record_type_id), ''), 'default') as pipeline_id
+    from renamed
+
+),
+
 final as (
 
     select
@@ -34,10 +44,10 @@ final as (
         case
             when is_deleted then 'deleted_deal'
             {%- if crm_pipeline_setting() is not none %}
-            when coalesce(record_type_id, '') <> {{ sql_text(crm_pipeline_setting()) }} then 'other_pipeline'
+            when pipeline_id <> {{ sql_text(crm_pipeline_setting()) }} then 'other_pipeline'
             {%- endif %}
         end as left_out_reason
-    from renamed
+    from with_pipeline
 
 )
 
