@@ -276,11 +276,15 @@ def assert_same_marts(
     postgres_project: DbtProject,
     leave_out: tuple[str, ...] = (),
     may_be_empty: tuple[str, ...] = (),
-) -> None:
+    other_pipeline_name: bool = False,
+) -> tuple | None:
     """Every table of schema marts (but leave_out) holds the same rows in
     both warehouses (loaded_at aside), floats equal to 1e-12; the first is
     on DuckDB. Each holds rows (but may_be_empty): equal empty marts prove
-    nothing."""
+    nothing. other_pipeline_name: the second names its one pipeline its own
+    way (a CRM's id and label, the first the default pipeline); the pipeline
+    columns are compared apart, and the second's (pipeline_id,
+    pipeline_name) is returned."""
     marts = sorted(
         row["table_name"]
         for row in duckdb_project.query(
@@ -297,7 +301,10 @@ def assert_same_marts(
     ):
         assert duck[0] == postgres[0], f"{name}: columns differ"
         assert duck[1] or name in may_be_empty, f"{name} is empty"
-        columns = [c for c in duck[0] if c != "loaded_at"]
+        skipped = {"loaded_at"} | (
+            {"pipeline_id", "pipeline_name"} if other_pipeline_name else set()
+        )
+        columns = [c for c in duck[0] if c not in skipped]
         duck_rows, postgres_rows = (
             sorted((tuple(row[c] for c in columns) for row in rows), key=non_float_key)
             for rows in (duck[1], postgres[1])
@@ -305,6 +312,22 @@ def assert_same_marts(
         assert len(duck_rows) == len(postgres_rows), name
         for want, got in zip(duck_rows, postgres_rows, strict=True):
             assert all(same_value(a, b) for a, b in zip(want, got, strict=True)), (name, want, got)
+    if other_pipeline_name:
+        pairs = {
+            (row["pipeline_id"], row["pipeline_name"])
+            for row in postgres_project.query(
+                "select pipeline_id, pipeline_name from marts.dim_stages"
+            )
+        }
+        first = duckdb_project.query(
+            "select distinct pipeline_id, pipeline_name from marts.dim_stages"
+        )
+        assert [(row["pipeline_id"], row["pipeline_name"]) for row in first] == [
+            ("default", "Sales pipeline")
+        ]
+        assert len(pairs) == 1, pairs
+        return pairs.pop()
+    return None
 
 
 def non_float_key(row: tuple) -> tuple:

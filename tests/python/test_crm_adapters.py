@@ -87,7 +87,9 @@ def test_salesforce_tables_give_the_generic_marts(history, generic, tmp_path: Pa
         "max_rejected_share": 1,
     }
     build_through_adapter(project, run_vars)
-    assert_same_marts(generic, project, leave_out=SOURCE_MARTS)
+    pipeline = assert_same_marts(generic, project, leave_out=SOURCE_MARTS, other_pipeline_name=True)
+    # A record type without a RecordType table is named by its id.
+    assert pipeline == (SALESFORCE_RECORD_TYPE, SALESFORCE_RECORD_TYPE)
     assert_accounted_as_generic_plus_left_out(generic, project, crm.left_out)
 
 
@@ -142,7 +144,8 @@ def test_salesforce_multi_currency_org_reports_in_eur_as_the_reference(history, 
     expected = compute_marts(
         as_text([{**row, "deal_currency": currencies[row["lead_id"]] or "USD"} for row in leads]),
         as_text(transitions),
-        stages,
+        # The org's one record type is the pipeline, named by its id (no RecordType table).
+        [{**stage, "pipeline_id": SALESFORCE_RECORD_TYPE} for stage in stages],
         demo_config()["stage_benchmarks"],
         demo_config()["revenue_targets"],
         reporting_currency="EUR",
@@ -226,7 +229,10 @@ def test_hubspot_tables_give_the_generic_marts(loader, history, generic, tmp_pat
         run_vars["config_path"] = str(config)
     # The unit tests' inputs are in Fivetran's names (Airbyte's one overrides crm_loader).
     build_through_adapter(project, run_vars, unit_tests=9 if loader == "fivetran" else None)
-    assert_same_marts(generic, project, leave_out=SOURCE_MARTS)
+    pipeline = assert_same_marts(generic, project, leave_out=SOURCE_MARTS, other_pipeline_name=True)
+    # The layouts' HubSpot pipeline is HubSpot's default one, whose id and
+    # label are the warehouse's default pipeline's too.
+    assert pipeline == ("default", "Sales pipeline")
     assert_accounted_as_generic_plus_left_out(generic, project, crm.left_out)
 
 
@@ -307,7 +313,11 @@ def test_pipedrive_tables_give_the_generic_marts(
         project, run_vars, unit_tests=PIPEDRIVE_UNIT_TESTS if loader == "dlt" else None
     )
     generic = pipedrive_generic(loader)
-    assert_same_marts(generic, project, leave_out=SOURCE_MARTS)
+    pipeline = assert_same_marts(generic, project, leave_out=SOURCE_MARTS, other_pipeline_name=True)
+    # Pipedrive's landed tables name no pipeline: its id, or the export's one.
+    assert pipeline == (
+        (PIPEDRIVE_PIPELINE, PIPEDRIVE_PIPELINE) if loader == "dlt" else ("default", "default")
+    )
     assert_accounted_as_generic_plus_left_out(generic, project, crm.left_out)
 
 
@@ -328,8 +338,10 @@ def test_hubspot_reads_every_pipeline_without_crm_pipeline(history, tmp_path: Pa
     adapter's stage list holds both, every key prefixed with its pipeline's
     label made a key, orders 1..n in each, each stage with its pipeline id
     and label; every stage change is read with its deal's pipeline's key
-    and none is left out. A crm_pipeline that is neither stops the build,
-    listing them. (The adapter's models only: the marts are the core's.)"""
+    and none is left out. Every mart equals the reference computed
+    pipeline by pipeline, with each pipeline's own revenue target and a
+    benchmark for one pipeline's stages (config_path without a stage
+    list). A crm_pipeline that is neither stops the build, listing them."""
     from crm_layouts import HUBSPOT_NAMES, Pipeline, hubspot_tables, pipeline_stage_key
 
     (sales_leads, sales_changes, stages), (renewal_leads, renewal_changes, _) = (
@@ -342,8 +354,35 @@ def test_hubspot_reads_every_pipeline_without_crm_pipeline(history, tmp_path: Pa
     crm = hubspot_tables(pipelines=pipelines)
     project = DbtProject.copy_of_repo(tmp_path / "project")
     write_tables(project, SCHEMA, crm, HUBSPOT_NAMES["fivetran"])
-    run_vars = {"crm": "hubspot", "crm_loader": "fivetran", "crm_schema": SCHEMA}
-    project.dbt("run", "--select", "path:models/staging/hubspot", extra_vars=run_vars)
+    config_path = tmp_path / "config"
+    benchmarks = [
+        {**row, "stage_key": pipeline_stage_key("Renewals", row["stage_key"])}
+        for row in demo_config()["stage_benchmarks"]
+    ]
+    targets = [
+        {
+            "pipeline_id": "default",
+            "target_month": "2025-09-01",
+            "revenue_target_usd": "80000",
+            "avg_deal_size_usd": "",
+        },
+        {
+            "pipeline_id": "98765",
+            "target_month": "2025-09-01",
+            "revenue_target_usd": "20000",
+            "avg_deal_size_usd": "5000",
+        },
+    ]
+    write_csv(config_path / "stage_benchmarks.csv", benchmarks, list(benchmarks[0]))
+    write_csv(config_path / "revenue_targets.csv", targets, list(targets[0]))
+    run_vars = {
+        "crm": "hubspot",
+        "crm_loader": "fivetran",
+        "crm_schema": SCHEMA,
+        "config_path": str(config_path),
+        "max_rejected_share": 1,
+    }
+    build_through_adapter(project, run_vars)
 
     listed = project.query(
         "select stage_key, stage_name, stage_order, stage_type, pipeline_id, pipeline_name"
@@ -383,6 +422,30 @@ def test_hubspot_reads_every_pipeline_without_crm_pipeline(history, tmp_path: Pa
     as_tuples = lambda rows: Counter(tuple(row.values()) for row in rows)  # noqa: E731
     assert as_tuples(read) == as_tuples(expected_changes)
     assert project.query("select * from staging.base_hubspot__left_out") == []
+
+    as_generic = [
+        {
+            **stage,
+            "stage_key": pipeline_stage_key(pipeline.label, stage["stage_key"]),
+            "stage_name": api_name(stage),
+            "pipeline_id": pipeline.pipeline_id,
+            "pipeline_name": pipeline.label,
+        }
+        for pipeline in pipelines
+        for stage in stages
+    ]
+    expected_marts = compute_marts(
+        as_text(sales_leads + renewal_leads),
+        as_text(expected_changes),
+        as_text(as_generic),
+        as_text(benchmarks),
+        as_text(targets),
+    )
+    assert {row["pipeline_id"] for row in expected_marts["fct_pipeline_plan"]} == {
+        "default",
+        "98765",
+    }
+    assert_marts_match(project, expected_marts)
 
     unknown = project.dbt(
         "run",

@@ -691,12 +691,15 @@ def test_salesforce_through_its_adapter_gives_the_mapped_marts(salesforce: Built
     # Models only: the mapping's build ran the data tests on the same rows.
     project.dbt(*MODELS_ONLY, extra_vars=run_vars)
     # The extract's leads are all valid: no lead is quarantined either way.
-    assert_same_marts(
+    pipeline = assert_same_marts(
         salesforce.project,
         project,
         leave_out=("rpt_export_files",),
         may_be_empty=("rejected_leads",),
+        other_pipeline_name=True,
     )
+    # The extract names no record type: the adapter's default pipeline.
+    assert pipeline == ("default", "Default")
 
 
 # The adapter's schema for the tables the exports are landed as.
@@ -747,12 +750,15 @@ def test_pipedrive_export_through_the_adapter_gives_the_mapped_marts(
         )
         if not pipedrive.project.query(f"select 1 from marts.{row['table_name']} limit 1")
     )
-    assert_same_marts(
+    pipeline = assert_same_marts(
         pipedrive.project,
         project,
         leave_out=("rpt_data_quality", "rpt_export_files"),
         may_be_empty=empty,
+        other_pipeline_name=True,
     )
+    # An export's stages are one pipeline, named by neither the CRM nor a file.
+    assert pipeline == ("default", "default")
     # What the mapping does not map, the adapter leaves out and counts.
     not_mapped = pipedrive.report.not_mapped[PIPEDRIVE_CHANGES]
     expected = pipedrive.quality()
