@@ -6,19 +6,16 @@ pipelines shows a section per pipeline, each with that pipeline's numbers."""
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 import shutil
 from pathlib import Path
 
 import pytest
 from chromium import Chromium
-from dbt_project_harness import REPO, DbtProject, write_csv
-from mart_checks import other_stage_data, two_pipeline_config
+from dbt_project_harness import REPO, DbtProject
 
 from sales_pipeline.dashboard import build_dashboard, dashboard_path
 from sales_pipeline.dashboard.formats import money
-from sales_pipeline.demo_data import LEAD_COLUMNS, TRANSITION_COLUMNS, generate, read_stages
 
 SCREENSHOT = REPO / "target" / "dashboard.png"
 CHART_IDS = ["chart-funnel", "chart-plan", "chart-dwell", "chart-history", "chart-pipeline"]
@@ -228,41 +225,19 @@ def test_amounts_are_written_in_the_reporting_currency():
     assert money(None, "EUR") == "-"
 
 
-# Two pipelines: "partner" (other stage keys) and "inbound" (the demo's
-# stages), each with its own target, as test_marts_match_reference builds
-# them; a plain dbt run (the data tests are that test's) keeps it quick.
 @pytest.fixture(scope="module")
-def two_pipelines(tmp_path_factory: pytest.TempPathFactory):
-    root = tmp_path_factory.mktemp("two_pipelines")
-    project = DbtProject.copy_of_repo(root / "project")
-    for name, rows in two_pipeline_config().items():
-        write_csv(root / "config" / f"{name}.csv", rows, list(rows[0]))
-    leads, transitions = other_stage_data(150)
-    inbound_leads, inbound_transitions = generate(
-        150,
-        seed=29,
-        stages=read_stages(REPO / "seeds/config/pipeline_stages.csv"),
-        start=dt.date(2025, 1, 1),
-        months=9,
-        timestamp_granularity="minute",
-    )
-    leads += [{**row, "lead_id": f"IN-{row['lead_id']}"} for row in inbound_leads]
-    transitions += [{**row, "lead_id": f"IN-{row['lead_id']}"} for row in inbound_transitions]
-    write_csv(root / "exports/raw_leads.csv", leads, LEAD_COLUMNS)
-    write_csv(root / "exports/raw_lead_transitions.csv", transitions, TRANSITION_COLUMNS)
-    project.vars = {"raw_path": str(root / "exports"), "config_path": str(root / "config")}
-    project.dbt("run")
-    report = build_dashboard(project.database)
+def two_pipeline_page(two_pipelines: DbtProject):
+    report = build_dashboard(two_pipelines.database)
     browser = Chromium()
     try:
         loaded = open_drawn(browser, report)
-        yield project, browser, loaded
+        yield two_pipelines, browser, loaded
     finally:
         browser.close()
 
 
-def test_two_pipelines_show_a_section_each_with_its_own_numbers(two_pipelines):
-    project, browser, loaded = two_pipelines
+def test_two_pipelines_show_a_section_each_with_its_own_numbers(two_pipeline_page):
+    project, browser, loaded = two_pipeline_page
     assert loaded.console_errors == [] and loaded.network_requests == []
     sections = browser.evaluate(
         """Array.from(document.querySelectorAll('section.pipeline')).map(function (s) {
