@@ -1,5 +1,6 @@
 """Print where the marts are, a one-screen summary of fct_stage_conversion and
-the headlines of the win-rate, pipeline-value and time-to-advance marts.
+the headlines of the win-rate, pipeline-value and time-to-advance marts:
+one block per pipeline, headed by the pipeline's name when there are several.
 
 Usage: python scripts/print_summary.py [path/to/pipeline.duckdb]
 """
@@ -43,22 +44,36 @@ def ratio_text(value: float | None, digits: int = 2) -> str:
     return "-" if value is None else f"{value:.{digits}f}"
 
 
-def read_headlines(connection: duckdb.DuckDBPyConnection) -> list[str]:
-    """One line each: win rate and cycle, the pipeline against next month's
-    target and its velocity, and the Kaplan-Meier median beside the average."""
+def read_currency(connection: duckdb.DuckDBPyConnection) -> str:
+    """The marts' reporting currency (docs/metrics.md section 15)."""
+    row = connection.execute("select max(reporting_currency) from marts.fct_pipeline_value")
+    return row.fetchone()[0] or "USD"
+
+
+def read_pipelines(connection: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
+    """(pipeline_id, pipeline_name) of each pipeline, by name."""
+    return connection.execute(
+        "select pipeline_id, coalesce(any_value(pipeline_name), pipeline_id) "
+        "from marts.dim_stages group by pipeline_id order by 2, 1"
+    ).fetchall()
+
+
+def read_headlines(
+    connection: duckdb.DuckDBPyConnection, pipeline_id: str, currency: str
+) -> list[str]:
+    """One line each, for one pipeline: win rate and cycle, the pipeline
+    against its next month's target and its velocity, and the Kaplan-Meier
+    median beside the average."""
     lines = []
-    # Amounts are in the marts' reporting currency (docs/metrics.md section 15).
-    currency_row = connection.execute(
-        "select max(reporting_currency) from marts.fct_pipeline_value"
-    ).fetchone()
-    currency = (currency_row[0] if currency_row else None) or "USD"
 
     def money(value: float | None) -> str:
         return money_in(value, currency)
 
     win = connection.execute(
         "select leads_won, leads_decided, win_rate, avg_won_deal_usd, avg_sales_cycle_days, "
-        "median_sales_cycle_days from marts.fct_win_rates where dimension = 'overall'"
+        "median_sales_cycle_days from marts.fct_win_rates "
+        "where pipeline_id = ? and dimension = 'overall'",
+        [pipeline_id],
     ).fetchone()
     if win:
         won, decided, rate, deal, cycle, median = win
@@ -70,7 +85,9 @@ def read_headlines(connection: duckdb.DuckDBPyConnection) -> list[str]:
     total = connection.execute(
         "select pipeline_usd, weighted_pipeline_usd, leads_open, leads_old, old_pipeline_usd, "
         "target_month, revenue_target_usd, coverage_ratio, weighted_coverage_ratio, "
-        "pipeline_velocity_usd_per_day from marts.fct_pipeline_value where stage_key is null"
+        "pipeline_velocity_usd_per_day from marts.fct_pipeline_value "
+        "where pipeline_id = ? and stage_key is null",
+        [pipeline_id],
     ).fetchone()
     if total:
         pipeline, weighted, n_open, n_old, old_usd, month, target, cover, w_cover, velocity = total
@@ -88,7 +105,8 @@ def read_headlines(connection: duckdb.DuckDBPyConnection) -> list[str]:
         lines.append(f"Pipeline velocity {money(velocity)} a day")
     stages = connection.execute(
         "select stage_key, avg_days_to_advance, km_median_days_to_advance "
-        "from marts.fct_stage_time_to_advance order by stage_order"
+        "from marts.fct_stage_time_to_advance where pipeline_id = ? order by stage_order",
+        [pipeline_id],
     ).fetchall()
     if stages:
         lines.append(
@@ -98,6 +116,57 @@ def read_headlines(connection: duckdb.DuckDBPyConnection) -> list[str]:
             )
         )
     return lines
+
+
+def read_stage_rows(connection: duckdb.DuckDBPyConnection, pipeline_id: str) -> list[tuple]:
+    return connection.execute(
+        """
+        select
+            stage_key, leads_entered, leads_advanced, leads_completed, leads_old,
+            leads_in_window, conversion_rate, expected_days_to_convert,
+            benchmark_conversion_rate, diagnosis, as_of_date
+        from marts.fct_stage_conversion
+        where pipeline_id = ?
+        order by stage_order
+        """,
+        [pipeline_id],
+    ).fetchall()
+
+
+HEADERS = [
+    "stage",
+    "entered",
+    "advanced",
+    "completed",
+    "old",
+    "window",
+    "CR",
+    "exp.days",
+    "bench",
+    "diagnosis",
+]
+
+
+def print_block(rows: list[tuple], headlines: list[str]) -> None:
+    """One pipeline's stage table and headlines."""
+    if not rows:
+        print("\nfct_stage_conversion is empty: no stage changes in the data.")
+    else:
+        table = [HEADERS] + [[format_value(v) for v in row[:-1]] for row in rows]
+        widths = [max(len(line[i]) for line in table) for i in range(len(HEADERS))]
+        print(f"\nStage conversion as of {rows[0][-1]}  (CR = advanced / (completed + old))")
+        for line in table:
+            print(
+                "  "
+                + "  ".join(
+                    cell.rjust(width) if i else cell.ljust(width)
+                    for i, (cell, width) in enumerate(zip(line, widths, strict=True))
+                )
+            )
+    if headlines:
+        print()
+        for line in headlines:
+            print(line)
 
 
 def main(database: Path) -> None:
@@ -119,47 +188,22 @@ def main(database: Path) -> None:
                 for status, n, rows in files
             )
         )
-        cursor = connection.execute(
-            """
-            select
-                stage_key, leads_entered, leads_advanced, leads_completed, leads_old,
-                leads_in_window, conversion_rate, expected_days_to_convert,
-                benchmark_conversion_rate, diagnosis, as_of_date
-            from marts.fct_stage_conversion
-            order by stage_order
-            """
-        )
-        rows = cursor.fetchall()
-        headlines = read_headlines(connection)
-    if not rows:
-        print("\nfct_stage_conversion is empty: no stage changes in the data.")
-        return
-    headers = [
-        "stage",
-        "entered",
-        "advanced",
-        "completed",
-        "old",
-        "window",
-        "CR",
-        "exp.days",
-        "bench",
-        "diagnosis",
-    ]
-    table = [headers] + [[format_value(v) for v in row[:-1]] for row in rows]
-    widths = [max(len(line[i]) for line in table) for i in range(len(headers))]
-    print(f"\nStage conversion as of {rows[0][-1]}  (CR = advanced / (completed + old))")
-    for line in table:
-        print(
-            "  "
-            + "  ".join(
-                cell.rjust(width) if i else cell.ljust(width)
-                for i, (cell, width) in enumerate(zip(line, widths, strict=True))
+        currency = read_currency(connection)
+        blocks = [
+            (
+                pipeline_id,
+                name,
+                read_stage_rows(connection, pipeline_id),
+                read_headlines(connection, pipeline_id, currency),
             )
-        )
-    print()
-    for line in headlines:
-        print(line)
+            for pipeline_id, name in read_pipelines(connection)
+        ]
+    if not blocks:
+        print("\ndim_stages is empty: no stages configured.")
+    for pipeline_id, name, rows, headlines in blocks:
+        if len(blocks) > 1:
+            print(f"\n== Pipeline {name} ({pipeline_id}) ==")
+        print_block(rows, headlines)
 
 
 if __name__ == "__main__":

@@ -8,10 +8,14 @@ its diagnosis in plain words), the leads the next target month needs against
 the leads in each stage, dwell-time distributions with the expected-days
 threshold, old leads by rep and the reps' to-do list (sortable tables), the
 daily history of conversion per stage, and the win rate, weighted pipeline
-and coverage. It reads the marts only: every number is the mart's.
+and coverage. It reads the marts only: every number is the mart's. With
+several pipelines the page has a section per pipeline (its name as heading),
+each from that pipeline's rows alone: its own cards, next target month, plan,
+charts and tables; with one, no pipeline heading.
 
 queries.py reads the marts, figures.py draws the charts, page.py fills the
-template page.html with them and the tables.
+templates page.html and section.html (one per pipeline) with them and the
+tables.
 
 Command line, as `make report` runs it:
     python -m sales_pipeline.dashboard --warehouse warehouse/pipeline.duckdb [--out FILE]

@@ -10,7 +10,7 @@ import plotly.io as pio
 from plotly.subplots import make_subplots
 
 from sales_pipeline.dashboard.formats import CURRENCY_SYMBOLS, days, percent
-from sales_pipeline.dashboard.queries import DashboardData
+from sales_pipeline.dashboard.queries import PipelineData
 
 DIAGNOSIS_COLOURS = {
     "healthy": "#2a9d8f",
@@ -38,7 +38,7 @@ def figure_html(figure: go.Figure, chart_id: str, first: bool) -> str:
     )
 
 
-def funnel_figure(data: DashboardData) -> go.Figure:
+def funnel_figure(data: PipelineData) -> go.Figure:
     names = [stage["stage_name"] for stage in data.stages]
     figure = go.Figure()
     figure.add_bar(
@@ -66,7 +66,7 @@ def funnel_figure(data: DashboardData) -> go.Figure:
     return figure
 
 
-def plan_figure(data: DashboardData) -> go.Figure:
+def plan_figure(data: PipelineData) -> go.Figure:
     names = [row["stage_key"] for row in data.plan]
     stage_names = {stage["stage_key"]: stage["stage_name"] for stage in data.stages}
     labels = [stage_names.get(key, key) for key in names]
@@ -88,7 +88,7 @@ def plan_figure(data: DashboardData) -> go.Figure:
     return figure
 
 
-def dwell_figure(data: DashboardData) -> go.Figure:
+def dwell_figure(data: PipelineData) -> go.Figure:
     stage_keys = [stage["stage_key"] for stage in data.stages]
     titles = [stage["stage_name"] for stage in data.stages]
     figure = make_subplots(rows=1, cols=max(len(stage_keys), 1), subplot_titles=titles)
@@ -128,7 +128,7 @@ def dwell_figure(data: DashboardData) -> go.Figure:
     return figure
 
 
-def history_figure(data: DashboardData) -> go.Figure:
+def history_figure(data: PipelineData) -> go.Figure:
     figure = go.Figure()
     for stage in data.stages:
         points = [row for row in data.history if row["stage_key"] == stage["stage_key"]]
@@ -150,7 +150,7 @@ def history_figure(data: DashboardData) -> go.Figure:
     return figure
 
 
-def pipeline_figure(data: DashboardData) -> go.Figure:
+def pipeline_figure(data: PipelineData) -> go.Figure:
     names = [row["stage_name"] for row in data.pipeline_stages]
     # Amounts are in the reporting currency: its symbol before, or its code after.
     symbol = CURRENCY_SYMBOLS.get(data.currency)

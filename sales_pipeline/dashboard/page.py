@@ -1,7 +1,10 @@
 """The dashboard page: its tables and key figures as HTML, and page.html
 (the CSS, the table-sorting script and the layout) filled with them and the
-charts. page.html is a string.Template: $name is a placeholder, $$ a dollar
-sign; every value put in is HTML already (text escaped where it is made)."""
+charts, one section.html per pipeline. With several pipelines each section
+opens with the pipeline's name and its element ids end in -1, -2, ...; with
+one, the page has no pipeline heading and the plain ids. Both are
+string.Templates: $name is a placeholder, $$ a dollar sign; every value put
+in is HTML already (text escaped where it is made)."""
 
 from __future__ import annotations
 
@@ -21,10 +24,11 @@ from sales_pipeline.dashboard.figures import (
     plan_figure,
 )
 from sales_pipeline.dashboard.formats import count, days, money, percent, times
-from sales_pipeline.dashboard.queries import DashboardData
+from sales_pipeline.dashboard.queries import DashboardData, PipelineData
 
 # Package data beside this module, so it is found wherever the package is.
 PAGE = Template((Path(__file__).parent / "page.html").read_text(encoding="utf-8"))
+SECTION = Template((Path(__file__).parent / "section.html").read_text(encoding="utf-8"))
 
 
 def diagnosis_words(stage: dict[str, object]) -> str:
@@ -57,9 +61,11 @@ def table_html(
     headers: Sequence[str],
     rows: Sequence[Sequence[tuple[str, object]]],
     sortable: bool = False,
+    suffix: str = "",
 ) -> str:
     """rows: per row, (shown text, sort key) per cell; the raw value rides
-    along in data-value so a test or a script reads the exact number."""
+    along in data-value so a test or a script reads the exact number. The
+    table's class is table_id; its id table_id + suffix (the section's)."""
     head = "".join(f"<th>{html.escape(header)}</th>" for header in headers)
     body = "".join(
         "<tr>"
@@ -71,13 +77,14 @@ def table_html(
         + "</tr>"
         for row in rows
     )
-    css = ' class="sortable"' if sortable else ""
+    css = f"{table_id} sortable" if sortable else table_id
     return (
-        f'<table id="{table_id}"{css}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+        f'<table id="{table_id}{suffix}" class="{css}"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{body}</tbody></table>"
     )
 
 
-def stage_table(data: DashboardData) -> str:
+def stage_table(data: PipelineData, suffix: str = "") -> str:
     headers = ["Stage", "Entered", "Advanced", "Completed", "Old", "In window", "CR", "Benchmark"]
     headers += ["Expected days", "Diagnosis"]
     rows = []
@@ -96,10 +103,10 @@ def stage_table(data: DashboardData) -> str:
                 (diagnosis_words(stage), stage["diagnosis"]),
             ]
         )
-    return table_html("stage-table", headers, rows)
+    return table_html("stage-table", headers, rows, suffix=suffix)
 
 
-def rep_table(data: DashboardData) -> str:
+def rep_table(data: PipelineData, suffix: str = "") -> str:
     rows = [
         [
             (rep["owner"], rep["owner"]),
@@ -110,10 +117,10 @@ def rep_table(data: DashboardData) -> str:
         for rep in data.reps
     ]
     headers = ["Rep", "Old leads", "Avg days overdue", "Max days overdue"]
-    return table_html("rep-table", headers, rows, sortable=True)
+    return table_html("rep-table", headers, rows, sortable=True, suffix=suffix)
 
 
-def todo_table(data: DashboardData) -> str:
+def todo_table(data: PipelineData, suffix: str = "") -> str:
     rows = [
         [
             (lead["lead_id"], lead["lead_id"]),
@@ -130,10 +137,10 @@ def todo_table(data: DashboardData) -> str:
     ]
     headers = ["Lead", "Rep", "Stage", "Entered", "Days in stage", "Expected days"]
     headers += ["Days overdue", "Source", "Segment"]
-    return table_html("todo-table", headers, rows, sortable=True)
+    return table_html("todo-table", headers, rows, sortable=True, suffix=suffix)
 
 
-def kpi_cards(data: DashboardData) -> str:
+def kpi_cards(data: PipelineData) -> str:
     win, total = data.win or {}, data.pipeline_total or {}
 
     def usd(value: object) -> str:  # the _usd columns, in the reporting currency
@@ -177,6 +184,35 @@ def chart_or_note(
 
 def render(data: DashboardData, warehouse_name: str) -> str:
     as_of = data.as_of_date.isoformat() if data.as_of_date else "no data"
+    several = len(data.pipelines) > 1
+    state = {"first": True}  # Plotly's library goes into the first chart drawn
+    sections = [
+        section_html(pipeline, f"-{number}" if several else "", several, state)
+        for number, pipeline in enumerate(data.pipelines, start=1)
+    ]
+    if not sections:
+        body = '<p class="empty">No stages configured: dim_stages is empty.</p>'
+    elif several:
+        links = "".join(
+            f'<a href="#pipeline-{number}">{html.escape(pipeline.pipeline_name)}</a>'
+            for number, pipeline in enumerate(data.pipelines, start=1)
+        )
+        body = f'<nav class="pipelines">Pipelines: {links}</nav>\n' + "\n".join(
+            f'<section class="pipeline" id="pipeline-{number}" '
+            f'data-pipeline-id="{html.escape(pipeline.pipeline_id)}">\n{section}</section>'
+            for number, (pipeline, section) in enumerate(
+                zip(data.pipelines, sections, strict=True), start=1
+            )
+        )
+    else:
+        body = sections[0]
+    return PAGE.substitute(
+        as_of=html.escape(as_of), warehouse=html.escape(warehouse_name), sections=body
+    )
+
+
+def section_html(data: PipelineData, suffix: str, heading: bool, state: dict[str, bool]) -> str:
+    """One pipeline's cards, charts and tables; element ids end in suffix."""
     charts = [
         (funnel_figure(data), "chart-funnel", bool(data.stages), "No stage has leads yet."),
         (
@@ -196,10 +232,9 @@ def render(data: DashboardData, warehouse_name: str) -> str:
         (pipeline_figure(data), "chart-pipeline", bool(data.pipeline_stages), "No open pipeline."),
     ]
     parts: dict[str, str] = {}
-    first = True
     for figure, chart_id, has_data, note in charts:
-        parts[chart_id] = chart_or_note(figure, chart_id, has_data, note, first)
-        first = first and not has_data
+        parts[chart_id] = chart_or_note(figure, chart_id + suffix, has_data, note, state["first"])
+        state["first"] = state["first"] and not has_data
     shown = min(len(data.todo), data.old_lead_count)
     todo_note = (
         f"All {count(data.old_lead_count)} old leads, longest overdue first."
@@ -207,17 +242,17 @@ def render(data: DashboardData, warehouse_name: str) -> str:
         else f"The {count(shown)} longest overdue of {count(data.old_lead_count)} old leads "
         "(all of them: marts.rpt_old_leads)."
     )
-    return PAGE.substitute(
-        as_of=html.escape(as_of),
-        warehouse=html.escape(warehouse_name),
+    return SECTION.substitute(
+        heading=f"<h2>{html.escape(data.pipeline_name)}</h2>" if heading else "",
+        h="h3" if heading else "h2",
         cards=kpi_cards(data),
         chart_funnel=parts["chart-funnel"],
-        stage_table=stage_table(data),
+        stage_table=stage_table(data, suffix),
         chart_plan=parts["chart-plan"],
         chart_dwell=parts["chart-dwell"],
-        rep_table=rep_table(data),
+        rep_table=rep_table(data, suffix),
         todo_note=html.escape(todo_note),
-        todo_table=todo_table(data),
+        todo_table=todo_table(data, suffix),
         chart_history=parts["chart-history"],
         chart_pipeline=parts["chart-pipeline"],
     )

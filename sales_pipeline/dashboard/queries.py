@@ -45,10 +45,12 @@ def read(connection: duckdb.DuckDBPyConnection, sql: str, *params: object) -> Ro
 
 
 @dataclass
-class DashboardData:
-    """What the page shows, read from the marts in one read-only connection."""
+class PipelineData:
+    """One pipeline's part of the page: every row read with its pipeline_id
+    bound, so a section shows that pipeline's numbers only."""
 
-    as_of_date: dt.date | None
+    pipeline_id: str
+    pipeline_name: str
     stages: Rows
     plan: Rows
     target_month: dt.date | None
@@ -64,26 +66,90 @@ class DashboardData:
     currency: str
 
 
+@dataclass
+class DashboardData:
+    """What the page shows, read from the marts in one read-only connection:
+    a part per pipeline (dim_stages' pipelines, by name)."""
+
+    as_of_date: dt.date | None
+    pipelines: list[PipelineData]
+    currency: str
+
+
 def read_dashboard_data(connection: duckdb.DuckDBPyConnection) -> DashboardData:
+    # A Dagster refresh leaves the history to its own job: until that job
+    # first runs, the table does not exist and the page says so.
+    history_exists = connection.execute(
+        "select count(*) from information_schema.tables "
+        "where table_schema = 'marts' and table_name = 'fct_stage_conversion_daily'"
+    ).fetchone()[0]
+    currency_row = connection.execute(
+        "select max(reporting_currency) from marts.fct_pipeline_value"
+    ).fetchone()
+    currency = str((currency_row[0] if currency_row else None) or "USD")
+    as_of_row = connection.execute("select max(as_of_date) from marts.fct_stage_conversion")
+    as_of_date = as_of_row.fetchone()[0]
+    pipelines = read(
+        connection,
+        """
+        select pipeline_id, any_value(pipeline_name) as pipeline_name
+        from marts.dim_stages
+        group by pipeline_id
+        order by pipeline_name, pipeline_id
+        """,
+    )
+    return DashboardData(
+        as_of_date=as_of_date,
+        pipelines=[
+            read_pipeline(
+                connection,
+                str(row["pipeline_id"]),
+                str(row["pipeline_name"] or row["pipeline_id"]),
+                bool(history_exists),
+                currency,
+            )
+            for row in pipelines
+        ],
+        currency=currency,
+    )
+
+
+def read_pipeline(
+    connection: duckdb.DuckDBPyConnection,
+    pipeline_id: str,
+    pipeline_name: str,
+    history_exists: bool,
+    currency: str,
+) -> PipelineData:
+    """One pipeline's rows of each mart (pipeline_id a bound parameter)."""
     stages = read(
         connection,
         """
         select c.*, d.stage_name
         from marts.fct_stage_conversion as c
         inner join marts.dim_stages as d on c.stage_key = d.stage_key
+        where c.pipeline_id = ?
         order by c.stage_order
         """,
+        pipeline_id,
     )
-    as_of_date = stages.rows[0]["as_of_date"] if stages.rows else None
     pipeline_total_rows = read(
-        connection, "select * from marts.fct_pipeline_value where stage_key is null"
+        connection,
+        "select * from marts.fct_pipeline_value where pipeline_id = ? and stage_key is null",
+        pipeline_id,
     ).rows
     pipeline_total = pipeline_total_rows[0] if pipeline_total_rows else None
-    # The next target month: the first after the as-of date (fct_pipeline_value's).
+    # The pipeline's next target month: the first after the as-of date
+    # (fct_pipeline_value's total row).
     target_month = pipeline_total["target_month"] if pipeline_total else None
     plan = read(
         connection,
-        "select * from marts.fct_pipeline_plan where target_month = ? order by stage_order",
+        """
+        select * from marts.fct_pipeline_plan
+        where pipeline_id = ? and target_month = ?
+        order by stage_order
+        """,
+        pipeline_id,
         target_month,
     )
     dwell_bins = read(
@@ -98,6 +164,7 @@ def read_dashboard_data(connection: duckdb.DuckDBPyConnection) -> DashboardData:
                 coalesce(v.dwell_days, v.days_in_stage) as days
             from marts.fct_lead_stage_visits as v
             inner join marts.fct_stage_conversion as c on v.stage_key = c.stage_key
+            where c.pipeline_id = ?
         ),
         sized as (
             select
@@ -124,6 +191,7 @@ def read_dashboard_data(connection: duckdb.DuckDBPyConnection) -> DashboardData:
         group by all
         order by stage_order, still_in_stage, bin_start
         """,
+        pipeline_id,
     )
     reps = read(
         connection,
@@ -134,9 +202,11 @@ def read_dashboard_data(connection: duckdb.DuckDBPyConnection) -> DashboardData:
             round(avg(days_overdue), 1) as avg_days_overdue,
             round(max(days_overdue), 1) as max_days_overdue
         from marts.rpt_old_leads
+        where pipeline_id = ?
         group by all
         order by old_leads desc, owner
         """,
+        pipeline_id,
     )
     todo = read(
         connection,
@@ -153,40 +223,49 @@ def read_dashboard_data(connection: duckdb.DuckDBPyConnection) -> DashboardData:
             o.segment
         from marts.rpt_old_leads as o
         inner join marts.dim_stages as d on o.stage_key = d.stage_key
+        where o.pipeline_id = ?
         order by o.days_overdue desc, o.lead_id
         limit {TODO_LIMIT}
         """,
+        pipeline_id,
     )
-    old_lead_count = connection.execute("select count(*) from marts.rpt_old_leads").fetchone()[0]
-    # A Dagster refresh leaves the history to its own job: until that job
-    # first runs, the table does not exist and the page says so.
-    history_exists = connection.execute(
-        "select count(*) from information_schema.tables "
-        "where table_schema = 'marts' and table_name = 'fct_stage_conversion_daily'"
+    old_lead_count = connection.execute(
+        "select count(*) from marts.rpt_old_leads where pipeline_id = ?", [pipeline_id]
     ).fetchone()[0]
-    history = read(
-        connection,
-        """
-        select h.as_of_date, h.stage_key, d.stage_name, h.stage_order, h.conversion_rate
-        from marts.fct_stage_conversion_daily as h
-        inner join marts.dim_stages as d on h.stage_key = d.stage_key
-        order by h.stage_order, h.as_of_date
-        """
+    history = (
+        read(
+            connection,
+            """
+            select h.as_of_date, h.stage_key, d.stage_name, h.stage_order, h.conversion_rate
+            from marts.fct_stage_conversion_daily as h
+            inner join marts.dim_stages as d on h.stage_key = d.stage_key
+            where d.pipeline_id = ?
+            order by h.stage_order, h.as_of_date
+            """,
+            pipeline_id,
+        )
         if history_exists
-        else "select null as as_of_date where false",
+        else Rows(["as_of_date"], [])
     )
-    win_rows = read(connection, "select * from marts.fct_win_rates where dimension = 'overall'")
+    win_rows = read(
+        connection,
+        "select * from marts.fct_win_rates where pipeline_id = ? and dimension = 'overall'",
+        pipeline_id,
+    )
     pipeline_stages = read(
         connection,
         """
         select p.*, d.stage_name
         from marts.fct_pipeline_value as p
         inner join marts.dim_stages as d on p.stage_key = d.stage_key
+        where p.pipeline_id = ?
         order by p.stage_order
         """,
+        pipeline_id,
     )
-    return DashboardData(
-        as_of_date=as_of_date,
+    return PipelineData(
+        pipeline_id=pipeline_id,
+        pipeline_name=pipeline_name,
         stages=stages,
         plan=plan,
         target_month=target_month,
@@ -198,5 +277,5 @@ def read_dashboard_data(connection: duckdb.DuckDBPyConnection) -> DashboardData:
         win=win_rows.rows[0] if win_rows.rows else None,
         pipeline_stages=pipeline_stages,
         pipeline_total=pipeline_total,
-        currency=str((pipeline_total or {}).get("reporting_currency") or "USD"),
+        currency=currency,
     )

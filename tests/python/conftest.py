@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 
 import pytest
-from dbt_project_harness import DbtProject
+from dbt_project_harness import REPO, DbtProject, write_csv
+from mart_checks import other_stage_data, two_pipeline_config
+
+from sales_pipeline.demo_data import LEAD_COLUMNS, TRANSITION_COLUMNS, generate, read_stages
 
 # Test files are complete when written: no build waits for them to settle
 # (test_hostile_input sets the var where it tests the waiting).
@@ -19,4 +23,33 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> DbtProject:
     dashboard's read it and leave it as it was."""
     project = DbtProject.copy_of_repo(tmp_path_factory.mktemp("demo") / "project")
     project.dbt("build")
+    return project
+
+
+@pytest.fixture(scope="session")
+def two_pipelines(tmp_path_factory: pytest.TempPathFactory) -> DbtProject:
+    """A project of two pipelines, "partner" (other stage keys) and
+    "inbound" (the demo's stages), each with its own target, as
+    test_marts_match_reference builds them, on fewer leads: a plain dbt run
+    (that test runs the data tests), once per session, for the readers of
+    the marts (the dashboard, make build's summary)."""
+    root = tmp_path_factory.mktemp("two_pipelines")
+    project = DbtProject.copy_of_repo(root / "project")
+    for name, rows in two_pipeline_config().items():
+        write_csv(root / "config" / f"{name}.csv", rows, list(rows[0]))
+    leads, transitions = other_stage_data(150)
+    inbound_leads, inbound_transitions = generate(
+        150,
+        seed=29,
+        stages=read_stages(REPO / "seeds/config/pipeline_stages.csv"),
+        start=dt.date(2025, 1, 1),
+        months=9,
+        timestamp_granularity="minute",
+    )
+    leads += [{**row, "lead_id": f"IN-{row['lead_id']}"} for row in inbound_leads]
+    transitions += [{**row, "lead_id": f"IN-{row['lead_id']}"} for row in inbound_transitions]
+    write_csv(root / "exports/raw_leads.csv", leads, LEAD_COLUMNS)
+    write_csv(root / "exports/raw_lead_transitions.csv", transitions, TRANSITION_COLUMNS)
+    project.vars = {"raw_path": str(root / "exports"), "config_path": str(root / "config")}
+    project.dbt("run")
     return project

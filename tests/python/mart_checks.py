@@ -266,6 +266,44 @@ def demo_config() -> dict[str, list[dict[str, str | None]]]:
     }
 
 
+def two_pipeline_config() -> dict[str, list[dict[str, str]]]:
+    """The second configuration as pipeline "partner" and the demo's stages
+    as pipeline "inbound", in one set of configuration files."""
+    demo = demo_config()
+    stages = [
+        {**row, "pipeline_id": "partner", "pipeline_name": "Partner deals"}
+        for row in OTHER_CONFIG["pipeline_stages"]
+    ] + [
+        {
+            **{k: v or "" for k, v in row.items()},
+            "pipeline_id": "inbound",
+            "pipeline_name": "Inbound",
+        }
+        for row in demo["pipeline_stages"]
+    ]
+    benchmarks = OTHER_CONFIG["stage_benchmarks"] + [
+        {k: v or "" for k, v in row.items()} for row in demo["stage_benchmarks"]
+    ]
+    targets = [
+        {**OTHER_CONFIG["revenue_targets"][0], "pipeline_id": "partner"},
+        {**OTHER_CONFIG["revenue_targets"][1], "pipeline_id": "partner"},
+        {
+            "target_month": "2025-10-01",
+            "revenue_target_usd": "50000",
+            "avg_deal_size_usd": "",
+            "pipeline_id": "inbound",
+        },
+        # Overall: with two pipelines it is split between neither (a warning).
+        {
+            "target_month": "2025-12-01",
+            "revenue_target_usd": "90000",
+            "avg_deal_size_usd": "",
+            "pipeline_id": "",
+        },
+    ]
+    return {"pipeline_stages": stages, "stage_benchmarks": benchmarks, "revenue_targets": targets}
+
+
 def as_text(rows: list[dict[str, str]]) -> list[dict[str, str | None]]:
     """Rows as the reference reads them from a CSV: '' is missing."""
     return [{k: (v if v != "" else None) for k, v in row.items()} for row in rows]

@@ -1,7 +1,8 @@
 """The pipeline dashboard (sales_pipeline.dashboard) opened from disk in
 headless Chromium with the network off: it renders with no console error,
 every chart has data, the numbers shown equal the marts', the tables sort,
-and a screenshot is kept as target/dashboard.png."""
+and a screenshot is kept as target/dashboard.png. A warehouse of two
+pipelines shows a section per pipeline, each with that pipeline's numbers."""
 
 from __future__ import annotations
 
@@ -20,24 +21,29 @@ SCREENSHOT = REPO / "target" / "dashboard.png"
 CHART_IDS = ["chart-funnel", "chart-plan", "chart-dwell", "chart-history", "chart-pipeline"]
 
 
+def open_drawn(browser: Chromium, report: Path):
+    """Opens the page offline and waits until Plotly has drawn every chart
+    (it draws after the load event on some)."""
+    loaded = browser.open_offline(report)
+    browser.evaluate(
+        """new Promise(function (resolve) {
+             function ready() {
+               var charts = document.querySelectorAll('.js-plotly-plot');
+               return charts.length > 0 && Array.from(charts).every(function (c) {
+                 return c._fullLayout && c.querySelector('.main-svg'); });
+             }
+             (function poll() { if (ready()) resolve(true); else setTimeout(poll, 50); })();
+           })"""
+    )
+    return loaded
+
+
 @pytest.fixture(scope="module")
 def page(demo: DbtProject):
     report = build_dashboard(demo.database)
     browser = Chromium()
     try:
-        loaded = browser.open_offline(report)
-        # Plotly draws after the load event on some charts: wait until every
-        # chart div holds its rendered graph.
-        browser.evaluate(
-            """new Promise(function (resolve) {
-                 function ready() {
-                   var charts = document.querySelectorAll('.js-plotly-plot');
-                   return charts.length > 0 && Array.from(charts).every(function (c) {
-                     return c._fullLayout && c.querySelector('.main-svg'); });
-                 }
-                 (function poll() { if (ready()) resolve(true); else setTimeout(poll, 50); })();
-               })"""
-        )
+        loaded = open_drawn(browser, report)
         browser.screenshot(SCREENSHOT)
         yield browser, loaded, report
     finally:
@@ -72,6 +78,8 @@ def test_every_chart_has_data(page):
     for chart in charts:
         assert chart["points"] and all(n > 0 for n in chart["points"]), chart
     assert browser.evaluate("document.querySelectorAll('p.empty').length") == 0
+    # One pipeline: the page as it always was, no pipeline sections or headings.
+    assert browser.evaluate("document.querySelectorAll('section.pipeline, nav, h3').length") == 0
 
 
 def test_the_numbers_shown_for_a_stage_equal_the_mart(demo: DbtProject, page):
@@ -215,3 +223,89 @@ def test_amounts_are_written_in_the_reporting_currency():
     assert money(1234.5, "EUR") == "€1,234"
     assert money(2_000_000, "CHF") == "2,000,000 CHF"
     assert money(None, "EUR") == "-"
+
+
+@pytest.fixture(scope="module")
+def two_pipeline_page(two_pipelines: DbtProject):
+    report = build_dashboard(two_pipelines.database)
+    browser = Chromium()
+    try:
+        loaded = open_drawn(browser, report)
+        yield two_pipelines, browser, loaded
+    finally:
+        browser.close()
+
+
+def test_two_pipelines_show_a_section_each_with_its_own_numbers(two_pipeline_page):
+    project, browser, loaded = two_pipeline_page
+    assert loaded.console_errors == [] and loaded.network_requests == []
+    sections = browser.evaluate(
+        """Array.from(document.querySelectorAll('section.pipeline')).map(function (s) {
+             return {id: s.dataset.pipelineId, heading: s.querySelector('h2').textContent,
+                     charts: Array.from(s.querySelectorAll('.js-plotly-plot'))
+                       .map(function (c) { return c.id; })}; })"""
+    )
+    assert [(s["id"], s["heading"]) for s in sections] == [
+        ("inbound", "Inbound"),
+        ("partner", "Partner deals"),
+    ]
+    for number, section in enumerate(sections, start=1):
+        assert section["charts"] == [f"{chart}-{number}" for chart in CHART_IDS]
+    assert browser.evaluate("document.querySelectorAll('p.empty').length") == 0
+
+    for number, pipeline in enumerate(["inbound", "partner"], start=1):
+        in_section = f"document.querySelector('section[data-pipeline-id=\"{pipeline}\"]')"
+        [win] = project.query(
+            "select * from marts.fct_win_rates "
+            f"where pipeline_id = '{pipeline}' and dimension = 'overall'"
+        )
+        [total] = project.query(
+            "select * from marts.fct_pipeline_value "
+            f"where pipeline_id = '{pipeline}' and stage_key is null"
+        )
+        old = project.query(
+            "select owner_id, count(*) as n from marts.rpt_old_leads "
+            f"where pipeline_id = '{pipeline}' group by owner_id"
+        )
+        cards = browser.evaluate(
+            f"""Object.fromEntries(Array.from({in_section}.querySelectorAll('.card'))
+                 .map(function (c) {{
+                   return [c.dataset.metric, c.querySelector('.value').textContent]; }}))"""
+        )
+        assert cards["win_rate"] == f"{win['win_rate'] * 100:.1f}%"
+        assert cards["weighted_pipeline_usd"] == f"${total['weighted_pipeline_usd']:,.0f}"
+        assert cards["coverage_ratio"] == f"{total['coverage_ratio']:.2f}x"
+        assert cards["old_leads"] == f"{sum(row['n'] for row in old):,}"
+
+        stages = project.query(
+            "select stage_key, leads_entered, conversion_rate from marts.fct_stage_conversion "
+            f"where pipeline_id = '{pipeline}' order by stage_order"
+        )
+        shown = browser.evaluate(
+            f"""Array.from(document.querySelectorAll('#stage-table-{number} tbody tr'))
+                 .map(function (r) {{ return [0, 1, 6].map(function (i) {{
+                   return r.cells[i].dataset.value; }}); }})"""
+        )
+        assert stages and shown == [
+            [str(v) if v is not None else "" for v in stage.values()] for stage in stages
+        ]
+
+        plan = project.query(
+            "select leads_needed, leads_in_stage from marts.fct_pipeline_plan "
+            f"where pipeline_id = '{pipeline}' and target_month = date '{total['target_month']}' "
+            "order by stage_order"
+        )
+        plotted = browser.evaluate(
+            f"document.getElementById('chart-plan-{number}').data.map(function (t) {{ "
+            "return t.y; })"
+        )
+        assert plan and plotted == [
+            [row["leads_needed"] for row in plan],
+            [row["leads_in_stage"] for row in plan],
+        ]
+        reps = browser.evaluate(
+            f"""Array.from(document.querySelectorAll('#rep-table-{number} tbody tr'))
+                 .map(function (r) {{
+                   return [r.cells[0].textContent, Number(r.cells[1].dataset.value)]; }})"""
+        )
+        assert dict(reps) == {row["owner_id"] or "(no owner)": row["n"] for row in old}

@@ -15,13 +15,13 @@ import duckdb
 import pytest
 from dbt_project_harness import REPO, DbtProject, write_csv
 from mart_checks import (
-    OTHER_CONFIG,
     as_text,
     check_scenario,
     demo_config,
     hand_written_edge_leads,
     other_stage_data,
     transitions_for_edge_leads,
+    two_pipeline_config,
 )
 from reference import MART_COLUMNS, compute_marts, parse_timestamp
 
@@ -175,44 +175,6 @@ def test_two_pipelines_with_other_stages_from_parquet(tmp_path: Path):
         exchange_rates=USD_IN_EUR,
     )
     assert notes[0]["leads"] == len(expected["leads_without_exchange_rate"]) > 0
-
-
-def two_pipeline_config() -> dict[str, list[dict[str, str]]]:
-    """The second configuration as pipeline "partner" and the demo's stages
-    as pipeline "inbound", in one set of configuration files."""
-    demo = demo_config()
-    stages = [
-        {**row, "pipeline_id": "partner", "pipeline_name": "Partner deals"}
-        for row in OTHER_CONFIG["pipeline_stages"]
-    ] + [
-        {
-            **{k: v or "" for k, v in row.items()},
-            "pipeline_id": "inbound",
-            "pipeline_name": "Inbound",
-        }
-        for row in demo["pipeline_stages"]
-    ]
-    benchmarks = OTHER_CONFIG["stage_benchmarks"] + [
-        {k: v or "" for k, v in row.items()} for row in demo["stage_benchmarks"]
-    ]
-    targets = [
-        {**OTHER_CONFIG["revenue_targets"][0], "pipeline_id": "partner"},
-        {**OTHER_CONFIG["revenue_targets"][1], "pipeline_id": "partner"},
-        {
-            "target_month": "2025-10-01",
-            "revenue_target_usd": "50000",
-            "avg_deal_size_usd": "",
-            "pipeline_id": "inbound",
-        },
-        # Overall: with two pipelines it is split between neither (a warning).
-        {
-            "target_month": "2025-12-01",
-            "revenue_target_usd": "90000",
-            "avg_deal_size_usd": "",
-            "pipeline_id": "",
-        },
-    ]
-    return {"pipeline_stages": stages, "stage_benchmarks": benchmarks, "revenue_targets": targets}
 
 
 def as_text_config(

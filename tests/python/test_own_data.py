@@ -212,6 +212,45 @@ def test_the_summary_prints_the_reference_headlines(first_hour):
     assert f"Pipeline velocity ${total['pipeline_velocity_usd_per_day']:,.0f} a day" in printed
 
 
+def test_the_summary_prints_a_block_per_pipeline(two_pipelines: DbtProject):
+    """With several pipelines, make build's summary prints each one's stage
+    table and headlines under its name, from that pipeline's rows alone."""
+    printed = subprocess.run(
+        [sys.executable, str(REPO / "scripts/print_summary.py"), str(two_pipelines.database)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    blocks = printed.split("\n== Pipeline ")[1:]
+    assert [block.split(" ==")[0] for block in blocks] == [
+        "Inbound (inbound)",
+        "Partner deals (partner)",
+    ]
+    for block, pipeline in zip(blocks, ["inbound", "partner"], strict=True):
+        [win] = two_pipelines.query(
+            "select * from marts.fct_win_rates "
+            f"where pipeline_id = '{pipeline}' and dimension = 'overall'"
+        )
+        [total] = two_pipelines.query(
+            "select * from marts.fct_pipeline_value "
+            f"where pipeline_id = '{pipeline}' and stage_key is null"
+        )
+        stages = two_pipelines.query(
+            "select stage_key from marts.fct_stage_conversion "
+            f"where pipeline_id = '{pipeline}' order by stage_order"
+        )
+        assert (
+            f"Win rate {win['win_rate']:.3f} ({win['leads_won']:,} won of "
+            f"{win['leads_decided']:,} decided)" in block
+        )
+        assert f"(weighted ${total['weighted_pipeline_usd']:,.0f})" in block
+        assert (
+            f"{total['target_month']:%B %Y}'s target ${total['revenue_target_usd']:,.0f}" in block
+        )
+        table = block.split("Stage conversion as of ")[1].split("\n\n")[0].splitlines()[2:]
+        assert [line.split()[0] for line in table] == [row["stage_key"] for row in stages]
+
+
 def test_own_exports_and_configuration_in_one_command_rebuild_from_scratch(first_hour):
     _, _, steps = first_hour
     assert "publish: rebuilding from scratch: raw_path changed (unset -> " in steps["own"].stderr

@@ -186,3 +186,33 @@ def test_days_to_advance_cut_by_segment_equals_the_visits(demo: DbtProject, tmp_
     }
     assert expected and got.keys() == expected.keys()
     assert all(close(got[key], expected[key]) for key in expected)
+
+
+def test_metrics_group_by_pipeline(two_pipelines: DbtProject, tmp_path: Path):
+    """Each semantic model has the entity pipeline: grouped by it, metrics of
+    different marts give each pipeline's own numbers."""
+    rows = mf_query(
+        two_pipelines,
+        tmp_path,
+        ["win_rate", "pipeline_usd", "weighted_pipeline_coverage", "old_leads"],
+        ["pipeline"],
+    )
+    by_pipeline = {row["pipeline"]: row for row in rows}
+    assert sorted(by_pipeline) == ["inbound", "partner"]
+    for pipeline, metric in by_pipeline.items():
+        [win] = two_pipelines.query(
+            "select * from marts.fct_win_rates "
+            f"where pipeline_id = '{pipeline}' and dimension = 'overall'"
+        )
+        [total] = two_pipelines.query(
+            "select * from marts.fct_pipeline_value "
+            f"where pipeline_id = '{pipeline}' and stage_key is null"
+        )
+        [old] = two_pipelines.query(
+            "select sum(leads_old) as n from marts.fct_stage_conversion "
+            f"where pipeline_id = '{pipeline}'"
+        )
+        assert close(number(metric["win_rate"]), win["win_rate"])
+        assert close(number(metric["pipeline_usd"]), total["pipeline_usd"])
+        assert close(number(metric["weighted_pipeline_coverage"]), total["weighted_coverage_ratio"])
+        assert int(metric["old_leads"]) == old["n"]
