@@ -35,6 +35,8 @@
         {{ return(false) }}
     {%- elif model.resource_type == 'unit_test' -%}
         {{ return(true) }}
+    {%- elif flags.WHICH not in ['run', 'build'] -%}
+        {{ return(false) }}
     {%- endif -%}
     {%- set stages = load_relation(stages_ref) -%}
     {%- if stages is none -%}
@@ -42,4 +44,28 @@
     {%- endif -%}
     {%- set counted = run_query('select count(distinct pipeline_id) from ' ~ stages) -%}
     {{ return(counted.rows[0][0] > 1) }}
+{%- endmacro %}
+
+{#-
+    A lead's usable changes (rejection_reason empty) in the order that
+    decides its pipeline (entered_at, then the tie-break rank), numbered
+    per lead; no rows in a project of one pipeline, where no change can be
+    of another pipeline (int_lead_transitions_checked).
+-#}
+{% macro usable_changes_in_order(checked) -%}
+    select
+        lead_id,
+        pipeline_id,
+        {%- if several_pipelines() %}
+        row_number() over (
+            partition by lead_id
+            order by entered_at, event_tiebreak_rank
+        ) as change_number
+    from {{ checked }}
+    where rejection_reason is null
+        {%- else %}
+        1 as change_number
+    from {{ checked }}
+    where 1 = 0
+        {%- endif %}
 {%- endmacro %}

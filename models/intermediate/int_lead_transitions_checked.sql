@@ -156,18 +156,10 @@ checked as (
 
 ),
 
-{% if several_pipelines() -%}
 first_changes as (
 
-    select
-        lead_id,
-        pipeline_id,
-        row_number() over (
-            partition by lead_id
-            order by entered_at, event_tiebreak_rank
-        ) as change_number
-    from checked
-    where rejection_reason is null
+    -- Each lead's usable changes in order (none in a project of one pipeline).
+    {{ usable_changes_in_order('checked') }}
 
 ),
 
@@ -181,7 +173,6 @@ lead_pipelines as (
 
 ),
 
-{% endif -%}
 final as (
 
     select
@@ -191,21 +182,15 @@ final as (
         checked.unparsed_entered_at,
         checked.source_row_count,
         checked.event_tiebreak_rank,
-        {%- if several_pipelines() %}
         case
             when checked.rejection_reason is null and checked.pipeline_id != lead_pipelines.pipeline_id
                 then 'stage_of_another_pipeline'
             else checked.rejection_reason
         end as rejection_reason,
-        {%- else %}
-        checked.rejection_reason,
-        {%- endif %}
         {{ run_loaded_at() }} as loaded_at
     from checked
-    {%- if several_pipelines() %}
     left join lead_pipelines
         on checked.lead_id = lead_pipelines.lead_id
-    {%- endif %}
 
 )
 
