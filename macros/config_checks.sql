@@ -127,6 +127,7 @@
         -- of nulls (no group).
         select
             {{ pipeline_message_prefix('max(pipeline_id)') }} as pipeline_prefix,
+            count(distinct pipeline_name) as pipeline_names,
             sum(case when stage_type = 'won' then 1 else 0 end) as won_stages,
             sum(case when stage_type = 'open' then 1 else 0 end) as open_stages,
             max(case when stage_type = 'won' then stage_order end) as won_order,
@@ -136,6 +137,7 @@
         union all
         select
             '' as pipeline_prefix,
+            cast(null as {{ dbt.type_int() }}) as pipeline_names,
             cast(null as {{ dbt.type_int() }}) as won_stages,
             cast(null as {{ dbt.type_int() }}) as open_stages,
             cast(null as {{ dbt.type_int() }}) as won_order,
@@ -150,6 +152,8 @@
         select
             cast(null as {{ dbt.type_string() }}) as stage_key,
             pipeline_prefix || case
+                when pipeline_names > 1 then cast(pipeline_names as {{ dbt.type_string() }})
+                    || ' pipeline_name values: a pipeline has one name, on every row (or on none)'
                 when won_stages = 0 then 'no row has stage_type won: add the one won stage, after every open stage'
                 when won_stages > 1 then cast(won_stages as {{ dbt.type_string() }})
                     || ' rows have stage_type won: exactly one won stage is allowed'
@@ -265,6 +269,7 @@
                     || 'target_month must be the first day of a month'
                 when rows_with_month > 1
                     then {{ repeated_row_message('target_month', 'target_month_text', 'rows_with_month', 'month') }}
+                    || case when pipeline_id is not null then ' per pipeline (pipeline ''' || pipeline_id || ''')' else '' end
                 when revenue_target_usd is null or revenue_target_usd <= 0
                     then {{ config_row('target_month', 'target_month_text') }} || 'revenue_target_usd '
                     || {{ quoted_text('revenue_target_usd_text') }} || ' is not an amount above 0'

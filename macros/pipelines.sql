@@ -24,9 +24,9 @@
 {%- endmacro %}
 
 {#-
-    Whether the stage list has several pipelines, when building (a unit
-    test assumes so): the models that keep a lead's changes in one
-    pipeline skip that work for a project of one.
+    Whether the stage list has several pipelines (a unit test, or stages
+    not built yet, count as several): the models that keep a lead's
+    changes in one pipeline skip that work only for a project of one.
 -#}
 {% macro several_pipelines() -%}
     {#- The models calling it read the stages already (a ref at parse time). -#}
@@ -35,12 +35,11 @@
         {{ return(false) }}
     {%- elif model.resource_type == 'unit_test' -%}
         {{ return(true) }}
-    {%- elif flags.WHICH not in ['run', 'build'] -%}
-        {{ return(false) }}
     {%- endif -%}
+    {#- Unsure (the stages not built yet): the safe way, checking. -#}
     {%- set stages = load_relation(stages_ref) -%}
     {%- if stages is none -%}
-        {{ return(false) }}
+        {{ return(true) }}
     {%- endif -%}
     {%- set counted = run_query('select count(distinct pipeline_id) from ' ~ stages) -%}
     {{ return(counted.rows[0][0] > 1) }}
@@ -68,4 +67,15 @@
     from {{ checked }}
     where 1 = 0
         {%- endif %}
+{%- endmacro %}
+
+{#-
+    The pipeline of a lead without a stage of its own: the only pipeline
+    when the stages (a relation or CTE with pipeline_id) form one, else no
+    row (int_lead_outcomes, int_pipeline_targets).
+-#}
+{% macro only_pipeline(stages) -%}
+    select max(pipeline_id) as pipeline_id
+    from {{ stages }}
+    having count(distinct pipeline_id) = 1
 {%- endmacro %}

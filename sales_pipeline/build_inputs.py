@@ -31,8 +31,9 @@ RECORD_TABLE = "pipeline_meta.build_inputs"
 # materializations of the models that refresh by lead. Raise it when they
 # change, so the publisher rebuilds a warehouse an earlier version built
 # from scratch instead of failing its first refresh. 2: int_lead_outcomes
-# refreshes by lead and stores as_of_at and loaded_at.
-STATE_LAYOUT = 2
+# refreshes by lead and stores as_of_at and loaded_at. 3: several pipelines
+# (pipeline_id in int_lead_outcomes and fct_stage_conversion_daily).
+STATE_LAYOUT = 3
 # The recorded settings, most telling first (a reason names the first two).
 SETTINGS_ORDER = (
     "state_layout",

@@ -14,6 +14,7 @@ import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sales_pipeline.dashboard.formats import money as money_in
+from sales_pipeline.dashboard.queries import read_currency, read_pipelines
 
 MARTS = [
     "fct_stage_conversion",
@@ -42,20 +43,6 @@ def format_value(value: object) -> str:
 
 def ratio_text(value: float | None, digits: int = 2) -> str:
     return "-" if value is None else f"{value:.{digits}f}"
-
-
-def read_currency(connection: duckdb.DuckDBPyConnection) -> str:
-    """The marts' reporting currency (docs/metrics.md section 15)."""
-    row = connection.execute("select max(reporting_currency) from marts.fct_pipeline_value")
-    return row.fetchone()[0] or "USD"
-
-
-def read_pipelines(connection: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
-    """(pipeline_id, pipeline_name) of each pipeline, by name."""
-    return connection.execute(
-        "select pipeline_id, coalesce(any_value(pipeline_name), pipeline_id) "
-        "from marts.dim_stages group by pipeline_id order by 2, 1"
-    ).fetchall()
 
 
 def read_headlines(

@@ -86,9 +86,7 @@ stages as (
 
 only_pipeline as (
 
-    select max(pipeline_id) as pipeline_id
-    from stages
-    having count(distinct pipeline_id) = 1
+    {{ only_pipeline('stages') }}
 
 ),
 
@@ -111,8 +109,8 @@ final as (
 
     select
         leads.lead_id,
-        -- A lead's stage changes are all in one pipeline (the adapters
-        -- leave out changes into another pipeline's stages).
+        -- A lead's stage changes are all in one pipeline
+        -- (int_lead_transitions_checked quarantines the others).
         coalesce(current_stage.pipeline_id, only_pipeline.pipeline_id) as pipeline_id,
         leads.created_at,
         leads.owner_id,

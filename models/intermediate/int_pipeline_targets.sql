@@ -19,9 +19,7 @@ pipelines as (
 
 only_pipeline as (
 
-    select max(pipeline_id) as pipeline_id
-    from pipelines
-    having count(*) = 1
+    {{ only_pipeline('pipelines') }}
 
 ),
 

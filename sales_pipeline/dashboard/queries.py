@@ -76,6 +76,23 @@ class DashboardData:
     currency: str
 
 
+def read_currency(connection: duckdb.DuckDBPyConnection) -> str:
+    """The marts' reporting currency (docs/metrics.md section 15)."""
+    row = connection.execute(
+        "select max(reporting_currency) from marts.fct_pipeline_value"
+    ).fetchone()
+    return str((row[0] if row else None) or "USD")
+
+
+def read_pipelines(connection: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
+    """(pipeline_id, pipeline_name) of each pipeline, by name."""
+    rows = connection.execute(
+        "select pipeline_id, any_value(pipeline_name) from marts.dim_stages "
+        "group by pipeline_id order by 2, 1"
+    ).fetchall()
+    return [(str(pipeline_id), str(name or pipeline_id)) for pipeline_id, name in rows]
+
+
 def read_dashboard_data(connection: duckdb.DuckDBPyConnection) -> DashboardData:
     # A Dagster refresh leaves the history to its own job: until that job
     # first runs, the table does not exist and the page says so.
@@ -83,32 +100,14 @@ def read_dashboard_data(connection: duckdb.DuckDBPyConnection) -> DashboardData:
         "select count(*) from information_schema.tables "
         "where table_schema = 'marts' and table_name = 'fct_stage_conversion_daily'"
     ).fetchone()[0]
-    currency_row = connection.execute(
-        "select max(reporting_currency) from marts.fct_pipeline_value"
-    ).fetchone()
-    currency = str((currency_row[0] if currency_row else None) or "USD")
+    currency = read_currency(connection)
     as_of_row = connection.execute("select max(as_of_date) from marts.fct_stage_conversion")
     as_of_date = as_of_row.fetchone()[0]
-    pipelines = read(
-        connection,
-        """
-        select pipeline_id, any_value(pipeline_name) as pipeline_name
-        from marts.dim_stages
-        group by pipeline_id
-        order by pipeline_name, pipeline_id
-        """,
-    )
     return DashboardData(
         as_of_date=as_of_date,
         pipelines=[
-            read_pipeline(
-                connection,
-                str(row["pipeline_id"]),
-                str(row["pipeline_name"] or row["pipeline_id"]),
-                bool(history_exists),
-                currency,
-            )
-            for row in pipelines
+            read_pipeline(connection, pipeline_id, name, bool(history_exists), currency)
+            for pipeline_id, name in read_pipelines(connection)
         ],
         currency=currency,
     )

@@ -965,17 +965,25 @@ def _lead_attrs(lead: Lead | None) -> dict:
 
 
 DEFAULT_PIPELINE = ("default", "Sales pipeline")
+# An as-of date after every change: a lead's visits then start at its
+# earliest usable change.
+EVERY_CHANGE_AS_OF = "9999-12-30"
 
 
 def pipelines_of(pipeline_stages: list[Row]) -> dict[str, tuple[str, list[Row]]]:
     """§1 several pipelines: each pipeline id with its name and stage rows;
-    a stage row without pipeline_id is the default pipeline's."""
-    pipelines: dict[str, tuple[str, list[Row]]] = {}
+    a stage row without pipeline_id is the default pipeline's. A pipeline's
+    name is the one its rows give, else its id (the default's: "Sales
+    pipeline")."""
+    rows_of: dict[str, list[Row]] = {}
     for row in pipeline_stages:
-        pipeline_id = norm_text(row.get("pipeline_id"))
-        name = norm_text(row.get("pipeline_name")) or pipeline_id or DEFAULT_PIPELINE[1]
-        pipeline_id = pipeline_id or DEFAULT_PIPELINE[0]
-        pipelines.setdefault(pipeline_id, (name, []))[1].append(row)
+        rows_of.setdefault(norm_text(row.get("pipeline_id")) or DEFAULT_PIPELINE[0], []).append(row)
+    pipelines = {}
+    for pipeline_id, rows in rows_of.items():
+        names = [norm_text(row.get("pipeline_name")) for row in rows]
+        given = next((name for name in names if name), None)
+        fallback = DEFAULT_PIPELINE[1] if pipeline_id == DEFAULT_PIPELINE[0] else pipeline_id
+        pipelines[pipeline_id] = (given or fallback, rows)
     return pipelines
 
 
@@ -1008,22 +1016,17 @@ def compute_marts(
     pipeline's stages with its leads, computed on their own and
     put together with the pipeline's id and name. A lead without a stage
     change as of the as-of date is in no pipeline when there are several.
-    A lead is in the pipeline of its earliest visit; its changes into
-    another pipeline's stages do not count (stage_of_another_pipeline). The
-    as-of date is the whole project's."""
+    A lead is in the pipeline of its earliest usable change; its changes
+    into another pipeline's stages do not count (stage_of_another_pipeline).
+    The as-of date is the whole project's: by default the latest kept
+    change of any pipeline."""
     pipelines = pipelines_of(pipeline_stages)
     only_pipeline = len(pipelines) == 1
-    if as_of_date is None and not only_pipeline:
-        # The project's latest change, as the one-pipeline build would find it.
-        everything = compute_pipeline_marts(
-            raw_leads, raw_transitions, pipeline_stages, stage_benchmarks, [], None, **options
-        )
-        as_of_date = everything["as_of_date"]
     members: dict[str, set[str]] = {}
     if not only_pipeline:
-        # A lead is in the pipeline of its earliest visit (ties: the
-        # pipeline whose id sorts first); its changes into another
-        # pipeline's stages are stage_of_another_pipeline.
+        # A lead is in the pipeline of its earliest usable change (ties: the
+        # pipeline whose id sorts first), whatever the as-of date; its
+        # changes into another pipeline's stages are stage_of_another_pipeline.
         earliest: dict[str, tuple] = {}
         for pipeline_id, (_, stage_rows) in pipelines.items():
             keys = {norm_key(row.get("stage_key")) for row in stage_rows}
@@ -1038,7 +1041,7 @@ def compute_marts(
                 stage_rows,
                 stage_benchmarks,
                 [],
-                as_of_date,
+                EVERY_CHANGE_AS_OF,
                 **options,
             )
             for visit in candidates["fct_lead_stage_visits"]:
@@ -1047,15 +1050,30 @@ def compute_marts(
                     earliest[visit["lead_id"]] = min(earliest.get(visit["lead_id"], start), start)
         for lead_id, (_, pipeline_id) in earliest.items():
             members.setdefault(pipeline_id, set()).add(lead_id)
+
+    def pipeline_input(pipeline_id: str) -> tuple[list[Row], list[Row]]:
+        if only_pipeline:
+            return raw_leads, raw_transitions
+        own = members.get(pipeline_id, set())
+        return (
+            [row for row in raw_leads if norm_text(row.get("lead_id")) in own],
+            [row for row in raw_transitions if norm_text(row.get("lead_id")) in own],
+        )
+
+    if as_of_date is None and not only_pipeline:
+        # The project's latest kept change: the latest of each pipeline's.
+        dates = [
+            compute_pipeline_marts(
+                *pipeline_input(pipeline_id), stage_rows, stage_benchmarks, [], None, **options
+            )["as_of_date"]
+            for pipeline_id, (_, stage_rows) in pipelines.items()
+        ]
+        as_of_date = max((day for day in dates if day), default=None)
     marts: dict[str, list[dict]] = {name: [] for name in MART_COLUMNS}
     marts["leads_without_exchange_rate"] = []
     for pipeline_id, (name, stage_rows) in sorted(pipelines.items()):
         targets = targets_of(revenue_targets, pipeline_id, only_pipeline)
-        leads, transitions = raw_leads, raw_transitions
-        if not only_pipeline:
-            own = members.get(pipeline_id, set())
-            leads = [row for row in raw_leads if norm_text(row.get("lead_id")) in own]
-            transitions = [row for row in raw_transitions if norm_text(row.get("lead_id")) in own]
+        leads, transitions = pipeline_input(pipeline_id)
         pipeline_marts = compute_pipeline_marts(
             leads, transitions, stage_rows, stage_benchmarks, targets, as_of_date, **options
         )

@@ -398,7 +398,9 @@ def test_a_broken_configuration_stops_the_build_naming_the_rows(
 def test_broken_exchange_rates_stop_the_build_naming_the_rows(tmp_path: Path):
     """config_path's exchange_rates.csv, with no export files (the loader
     lands the configuration alone): every broken row is named, and nothing
-    past the configuration is built."""
+    past the configuration is built. The same build checks the rules of
+    several pipelines: each pipeline's own (one name, one won stage, its
+    orders), and a target month once per pipeline."""
     project = DbtProject.copy_of_repo(tmp_path / "project")
     config = tmp_path / "config"
     config.mkdir()
@@ -413,10 +415,26 @@ def test_broken_exchange_rates_stop_the_build_naming_the_rows(tmp_path: Path):
         "GBP,0,2025-01-01\n"
         "CHF,1.05,01/02/2025\n"
     )
+    (config / "pipeline_stages.csv").write_text(
+        "pipeline_id,pipeline_name,stage_key,stage_name,stage_order,stage_type,default_expected_days\n"
+        "p1,Inbound,a,A,1,open,\n"
+        "p1,Inbound deals,b,B,2,won,\n"
+        "p2,,c,C,1,open,\n"
+        "p2,,d,D,1,open,\n"
+        "p2,,e,E,,lost,\n"
+        "p3,Renewals,f,F,1,open,\n"
+        "p3,Renewals,g,G,1,won,\n"
+    )
+    (config / "revenue_targets.csv").write_text(
+        "pipeline_id,target_month,revenue_target_usd,avg_deal_size_usd\n"
+        "p1,2026-01-01,100,\n"
+        "p2,2026-01-01,100,\n"
+        "p2,2026-01-01,200,\n"
+    )
     result = project.dbt(
         "build",
         "--select",
-        "+stg_config__exchange_rates",
+        "+stg_config__exchange_rates +stg_config__pipeline_stages +stg_config__revenue_targets",
         check=False,
         extra_vars={"config_path": str(config)},
     )
@@ -431,8 +449,21 @@ def test_broken_exchange_rates_stop_the_build_naming_the_rows(tmp_path: Path):
         "- row currency='USD': this is the reporting currency (var reporting_currency):"
         " its amounts need no rate",
         "- row currency='euro': currency is not a three-letter ISO 4217 code such as EUR",
+        f"Configuration error in {config}/pipeline_stages.csv:",
+        "- rows stage_key='c', 'd': they share stage_order 1; orders must be unique",
+        "- pipeline 'p1': 2 pipeline_name values: a pipeline has one name,"
+        " on every row (or on none)",
+        "- pipeline 'p2': no row has stage_type won: add the one won stage, after every open stage",
+        "- pipeline 'p3': the won stage (stage_order 1) must come after every open stage"
+        " (the last is 1)",
+        f"Configuration error in {config}/revenue_targets.csv:",
+        "- row target_month='2026-01-01': the month appears on 2 rows; months must be unique"
+        " per pipeline (pipeline 'p2')",
     ]:
         assert message in output, message
+    # p3's orders 1 and 1 are also shared; p1 and p3 may reuse p2's orders.
+    assert "rows stage_key='f', 'g'" in output
+    assert "stage_key='a', 'c'" not in output
     assert not project.relation_exists("intermediate", "int_exchange_rates")
 
 

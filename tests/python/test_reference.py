@@ -712,3 +712,63 @@ def test_timestamp_grammar(text: str, expected: dt.datetime | None):
             parse_timestamp(text)
     else:
         assert parse_timestamp(text) == expected
+
+
+# ---------------------------------------------------------------------------
+# Several pipelines (section 1, revision of 2026-12-05)
+# ---------------------------------------------------------------------------
+
+TWO_PIPELINES = [
+    {"pipeline_id": "p", "pipeline_name": "Inbound", "stage_key": "a", "stage_order": "1",
+     "stage_type": "open"},
+    {"pipeline_id": "p", "pipeline_name": "", "stage_key": "p_won", "stage_order": "2",
+     "stage_type": "won"},
+    {"pipeline_id": "p", "stage_key": "p_lost", "stage_type": "lost"},
+    {"pipeline_id": "q", "stage_key": "b", "stage_order": "1", "stage_type": "open"},
+    {"pipeline_id": "q", "stage_key": "q_won", "stage_order": "2", "stage_type": "won"},
+]  # fmt: skip
+
+
+def test_two_pipelines_each_lead_in_the_pipeline_it_started_in():
+    """L1 is won in p; L2 starts in q, so its later change into p's stage a
+    does not count; L3 enters p's a and q's b at the same instant: p sorts
+    first. q's overall target is its own; p has a name on one row, q none."""
+    events = [
+        ev("L1", "a", "2024-01-01"),
+        ev("L1", "p_won", "2024-01-05"),
+        ev("L2", "b", "2024-01-02"),
+        ev("L2", "a", "2024-01-03"),
+        ev("L3", "b", "2024-01-04"),
+        ev("L3", "a", "2024-01-04"),
+    ]
+    leads = [{**lead(lead_id), "created_at": None} for lead_id in ("L1", "L2", "L3")]
+    targets = [
+        {"pipeline_id": "q", "target_month": "2024-07-01", "revenue_target_usd": "100"},
+        {"target_month": "2024-07-01", "revenue_target_usd": "999"},
+    ]
+    marts = compute_marts(leads, events, TWO_PIPELINES, [], targets, as_of_date="2024-06-30")
+    by_lead = {
+        (row["lead_id"], row["stage_key"]): row["pipeline_id"]
+        for row in marts["fct_lead_stage_visits"]
+    }
+    assert by_lead == {
+        ("L1", "a"): "p",
+        ("L1", "p_won"): "p",
+        ("L2", "b"): "q",
+        ("L3", "a"): "p",
+    }
+    stage_a = next(r for r in marts["fct_stage_conversion"] if r["stage_key"] == "a")
+    assert (stage_a["leads_entered"], stage_a["leads_advanced"]) == (2, 1)
+    assert stage_a["pipeline_name"] == "Inbound"
+    stage_b = next(r for r in marts["fct_stage_conversion"] if r["stage_key"] == "b")
+    assert (stage_b["leads_entered"], stage_b["pipeline_name"]) == (1, "q")
+    overall = {
+        row["pipeline_id"]: (row["leads_won"], row["leads_decided"])
+        for row in marts["fct_win_rates"]
+        if row["dimension"] == "overall"
+    }
+    assert overall == {"p": (1, 1), "q": (0, 0)}
+    # The overall target is split between neither: only q's own is planned.
+    assert {(r["pipeline_id"], r["revenue_target_usd"]) for r in marts["fct_pipeline_plan"]} == {
+        ("q", 100.0)
+    }

@@ -199,19 +199,26 @@ def test_metrics_group_by_pipeline(two_pipelines: DbtProject, tmp_path: Path):
     )
     by_pipeline = {row["pipeline"]: row for row in rows}
     assert sorted(by_pipeline) == ["inbound", "partner"]
+    wins = {
+        row["pipeline_id"]: row
+        for row in two_pipelines.query(
+            "select * from marts.fct_win_rates where dimension = 'overall'"
+        )
+    }
+    totals = {
+        row["pipeline_id"]: row
+        for row in two_pipelines.query(
+            "select * from marts.fct_pipeline_value where stage_key is null"
+        )
+    }
+    olds = {
+        row["pipeline_id"]: row
+        for row in two_pipelines.query(
+            "select pipeline_id, sum(leads_old) as n from marts.fct_stage_conversion group by all"
+        )
+    }
     for pipeline, metric in by_pipeline.items():
-        [win] = two_pipelines.query(
-            "select * from marts.fct_win_rates "
-            f"where pipeline_id = '{pipeline}' and dimension = 'overall'"
-        )
-        [total] = two_pipelines.query(
-            "select * from marts.fct_pipeline_value "
-            f"where pipeline_id = '{pipeline}' and stage_key is null"
-        )
-        [old] = two_pipelines.query(
-            "select sum(leads_old) as n from marts.fct_stage_conversion "
-            f"where pipeline_id = '{pipeline}'"
-        )
+        win, total, old = wins[pipeline], totals[pipeline], olds[pipeline]
         assert close(number(metric["win_rate"]), win["win_rate"])
         assert close(number(metric["pipeline_usd"]), total["pipeline_usd"])
         assert close(number(metric["weighted_pipeline_coverage"]), total["weighted_coverage_ratio"])

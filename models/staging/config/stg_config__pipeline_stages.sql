@@ -7,7 +7,7 @@
 {%- set typed_sql %}
     select
         coalesce({{ pipeline_id }}, {{ default_pipeline_id() }}) as pipeline_id,
-        coalesce({{ pipeline_name }}, {{ pipeline_id }}, {{ default_pipeline_name() }}) as pipeline_name,
+        cast({{ pipeline_name }} as {{ dbt.type_string() }}) as pipeline_name,
         {{ clean_key('stage_key') }} as stage_key,
         {{ clean_text('stage_name') }} as stage_name,
         {{ try_cast(clean_text('stage_order'), dbt.type_int()) }} as stage_order,
@@ -29,9 +29,14 @@ typed as (
 
 final as (
 
+    -- A pipeline's one name (checked) on each of its rows: its id without one.
     select
         pipeline_id,
-        pipeline_name,
+        coalesce(
+            max(pipeline_name) over (partition by pipeline_id),
+            case when pipeline_id != {{ default_pipeline_id() }} then pipeline_id end,
+            {{ default_pipeline_name() }}
+        ) as pipeline_name,
         stage_key,
         stage_name,
         stage_order,
