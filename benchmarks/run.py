@@ -156,7 +156,8 @@ def warehouse_conversion(database: Path) -> dict[str, dict]:
     with duckdb.connect(str(database), read_only=True) as connection:
         cursor = connection.execute("select * from marts.fct_stage_conversion")
         names = [column[0] for column in cursor.description]
-        return {row[1]: dict(zip(names, row, strict=True)) for row in cursor.fetchall()}
+        rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        return {row["stage_key"]: row for row in rows}
 
 
 def agrees(computed: dict[str, dict], warehouse: dict[str, dict]) -> bool:

@@ -2,7 +2,7 @@
 -- several pipelines: it is not split between them, so the plan does not use
 -- it (int_pipeline_targets). Give each pipeline its own row in
 -- revenue_targets.csv (column pipeline_id).
-{{ config(severity='warn') }}
+{{ config(severity='warn', meta={'dagster': {'ref': {'name': 'stg_config__revenue_targets'}}}) }}
 
 with
 
