@@ -116,7 +116,10 @@ def test_dagster_dev_serves_the_asset_graph_with_checks(tmp_path: Path):
             for node in nodes
             for check in node["assetChecksOrError"].get("checks", [])
         }
-        assert "unique_combination_of_columns_fct_stage_conversion_as_of_date__pipeline_id__stage_key" in checks
+        expected = (
+            "unique_combination_of_columns_fct_stage_conversion_as_of_date__pipeline_id__stage_key"
+        )
+        assert expected in checks
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         try:
