@@ -21,6 +21,7 @@ from crm_layouts import (
     HUBSPOT_NAMES,
     HUBSPOT_PIPELINE,
     SALESFORCE_NAMES,
+    SALESFORCE_RECORD_TYPE,
     hubspot_tables,
     loader_tables,
     salesforce_tables,
@@ -260,7 +261,19 @@ def test_a_crm_adapter_on_postgres_gives_the_generic_marts(crm_name, loader, tmp
         "build",
         extra_vars={"crm": crm_name, "crm_loader": loader, "max_rejected_share": 1, **run_vars},
     )
-    assert_same_marts(generic, project, leave_out=("rpt_data_quality", "rpt_export_files"))
+    pipeline = assert_same_marts(
+        generic,
+        project,
+        leave_out=("rpt_data_quality", "rpt_export_files"),
+        other_pipeline_name=True,
+    )
+    # The CRM's one pipeline: Salesforce's record type (named by its id
+    # without a RecordType table); HubSpot's default pipeline.
+    expected_pipeline = {
+        "salesforce": (SALESFORCE_RECORD_TYPE, SALESFORCE_RECORD_TYPE),
+        "hubspot": ("default", "Sales pipeline"),
+    }
+    assert pipeline == expected_pipeline[crm_name]
     left_out = project.query(
         "select table_name, reason, row_count from marts.rpt_data_quality"
         " where outcome = 'left_out'"
