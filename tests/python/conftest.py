@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 
 import pytest
-from dbt_project_harness import REPO, DbtProject, write_csv
-from mart_checks import other_stage_data, two_pipeline_config
+from dbt_project_harness import DbtProject, write_csv
+from mart_checks import two_pipeline_config, two_pipeline_history
 
-from sales_pipeline.demo_data import LEAD_COLUMNS, TRANSITION_COLUMNS, generate, read_stages
+from sales_pipeline.demo_data import LEAD_COLUMNS, TRANSITION_COLUMNS
 
 # Test files are complete when written: no build waits for them to settle
 # (test_hostile_input sets the var where it tests the waiting).
@@ -37,17 +36,7 @@ def two_pipelines(tmp_path_factory: pytest.TempPathFactory) -> DbtProject:
     project = DbtProject.copy_of_repo(root / "project")
     for name, rows in two_pipeline_config().items():
         write_csv(root / "config" / f"{name}.csv", rows, list(rows[0]))
-    leads, transitions = other_stage_data(150)
-    inbound_leads, inbound_transitions = generate(
-        150,
-        seed=29,
-        stages=read_stages(REPO / "seeds/config/pipeline_stages.csv"),
-        start=dt.date(2025, 1, 1),
-        months=9,
-        timestamp_granularity="minute",
-    )
-    leads += [{**row, "lead_id": f"IN-{row['lead_id']}"} for row in inbound_leads]
-    transitions += [{**row, "lead_id": f"IN-{row['lead_id']}"} for row in inbound_transitions]
+    leads, transitions = two_pipeline_history(150, 150, edge_case_rate=1.0)
     write_csv(root / "exports/raw_leads.csv", leads, LEAD_COLUMNS)
     write_csv(root / "exports/raw_lead_transitions.csv", transitions, TRANSITION_COLUMNS)
     project.vars = {"raw_path": str(root / "exports"), "config_path": str(root / "config")}

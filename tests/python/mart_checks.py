@@ -13,7 +13,7 @@ from pathlib import Path
 from dbt_project_harness import REPO, DbtProject, write_csv
 from reference import MART_COLUMNS, compute_marts, read_csv_rows
 
-from sales_pipeline.demo_data import generate
+from sales_pipeline.demo_data import generate, read_stages
 
 STAGE_COLUMNS = ["stage_key", "stage_name", "stage_order", "stage_type", "default_expected_days"]
 BENCHMARK_COLUMNS = ["stage_key", "benchmark_conversion_rate", "benchmark_source"]
@@ -264,6 +264,27 @@ def demo_config() -> dict[str, list[dict[str, str | None]]]:
         name: read_csv_rows(str(REPO / f"seeds/config/{name}.csv"))
         for name in ("pipeline_stages", "stage_benchmarks", "revenue_targets")
     }
+
+
+def two_pipeline_history(
+    partner_leads: int, inbound_leads: int, edge_case_rate: float = 4
+) -> tuple[list[dict], list[dict]]:
+    """Leads and stage changes of two_pipeline_config's pipelines: the
+    second configuration's generated data ("partner", with the hand-written
+    edge rows) and the demo stages' ("inbound", lead ids prefixed IN-)."""
+    leads, transitions = other_stage_data(partner_leads)
+    inbound, inbound_transitions = generate(
+        inbound_leads,
+        seed=29,
+        stages=read_stages(REPO / "seeds/config/pipeline_stages.csv"),
+        start=dt.date(2025, 1, 1),
+        months=9,
+        edge_case_rate=edge_case_rate,
+        timestamp_granularity="minute",
+    )
+    leads += [{**row, "lead_id": f"IN-{row['lead_id']}"} for row in inbound]
+    transitions += [{**row, "lead_id": f"IN-{row['lead_id']}"} for row in inbound_transitions]
+    return leads, transitions
 
 
 def two_pipeline_config() -> dict[str, list[dict[str, str]]]:

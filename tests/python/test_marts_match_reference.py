@@ -19,9 +19,9 @@ from mart_checks import (
     check_scenario,
     demo_config,
     hand_written_edge_leads,
-    other_stage_data,
     transitions_for_edge_leads,
     two_pipeline_config,
+    two_pipeline_history,
 )
 from reference import MART_COLUMNS, compute_marts, parse_timestamp
 
@@ -115,18 +115,7 @@ def test_two_pipelines_with_other_stages_from_parquet(tmp_path: Path):
     for name, rows in config.items():
         write_csv(config_path / f"{name}.csv", rows, list(rows[0]))
     write_csv(config_path / "exchange_rates.csv", USD_IN_EUR, list(USD_IN_EUR[0]))
-    leads, transitions = other_stage_data(300)
-    inbound_leads, inbound_transitions = generate(
-        150,
-        seed=29,
-        stages=read_stages(REPO / "seeds/config/pipeline_stages.csv"),
-        start=dt.date(2025, 1, 1),
-        months=9,
-        edge_case_rate=4,
-        timestamp_granularity="minute",
-    )
-    leads += [{**row, "lead_id": f"IN-{row['lead_id']}"} for row in inbound_leads]
-    transitions += [{**row, "lead_id": f"IN-{row['lead_id']}"} for row in inbound_transitions]
+    leads, transitions = two_pipeline_history(300, 150)
     raw_path = tmp_path / "exports"
     write_parquet(raw_path / "raw_leads.parquet", leads, LEAD_COLUMNS)
     write_parquet(raw_path / "raw_lead_transitions.parquet", transitions, TRANSITION_COLUMNS)
