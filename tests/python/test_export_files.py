@@ -432,3 +432,34 @@ def test_the_inspection_reads_a_file_with_the_options_the_views_use(tmp_path: Pa
     stat = os.stat(path)
     assert listed["raw_lead_transitions.csv"]["file_size_bytes"] == stat.st_size
     assert listed["raw_lead_transitions.csv"]["status"] == "export"
+
+
+def test_a_crm_export_lands_as_its_adapters_tables_or_not_at_all(tmp_path: Path):
+    """Pipedrive's export files as the tables its adapter reads, every column
+    text, extra columns left; a schema name is quoted. A file missing a
+    column lands nothing, not even the good one, and says which."""
+    from sales_pipeline.crm_export_tables import land_export_tables
+    from sales_pipeline.load import DuckDBDestination, LoadError
+
+    source = tmp_path / "export"
+    source.mkdir()
+    (source / "deal_changes.csv").write_text(
+        "deal_id;change_time;changed_field_key;new_value;note\n7;2024-01-02 10:00:00;stage_id;2;x\n"
+    )
+    (source / "stages.csv").write_text("stage_id,stage_name\n2,Qualified lead\n")
+    database = tmp_path / "warehouse.duckdb"
+    schema = 'my "crm"'
+    with duckdb.connect(str(database)) as connection:
+        landed = land_export_tables(DuckDBDestination(connection), "pipedrive", source, schema)
+        assert landed == {"deal_changes": 1, "stages": 1}
+        rows = connection.execute('select * from "my ""crm""".deal_changes').fetchall()
+        assert rows == [("7", "2024-01-02 10:00:00", "stage_id", "2")]
+        (source / "stages.csv").write_text("stage_id,name\n3,Won\n")
+        with pytest.raises(LoadError) as error:
+            land_export_tables(DuckDBDestination(connection), "pipedrive", source, "other")
+        assert "stages.csv line 1: wrong columns" in str(error.value)
+        assert "missing stage_name" in str(error.value)
+        schemas = connection.execute(
+            "select schema_name from information_schema.schemata"
+        ).fetchall()
+        assert ("other",) not in schemas

@@ -707,16 +707,13 @@ ADAPTER_SCHEMA = "crm_tables"
 
 
 def land_pipedrive_export(database: Path) -> None:
-    """deal_changes.csv and stages.csv as tables, every column text, as a
-    file loader would land them (the files stay where they are)."""
-    with duckdb.connect(str(database)) as connection:
-        connection.execute(f"create schema if not exists {ADAPTER_SCHEMA}")
-        for name in ("deal_changes", "stages"):
-            connection.execute(
-                f"create or replace table {ADAPTER_SCHEMA}.{name} as "
-                "select * from read_csv(?, header = true, all_varchar = true)",
-                [str(SHARED_DATA / "pipedrive_enpal" / f"{name}.csv")],
-            )
+    """deal_changes.csv and stages.csv as tables, through the command a team
+    runs (sales_pipeline.crm_export_tables; the files stay where they are)."""
+    from sales_pipeline.crm_export_tables import main as land_export
+
+    source = SHARED_DATA / "pipedrive_enpal"
+    args = ["pipedrive", "--source", str(source), "--warehouse", str(database)]
+    assert land_export([*args, "--schema", ADAPTER_SCHEMA]) == 0
 
 
 def test_pipedrive_export_through_the_adapter_gives_the_mapped_marts(
