@@ -1003,6 +1003,16 @@ def targets_of(revenue_targets: list[Row], pipeline_id: str, only_pipeline: bool
     return own + overall
 
 
+def rows_of_leads(
+    raw_leads: list[Row], raw_transitions: list[Row], lead_ids: set[str]
+) -> tuple[list[Row], list[Row]]:
+    """The raw lead rows and stage changes of the given leads."""
+    return (
+        [row for row in raw_leads if norm_text(row.get("lead_id")) in lead_ids],
+        [row for row in raw_transitions if norm_text(row.get("lead_id")) in lead_ids],
+    )
+
+
 def compute_marts(
     raw_leads: list[Row],
     raw_transitions: list[Row],
@@ -1036,8 +1046,7 @@ def compute_marts(
                 if norm_key(row.get("stage_key")) in keys
             }
             candidates = compute_pipeline_marts(
-                [row for row in raw_leads if norm_text(row.get("lead_id")) in changed],
-                [row for row in raw_transitions if norm_text(row.get("lead_id")) in changed],
+                *rows_of_leads(raw_leads, raw_transitions, changed),
                 stage_rows,
                 stage_benchmarks,
                 [],
@@ -1054,11 +1063,7 @@ def compute_marts(
     def pipeline_input(pipeline_id: str) -> tuple[list[Row], list[Row]]:
         if only_pipeline:
             return raw_leads, raw_transitions
-        own = members.get(pipeline_id, set())
-        return (
-            [row for row in raw_leads if norm_text(row.get("lead_id")) in own],
-            [row for row in raw_transitions if norm_text(row.get("lead_id")) in own],
-        )
+        return rows_of_leads(raw_leads, raw_transitions, members.get(pipeline_id, set()))
 
     if as_of_date is None and not only_pipeline:
         # The project's latest kept change: the latest of each pipeline's.
