@@ -36,9 +36,15 @@
     {%- elif model.resource_type == 'unit_test' -%}
         {{ return(true) }}
     {%- endif -%}
-    {#- Unsure (the stages not built yet): the safe way, checking. -#}
+    {#- Unsure (the stages not built yet, or built by an earlier
+        version without pipelines: dbt compile, sqlfluff): the safe way,
+        checking. -#}
     {%- set stages = load_relation(stages_ref) -%}
     {%- if stages is none -%}
+        {{ return(true) }}
+    {%- endif -%}
+    {%- set column_names = adapter.get_columns_in_relation(stages) | map(attribute='name') | map('lower') | list -%}
+    {%- if 'pipeline_id' not in column_names -%}
         {{ return(true) }}
     {%- endif -%}
     {%- set counted = run_query('select count(distinct pipeline_id) from ' ~ stages) -%}

@@ -3,12 +3,39 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 from dbt_project_harness import DbtProject, write_csv
 from mart_checks import two_pipeline_config, two_pipeline_history
 
 from sales_pipeline.demo_data import LEAD_COLUMNS, TRANSITION_COLUMNS
+
+# make test runs the test modules on every core (pytest -n auto --dist
+# loadscope). A module is one unit of work, run by one worker, so its module
+# fixtures are built once. The modules that run dbt or make in the
+# repository itself are one unit together: they write its target/ folder
+# (manifest.json, the partial parse), which two dbt processes must not
+# write at once.
+MODULES_IN_THE_REPOSITORY = {
+    "test_conventions.py",
+    "test_dagster_ui.py",
+    "test_hostile_input.py",
+    "test_orchestration.py",
+    "test_own_data.py",
+}
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ModuleScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return "repository" if Path(module).name in MODULES_IN_THE_REPOSITORY else module
+
+    return ModuleScheduling(config, log)
+
 
 # Test files are complete when written: no build waits for them to settle
 # (test_hostile_input sets the var where it tests the waiting).
