@@ -1,7 +1,11 @@
-"""Map a real CRM export into the warehouse's raw input files and config seeds.
+"""Map a real Salesforce export into the warehouse's raw input files and config seeds.
 
-``map_salesforce(source, out)`` / ``map_pipedrive(source, out)``, each
-returning a ``MappingReport``; from the shell: scripts/map_crm_exports.py.
+``map_salesforce(source, out)``, returning a ``MappingReport``; from the
+shell: scripts/map_crm_exports.py. Salesforce only: a Pipedrive export
+(``deal_changes.csv`` + ``stages.csv``) is landed as its adapter's tables by
+``python -m sales_pipeline.crm_export_tables pipedrive`` and read by the
+Pipedrive adapter (``crm: pipedrive``, ``crm_loader: export``;
+models/staging/pipedrive), which does its mapping.
 
 Writes into ``out`` (created if missing; never into the export folder, and
 no export file is copied):
@@ -11,7 +15,7 @@ no export file is copied):
 * ``raw_lead_transitions.csv``: lead_id, stage_key (the stage entered),
   entered_at
 * ``pipeline_stages.csv``, ``stage_benchmarks.csv``, ``revenue_targets.csv``:
-  the config seeds for that CRM's stages (copy them over ``seeds/config/``).
+  the config seeds for the export's stages (copy them over ``seeds/config/``).
 
 and returns the mapping report: data rows read per export file, rows written
 per output file, and every export row that was deliberately not mapped, with
@@ -45,62 +49,16 @@ Preppin' Data 2022 week 23 extract)
   of Amount over Closed Won opportunities / calendar months from the first
   to the last history date), avg_deal_size_usd empty (the observed average).
 
-Pipedrive (``deal_changes.csv`` + ``stages.csv``, e.g. the Enpal take-home)
----------------------------------------------------------------------------
-The stages, in stage_id order (Pipedrive's pipeline order), are read as a
-sales pipeline followed by post-sale stages: the stages before the won stage
-(``Implementation/Onboarding`` unless ``--won-stage`` / ``won_stage`` names
-another) are open (orders 1..n), the won stage is won (order n + 1, its slug
-as stage_key: ``implementation_onboarding``); a deal that reaches
-implementation was won. The stages after it (``Follow-up/Customer Success``,
-``Renewal/Expansion``) are post-sale, not stages of the sales pipeline: they
-get no pipeline_stages row (reported as not mapped). pipeline_stages also gets
-the lost stage ``lost``.
-
-deal_changes is a change log (deal_id, change_time, changed_field_key,
-new_value). "Before" means an earlier change_time (file order breaks ties).
-A deal is won at its first change into the won stage or a post-sale stage.
-By changed_field_key:
-
-* ``add_time``: one raw_leads row (lead_id = deal_id, created_at =
-  new_value). A deal_id with two add_time rows gets two differing lead rows,
-  which the warehouse quarantines as ``conflicting_lead_rows``, and its
-  stage changes as ``lead_rejected``: the export puts two deals' histories
-  under one id, and the script does not guess which change is whose.
-* ``stage_id`` into an open or the won stage: one transition, stage_key =
-  slug of the stage's name in stages.csv (``Proposal/Quote Preparation`` ->
-  ``proposal_quote_preparation``), entered_at = change_time.
-* ``stage_id`` into a post-sale stage: the deal's first change into the won or
-  a post-sale stage is one transition into the won stage at change_time (the
-  deal skipped the won stage, but was won to get there; many deals of the
-  Enpal export jump from an open stage straight to stage 8 or 9); later ones
-  are not mapped (post-sale, after the deal was won).
-* ``lost_reason``: before the deal was won (or never won), one transition
-  into the lost stage ``lost`` at change_time. Pipedrive asks for a lost
-  reason when a deal is marked lost, so this change is the export's record of
-  a deal being lost; the reason itself has no raw column. After the deal was
-  won, not mapped: this export gives every deal a lost reason after its last
-  stage change, even deals at stage 9, so a lost reason of a won deal is a
-  quirk of the export, not a loss.
-* ``user_id``: the deal's latest value is its owner_id; earlier values are
-  not mapped (raw_leads holds one owner per lead, the current one).
-* anything else (no status, value or won field in this export): not mapped,
-  counted by key.
-
-lead_source, segment and deal_amount_usd are empty (not in the export), so
-revenue_targets has no rows (no amounts to plan with).
-
-Both CRMs: stage_benchmarks.csv has its header and no rows. There is no
-published conversion benchmark for these CRM-specific stages; the demo's
-figures describe other stages (qualification, discovery, ...), so borrowing
-them would invent a diagnosis. Add rows with your industry's figures.
+stage_benchmarks.csv has its header and no rows. There is no published
+conversion benchmark for these CRM-specific stages; the demo's figures
+describe other stages (qualification, discovery, ...), so borrowing them
+would invent a diagnosis. Add rows with your industry's figures.
 """
 
 from __future__ import annotations
 
 import csv
 import re
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -125,14 +83,6 @@ SALESFORCE_LOST = "Closed Lost"
 SALESFORCE_DATE_FORMAT = "%d/%m/%Y"
 TARGET_MONTHS_AHEAD = 3
 
-PIPEDRIVE_CHANGES = "deal_changes.csv"
-PIPEDRIVE_STAGES = "stages.csv"
-PIPEDRIVE_WON_STAGE = "Implementation/Onboarding"
-PIPEDRIVE_LOST_KEY = "lost"
-POST_SALE_STAGE = "post-sale stage after the won stage (not a stage of the sales pipeline)"
-POST_SALE_CHANGE = "stage_id into a post-sale stage after the deal was won"
-LOST_AFTER_WON = "lost_reason recorded after the deal was won"
-
 Row = dict[str, str]
 
 
@@ -154,11 +104,6 @@ class MappingReport:
     not_mapped: dict[str, dict[str, int]] = field(default_factory=dict)
     rows_written: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
-
-    def skip(self, export_file: str, reason: str) -> None:
-        """Count one row of ``export_file`` as not mapped, for ``reason``."""
-        reasons = self.not_mapped.setdefault(export_file, {})
-        reasons[reason] = reasons.get(reason, 0) + 1
 
     def unaccounted(self) -> dict[str, int]:
         """Per export file, rows read minus mapped minus not mapped (all 0 when sound)."""
@@ -343,149 +288,6 @@ def map_salesforce(source: Path, out: Path) -> MappingReport:
         f"{sum(not row['Amount'].strip() for row in opportunities)} opportunities have no Amount",
         f"revenue_targets: placeholder, won amount {won_amount:.0f} / {months} months = "
         f"{monthly_target} per month for the {TARGET_MONTHS_AHEAD} months after {last}",
-        "stage_benchmarks: no rows (no published benchmark for these stages)",
-    ]
-    return report
-
-
-# --------------------------------------------------------------------------- pipedrive
-
-
-def pipedrive_stages(
-    stage_rows: list[Row], won_stage: str
-) -> tuple[list[tuple[str, ...]], dict[str, str], set[str]]:
-    """The pipeline_stages rows, the stage key of every mapped stage_id, and the
-    post-sale stage_ids (after the won stage; not part of the sales pipeline)."""
-    ordered = sorted(stage_rows, key=lambda row: int(row["stage_id"]))
-    names = [row["stage_name"] for row in ordered]
-    if won_stage not in names:
-        raise ValueError(f"no won stage {won_stage!r} in {PIPEDRIVE_STAGES}: {names}")
-    won_index = names.index(won_stage)
-    if won_index == 0:
-        raise ValueError(f"the won stage {won_stage!r} must come after at least one open stage")
-    rows: list[tuple[str, ...]] = []
-    for order, row in enumerate(ordered[: won_index + 1], start=1):
-        stage_type = "won" if order == won_index + 1 else "open"
-        rows.append((slug(row["stage_name"]), row["stage_name"], str(order), stage_type, ""))
-    rows.append((PIPEDRIVE_LOST_KEY, "Lost (lost_reason set)", "", "lost", ""))
-    keys = [row[0] for row in rows]
-    if len(set(keys)) != len(keys):
-        raise ValueError(f"stage names give clashing stage keys: {sorted(keys)}")
-    stage_keys = {row["stage_id"]: slug(row["stage_name"]) for row in ordered[: won_index + 1]}
-    post_sale = {row["stage_id"] for row in ordered[won_index + 1 :]}
-    return rows, stage_keys, post_sale
-
-
-def map_pipedrive(source: Path, out: Path, won_stage: str = PIPEDRIVE_WON_STAGE) -> MappingReport:
-    """Map a Pipedrive deal_changes log + stages table (see the module doc)."""
-    report = MappingReport("pipedrive", source, out)
-    changes_path = source / PIPEDRIVE_CHANGES
-    stages_path = source / PIPEDRIVE_STAGES
-    changes = read_rows(changes_path)
-    stage_rows = read_rows(stages_path)
-    require_columns(
-        changes, changes_path, ("deal_id", "change_time", "changed_field_key", "new_value")
-    )
-    require_columns(stage_rows, stages_path, ("stage_id", "stage_name"))
-    report.rows_read = {PIPEDRIVE_CHANGES: len(changes), PIPEDRIVE_STAGES: len(stage_rows)}
-
-    stages, stage_keys, post_sale = pipedrive_stages(stage_rows, won_stage)
-    won_key = slug(won_stage)
-    won_stage_ids = {stage_id for stage_id, key in stage_keys.items() if key == won_key}
-    for row in stage_rows:
-        if row["stage_id"] in post_sale:
-            report.skip(PIPEDRIVE_STAGES, POST_SALE_STAGE)
-    report.rows_mapped[PIPEDRIVE_STAGES] = len(stage_keys)
-
-    # Changes in event order: change_time, then file order.
-    def event(position: int) -> tuple[str, int]:
-        return (changes[position]["change_time"], position)
-
-    # The owner is the deal's latest user_id change. A deal is won at its first
-    # change into the won stage or a post-sale stage (it was won to get there).
-    owner_rows: dict[str, tuple[str, int]] = {}
-    won_at: dict[str, tuple[str, int]] = {}
-    for position, row in enumerate(changes):
-        deal, key, value = row["deal_id"], row["changed_field_key"], row["new_value"]
-        if key == "user_id":
-            owner_rows[deal] = max(owner_rows.get(deal, event(position)), event(position))
-        elif key == "stage_id" and (value in won_stage_ids or value in post_sale):
-            won_at[deal] = min(won_at.get(deal, event(position)), event(position))
-    owners = {deal: changes[position]["new_value"] for deal, (_, position) in owner_rows.items()}
-    owner_positions = {position for _, position in owner_rows.values()}
-    won_positions = {position for _, position in won_at.values()}
-
-    leads: list[tuple[str, ...]] = []
-    transitions: list[tuple[str, ...]] = []
-    mapped = 0
-    skipped_to_won = 0
-    open_after_won: set[str] = set()
-    lost_after_won: set[str] = set()
-    for position, row in enumerate(changes):
-        deal, key, value = row["deal_id"], row["changed_field_key"], row["new_value"]
-        after_won = deal in won_at and won_at[deal] < event(position)
-        if key == "add_time":
-            leads.append((deal, value, "", "", owners.get(deal, ""), ""))
-        elif key == "stage_id" and value in stage_keys:
-            transitions.append((deal, stage_keys[value], row["change_time"]))
-            if after_won and value not in won_stage_ids:
-                open_after_won.add(deal)
-        elif key == "stage_id" and value in post_sale and position in won_positions:
-            transitions.append((deal, won_key, row["change_time"]))
-            skipped_to_won += 1
-        elif key == "stage_id" and value in post_sale:
-            report.skip(PIPEDRIVE_CHANGES, POST_SALE_CHANGE)
-            continue
-        elif key == "stage_id":
-            report.skip(PIPEDRIVE_CHANGES, f"stage_id {value!r} is not in {PIPEDRIVE_STAGES}")
-            continue
-        elif key == "lost_reason" and not value.strip():
-            report.skip(PIPEDRIVE_CHANGES, "lost_reason cleared (not a loss)")
-            continue
-        elif key == "lost_reason" and after_won:
-            report.skip(PIPEDRIVE_CHANGES, LOST_AFTER_WON)
-            lost_after_won.add(deal)
-            continue
-        elif key == "lost_reason":
-            transitions.append((deal, PIPEDRIVE_LOST_KEY, row["change_time"]))
-        elif key == "user_id" and position not in owner_positions:
-            reason = (
-                "user_id replaced by a later user_id change (raw_leads keeps the current owner)"
-            )
-            report.skip(PIPEDRIVE_CHANGES, reason)
-            continue
-        elif key != "user_id":
-            report.skip(PIPEDRIVE_CHANGES, f"changed_field_key {key!r} has no raw column")
-            continue
-        mapped += 1
-    report.rows_mapped[PIPEDRIVE_CHANGES] = mapped
-    write_outputs(report, leads, transitions, stages, [])
-
-    keys = Counter(row["changed_field_key"] for row in changes)
-    deals = {row["deal_id"] for row in changes}
-    created = Counter(lead[0] for lead in leads)
-    reused = sorted(deal for deal, count in created.items() if count > 1)
-    lost = {row[0] for row in transitions if row[1] == PIPEDRIVE_LOST_KEY}
-    open_stage_keys = [row[0] for row in stages if row[3] == "open"]
-    report.notes += [
-        f"{len(deals)} deals; changed_field_key counts {dict(sorted(keys.items()))}",
-        f"{len(reused)} deal_ids have more than one add_time row ({', '.join(reused)}): "
-        f"{sum(created[deal] for deal in reused)} raw_leads rows the warehouse quarantines "
-        "as conflicting_lead_rows (and their stage changes as lead_rejected)",
-        f"open stages {', '.join(open_stage_keys)}; won stage {won_key}; post-sale stage_ids "
-        f"{', '.join(sorted(post_sale, key=int))} are not sales-pipeline stages",
-        f"{len(won_at)} deals won (reached {won_stage!r} or a later stage); "
-        f"{skipped_to_won} of them skipped {won_stage!r}: their first post-sale change is "
-        f"mapped as entering {won_key}",
-        f"{len(lost - set(won_at))} deals never won end with a lost_reason (entered 'lost'); "
-        f"{len(lost_after_won)} of the won deals have a lost_reason after they were won "
-        f"(not mapped), {len(lost & set(won_at))} one before (mapped)",
-        f"{len(open_after_won)} deal(s) change into an open stage after they were won "
-        f"({', '.join(sorted(open_after_won))}): mapped as written",
-        f"{len(deals - set(created))} deals without add_time; "
-        f"{len(deals - set(owners))} deals without an owner",
-        "no amounts, sources or segments in the export: those columns are empty; "
-        "revenue_targets has no rows",
         "stage_benchmarks: no rows (no published benchmark for these stages)",
     ]
     return report

@@ -1,60 +1,52 @@
-"""Map a real CRM export into the warehouse's raw input files and config seeds.
+"""Map a real Salesforce export into the warehouse's raw input files and config seeds.
 
 Usage::
 
-    python scripts/map_crm_exports.py {salesforce|pipedrive} --source <export folder> --out <folder>
+    python scripts/map_crm_exports.py salesforce --source <export folder> --out <folder>
 
 Writes the raw exports and config seeds into --out (never into the export
 folder) and prints the mapping report: rows read, written and deliberately
-not mapped, with the reason; exits 1 when a row is unaccounted for. How
-each CRM's rows map: sales_pipeline/crm_exports.py.
+not mapped, with the reason; exits 1 when a row is unaccounted for. How the
+rows map: sales_pipeline/crm_exports.py.
+
+A Pipedrive export (deal_changes.csv + stages.csv) is not mapped here: it is
+landed as the Pipedrive adapter's tables by ``python -m
+sales_pipeline.crm_export_tables pipedrive --source <export folder>
+--warehouse <file>`` and built with the adapter (vars crm: pipedrive,
+crm_loader: export, crm_won_stage), which does its mapping
+(docs/own-data.md, "Real CRM exports").
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 # The repository's root, for the sales_pipeline package, wherever this runs from.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from sales_pipeline.crm_exports import (
-    PIPEDRIVE_WON_STAGE,
-    MappingReport,
-    map_pipedrive,
-    map_salesforce,
-)
-
-MAPPERS: dict[str, Callable[[Path, Path], MappingReport]] = {
-    "salesforce": map_salesforce,
-    "pipedrive": map_pipedrive,
-}
+from sales_pipeline.crm_exports import map_salesforce
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("crm", choices=tuple(MAPPERS))
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        epilog="A Pipedrive export is landed as its adapter's tables instead: "
+        "python -m sales_pipeline.crm_export_tables pipedrive --source <export folder> "
+        "--warehouse <file> (docs/own-data.md).",
+    )
+    parser.add_argument("crm", choices=("salesforce",))
     parser.add_argument("--source", type=Path, required=True, help="the export folder")
     parser.add_argument("--out", type=Path, required=True, help="where to write the files")
-    parser.add_argument(
-        "--won-stage",
-        help=f"pipedrive only: the name of the won stage (default {PIPEDRIVE_WON_STAGE!r})",
-    )
-    args = parser.parse_args(argv)
-    if args.won_stage is not None and args.crm != "pipedrive":
-        parser.error("--won-stage applies to pipedrive only")
-    return args
+    return parser.parse_args(argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     if args.out.resolve() == args.source.resolve():
         raise SystemExit("--out must not be the export folder")
-    if args.won_stage is not None:
-        report = map_pipedrive(args.source, args.out, won_stage=args.won_stage)
-    else:
-        report = MAPPERS[args.crm](args.source, args.out)
+    report = map_salesforce(args.source, args.out)
     print("\n".join(report.lines()))
     return 1 if any(report.unaccounted().values()) else 0
 
