@@ -185,7 +185,9 @@
     unless config_path's pipeline_stages.csv has rows: then the file
     replaces it (its pipeline_id and pipeline_name are optional columns,
     sales_pipeline/load.py). exchange_rates has no seed: the
-    demo's amounts are all in USD.
+    demo's amounts are all in USD. Read through a CRM adapter without
+    config_path, the benchmarks and revenue targets are none: the demo's
+    name the demo's stages and plan made-up goals, never a CRM's.
 -#}
 {% macro config_input(name) -%}
     {%- set crm = crm_setting() -%}
@@ -208,6 +210,8 @@
         ) }}
     {%- elif config_path_setting() is none and name == 'exchange_rates' -%}
         {{ return(none) }}
+    {%- elif config_path_setting() is none and crm != 'generic' -%}
+        {{ return('(select * from ' ~ ref(name) ~ ' where 1 = 0) as ' ~ name ~ '_input') }}
     {%- elif config_path_setting() is none -%}
         {{ return(ref(name)) }}
     {%- endif -%}

@@ -35,6 +35,7 @@ from mart_checks import (
     assert_same_marts,
     check_scenario,
     demo_config,
+    demo_goals_folder,
     hand_written_edge_leads,
     other_stage_data,
     transitions_for_edge_leads,
@@ -259,7 +260,13 @@ def test_a_crm_adapter_on_postgres_gives_the_generic_marts(crm_name, loader, tmp
     write_tables(project, crm_name, crm, names)
     project.dbt(
         "build",
-        extra_vars={"crm": crm_name, "crm_loader": loader, "max_rejected_share": 1, **run_vars},
+        extra_vars={
+            "crm": crm_name,
+            "crm_loader": loader,
+            "max_rejected_share": 1,
+            **demo_goals_folder(tmp_path / "config"),
+            **run_vars,
+        },
     )
     pipeline = assert_same_marts(
         generic,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import shutil
 from pathlib import Path
 
 from dbt_project_harness import REPO, DbtProject, write_csv
@@ -264,6 +265,16 @@ def demo_config() -> dict[str, list[dict[str, str | None]]]:
         name: read_csv_rows(str(REPO / f"seeds/config/{name}.csv"))
         for name in ("pipeline_stages", "stage_benchmarks", "revenue_targets")
     }
+
+
+def demo_goals_folder(folder: Path) -> dict[str, str]:
+    """A config_path folder with the demo's stage benchmarks and revenue
+    targets and no stage list (the CRM's): a build through a CRM adapter
+    reads no demo configuration without it. Returns the var."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in ("stage_benchmarks", "revenue_targets"):
+        shutil.copyfile(REPO / f"seeds/config/{name}.csv", folder / f"{name}.csv")
+    return {"config_path": str(folder)}
 
 
 def two_pipeline_history(

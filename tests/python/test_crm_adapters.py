@@ -8,7 +8,6 @@ rpt_data_quality, and nothing else differs."""
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 from collections import Counter
 from pathlib import Path
 
@@ -31,6 +30,7 @@ from mart_checks import (
     assert_marts_match,
     assert_same_marts,
     demo_config,
+    demo_goals_folder,
     hand_written_edge_leads,
     transitions_for_edge_leads,
 )
@@ -85,6 +85,7 @@ def test_salesforce_tables_give_the_generic_marts(history, generic, tmp_path: Pa
         "crm_schema": SCHEMA,
         "crm_pipeline": SALESFORCE_RECORD_TYPE,
         "max_rejected_share": 1,
+        **demo_goals_folder(tmp_path / "config"),
     }
     build_through_adapter(project, run_vars)
     pipeline = assert_same_marts(generic, project, leave_out=SOURCE_MARTS, other_pipeline_name=True)
@@ -123,7 +124,9 @@ def test_salesforce_multi_currency_org_reports_in_eur_as_the_reference(history, 
     corporate currency), EUR, GBP (rates from March 2025 only) and JPY (no
     rate), reported in EUR at DatedConversionRate's rates. Every mart
     equals the reference's, which converts with the rates worked out by
-    hand; the deals without a rate are counted as no_exchange_rate."""
+    hand; the deals without a rate are counted as no_exchange_rate. With no
+    config_path the build reads no demo configuration: no benchmarks and no
+    revenue targets, so no plan."""
     leads, transitions, stages = history
     cycle = ["USD", "EUR", "GBP", "JPY", None]
     currencies = {lead["lead_id"]: cycle[n % len(cycle)] for n, lead in enumerate(leads)}
@@ -146,12 +149,14 @@ def test_salesforce_multi_currency_org_reports_in_eur_as_the_reference(history, 
         as_text(transitions),
         # The org's one record type is the pipeline, named by its id (no RecordType table).
         [{**stage, "pipeline_id": SALESFORCE_RECORD_TYPE} for stage in stages],
-        demo_config()["stage_benchmarks"],
-        demo_config()["revenue_targets"],
+        [],
+        [],
         reporting_currency="EUR",
         exchange_rates=EUR_RATES,
     )
     assert_marts_match(project, expected)
+    assert project.query("select * from marts.fct_pipeline_plan") == []
+    assert project.query("select * from staging.stg_config__stage_benchmarks") == []
     notes = project.query(
         "select row_count from marts.rpt_data_quality where reason = 'no_exchange_rate'"
     )
@@ -199,11 +204,11 @@ def assert_accounted_as_generic_plus_left_out(generic, project, left_out) -> Non
 def test_hubspot_tables_give_the_generic_marts(loader, history, generic, tmp_path: Path):
     """Deleted deals, stale copies of merged deals and the deals of a second
     pipeline (its stages labelled as the first's) are left out and counted;
-    the rest gives the generic marts row by row. With Fivetran and dlt the
-    team's configuration comes from config_path, with no export files:
-    without pipeline_stages.csv (the CRM's stages), and for dlt with one
-    that lists the same stages (it replaces the CRM's); a rate for a
-    currency no deal has changes nothing."""
+    the rest gives the generic marts row by row. The team's configuration
+    comes from config_path, with no export files: the demo's benchmarks and
+    targets, without pipeline_stages.csv (the CRM's stages); for dlt with
+    one that lists the same stages (it replaces the CRM's); with Fivetran
+    and dlt a rate for a currency no deal has, which changes nothing."""
     from crm_layouts import HUBSPOT_NAMES, HUBSPOT_PIPELINE, hubspot_tables, loader_tables
 
     leads, transitions, stages = history
@@ -217,16 +222,13 @@ def test_hubspot_tables_give_the_generic_marts(loader, history, generic, tmp_pat
         "crm_pipeline": HUBSPOT_PIPELINE,
         "max_rejected_share": 1,
     }
+    config = tmp_path / "config"
+    run_vars.update(demo_goals_folder(config))
     if loader != "airbyte":
-        config = tmp_path / "config"
-        config.mkdir()
-        for name in ("stage_benchmarks", "revenue_targets"):
-            shutil.copy(REPO / f"seeds/config/{name}.csv", config / f"{name}.csv")
         rate = {"currency": "CHF", "rate_to_reporting": "1.1", "valid_from": "2025-01-01"}
         write_csv(config / "exchange_rates.csv", [rate], list(rate))
         if loader == "dlt":
             write_csv(config / "pipeline_stages.csv", stages, STAGE_COLUMNS)
-        run_vars["config_path"] = str(config)
     # The unit tests' inputs are in Fivetran's names (Airbyte's one overrides crm_loader).
     build_through_adapter(project, run_vars, unit_tests=9 if loader == "fivetran" else None)
     pipeline = assert_same_marts(generic, project, leave_out=SOURCE_MARTS, other_pipeline_name=True)
@@ -307,6 +309,7 @@ def test_pipedrive_tables_give_the_generic_marts(
         "crm_schema": SCHEMA,
         "max_rejected_share": 1,
         **({"crm_pipeline": PIPEDRIVE_PIPELINE} if loader == "dlt" else {"crm_won_stage": "Won"}),
+        **demo_goals_folder(tmp_path / "config"),
     }
     # The unit tests' inputs are in dlt's names (some override crm_loader).
     build_through_adapter(

@@ -36,13 +36,11 @@ from export_fixtures import MODELS_ONLY
 from mart_checks import assert_same_marts
 
 from sales_pipeline.crm_exports import (
-    BENCHMARK_COLUMNS,
     PIPELINE_STAGES,
     RAW_LEADS,
     RAW_TRANSITIONS,
     REVENUE_TARGETS,
     STAGE_BENCHMARKS,
-    TARGET_COLUMNS,
     MappingReport,
     map_salesforce,
 )
@@ -157,11 +155,9 @@ def pipedrive(tmp_path_factory: pytest.TempPathFactory) -> Built:
     built, every data test included, through the Pipedrive adapter's export
     layout with the won stage Implementation/Onboarding."""
     project = DbtProject.copy_of_repo(tmp_path_factory.mktemp("pipedrive") / "project")
-    # No benchmarks (none is published for these stages; the demo's name other
-    # stages) and no revenue targets (the export has no amounts): headers only.
-    # The stage list is the adapter's.
-    project.write_seed("config", "stage_benchmarks", [], list(BENCHMARK_COLUMNS))
-    project.write_seed("config", "revenue_targets", [], list(TARGET_COLUMNS))
+    # No config_path: the stage list is the adapter's, and there are no
+    # benchmarks (none is published for these stages) and no revenue
+    # targets (the export has no amounts).
     land_pipedrive_export(project.database)
     project.dbt(
         "build",
@@ -456,8 +452,10 @@ def test_salesforce_through_its_adapter_gives_the_mapped_marts(salesforce: Mappe
     opportunities = data_rows(export / "Opportunity.csv")
     history = data_rows(export / "Opportunity History.csv")
     project = DbtProject.copy_of_repo(tmp_path / "project")
-    for name in (STAGE_BENCHMARKS, REVENUE_TARGETS):  # the mapping's configuration
-        shutil.copyfile(salesforce.report.out / name, project.root / "seeds" / "config" / name)
+    config = tmp_path / "config"  # the mapping's benchmarks and targets; the CRM's stages
+    config.mkdir()
+    for name in (STAGE_BENCHMARKS, REVENUE_TARGETS):
+        shutil.copyfile(salesforce.report.out / name, config / name)
     stages = sorted({(row["StageName"], int(row["SortOrder"])) for row in history})
     tables = {
         "opportunity": [
@@ -509,6 +507,7 @@ def test_salesforce_through_its_adapter_gives_the_mapped_marts(salesforce: Mappe
         "crm_loader": "airbyte",
         "input_timestamp_format": "%d/%m/%Y",
         "max_rejected_share": 0.10,
+        "config_path": str(config),
     }
     # Models only: the mapping's build ran the data tests on the same rows.
     project.dbt(*MODELS_ONLY, extra_vars=run_vars)
