@@ -17,8 +17,10 @@ from crm_layouts import (
     PIPEDRIVE_PIPELINE,
     SALESFORCE_NAMES,
     SALESFORCE_RECORD_TYPE,
+    Pipeline,
     api_name,
     pipedrive_tables,
+    pipeline_stage_key,
     salesforce_tables,
     without_reopen_and_move_at_once,
     write_tables,
@@ -461,6 +463,97 @@ def test_hubspot_reads_every_pipeline_without_crm_pipeline(history, tmp_path: Pa
     assert "is '1', which is not a pipeline of HubSpot's deal stages" in unknown.stdout
     assert f"- 'default' (Sales pipeline): {len(sales_leads)} deals" in unknown.stdout
     assert f"- '98765' (Renewals): {len(renewal_leads)} deals" in unknown.stdout
+
+
+@pytest.mark.parametrize("crm_name", ["salesforce", "pipedrive"])
+def test_salesforce_and_pipedrive_read_every_pipeline_as_the_reference(
+    crm_name, history, tmp_path: Path
+):
+    """Two pipelines, no crm_pipeline. Salesforce (Fivetran): a named
+    record type (RecordType) and the opportunities without one (Default),
+    on the org's one stage list. Pipedrive (dlt): pipelines 1 and 2, each
+    with its own stage ids and its own won and lost, named by their ids.
+    Every key is prefixed with its pipeline's name, and every mart equals
+    the reference computed pipeline by pipeline, with each pipeline's own
+    revenue target and a benchmark for the first pipeline's stages."""
+    source = history if crm_name == "salesforce" else pipedrive_history(history, "dlt")
+    (first_leads, first_changes, stages), (second_leads, second_changes, _) = (
+        split_in_two_pipelines(source)
+    )
+    if crm_name == "salesforce":
+        pipelines = [
+            Pipeline(SALESFORCE_RECORD_TYPE, "New business", first_leads, first_changes, stages),
+            Pipeline("default", "Default", second_leads, second_changes, stages),
+        ]
+        crm, loader = salesforce_tables(pipelines=pipelines), "fivetran"
+        names = SALESFORCE_NAMES[loader]
+    else:
+        pipelines = [
+            Pipeline("1", "1", first_leads, first_changes, stages),
+            Pipeline("2", "2", second_leads, second_changes, stages),
+        ]
+        crm, loader = pipedrive_tables(loader="dlt", pipelines=pipelines), "dlt"
+        names = PIPEDRIVE_NAMES[loader]
+    project = DbtProject.copy_of_repo(tmp_path / "project")
+    write_tables(project, SCHEMA, crm, names)
+    first = pipelines[0]
+    benchmarks = [
+        {**row, "stage_key": pipeline_stage_key(first.label, row["stage_key"])}
+        for row in demo_config()["stage_benchmarks"]
+        if row["stage_key"] in {stage["stage_key"] for stage in stages}
+    ]
+    targets = [
+        {
+            "pipeline_id": pipeline.pipeline_id,
+            "target_month": "2025-09-01",
+            "revenue_target_usd": revenue,
+            "avg_deal_size_usd": "",
+        }
+        for pipeline, revenue in zip(pipelines, ("60000", "25000"), strict=True)
+    ]
+    config_path = tmp_path / "config"
+    write_csv(config_path / "stage_benchmarks.csv", benchmarks, list(benchmarks[0]))
+    write_csv(config_path / "revenue_targets.csv", targets, list(targets[0]))
+    run_vars = {
+        "crm": crm_name,
+        "crm_loader": loader,
+        "crm_schema": SCHEMA,
+        "config_path": str(config_path),
+        "max_rejected_share": 1,
+    }
+    build_through_adapter(project, run_vars)
+
+    keys = {stage["stage_key"] for stage in stages}
+    as_generic = [
+        {
+            **stage,
+            "stage_key": pipeline_stage_key(pipeline.label, stage["stage_key"]),
+            "pipeline_id": pipeline.pipeline_id,
+            "pipeline_name": pipeline.label,
+        }
+        for pipeline in pipelines
+        for stage in stages
+    ]
+    changes = [
+        {
+            **change,
+            "stage_key": pipeline_stage_key(pipeline.label, change["stage_key"])
+            if change["stage_key"] in keys
+            else change["stage_key"],
+        }
+        for pipeline in pipelines
+        for change in pipeline.transitions
+    ]
+    expected = compute_marts(
+        as_text(first_leads + second_leads),
+        as_text(changes),
+        as_text(as_generic),
+        as_text(benchmarks),
+        as_text(targets),
+    )
+    planned = {row["pipeline_id"] for row in expected["fct_pipeline_plan"]}
+    assert planned == {pipeline.pipeline_id for pipeline in pipelines}
+    assert_marts_match(project, expected)
 
 
 PIPEDRIVE_UNIT_TESTS = 8
