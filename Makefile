@@ -126,7 +126,7 @@ test: lint setup-browser
 	PIPELINE_DUCKDB_PATH=$(TEST_WAREHOUSE) dbt docs generate
 	dbt-bouncer --config-file dbt-bouncer.yml
 	python scripts/check_adapter_conventions.py
-	python -m pytest -n auto --dist loadscope
+	python -m pytest -n auto --dist loadscope --no-loadscope-reorder
 
 # The models on PostgreSQL and Spark against the reference (tests/engines).
 test-postgres: setup-postgres

@@ -110,7 +110,11 @@ def dbt(command: str, exports: Path, database: Path, target: Path, *options: str
         "DBT_PROJECT_DIR": str(REPO),
     }
     measured = measure(
-        [str(BIN / "dbt"), command, *options, "--vars", dbt_vars, "--target-path", str(target)],
+        # Its own target and log folders: nothing of the repository is written.
+        [
+            *(str(BIN / "dbt"), command, *options, "--vars", dbt_vars),
+            *("--target-path", str(target), "--log-path", str(target / "logs")),
+        ],
         env,
     )
     results = json.loads((target / "run_results.json").read_text())

@@ -72,7 +72,8 @@ class BuildInputs:
     config_path: str | None = build_input(
         None,
         "the folder of pipeline_stages.csv, stage_benchmarks.csv and revenue_targets.csv "
-        "(empty: seeds/config)",
+        "(empty: seeds/config; through a CRM adapter the CRM's stages, no benchmarks "
+        "and no targets)",
     )
     input_timestamp_format: str | None = build_input(
         None, "strptime format of the exports' timestamps (empty: ISO-8601)"

@@ -26,9 +26,10 @@ every column text: ``opportunity`` (id, createddate, leadsource, type,
 ownerid, amount, isdeleted of Opportunity.csv; recordtypeid empty: the
 extract names no record type, one pipeline), ``opportunityhistory``
 (opportunityid = OppID, stagename, createddate; isdeleted false) and
-``opportunitystage``, derived: one row per distinct StageName and SortOrder
-of the history (apiname = masterlabel = StageName, sortorder = SortOrder),
-``Closed Won`` won and closed, ``Closed Lost`` closed, by name, every stage
+``opportunitystage``, derived: one row per StageName of the history
+(trimmed, in any case; apiname = masterlabel = StageName, sortorder =
+SortOrder; a stage with two SortOrders stops the landing), ``Closed Won``
+won and closed, ``Closed Lost`` closed, by name in any case, every stage
 active. Dates stay as written (dd/mm/yyyy): build with ``crm: salesforce``,
 ``crm_loader: airbyte``, ``crm_schema`` set to the schema and
 ``input_timestamp_format: '%d/%m/%Y'``.
@@ -103,20 +104,47 @@ SALESFORCE_TABLES = {
         },
     ),
     "opportunitystage": (
-        "(select distinct stagename, sortorder from landing_salesforce_opportunity_history)",
+        # One row per stage, its name compared trimmed and in any case (the
+        # adapter keys it so); stage_order_conflicts stops two SortOrders.
+        "(select min(trim(stagename)) as stagename, min(trim(sortorder)) as sortorder"
+        " from landing_salesforce_opportunity_history group by lower(trim(stagename)))",
         {
             "apiname": "stagename",
             "masterlabel": "stagename",
             "sortorder": "sortorder",
-            "iswon": f"case when stagename = '{SALESFORCE_WON}' then 'true' else 'false' end",
+            "iswon": f"case when lower(stagename) = '{SALESFORCE_WON.lower()}'"
+            " then 'true' else 'false' end",
             "isclosed": (
-                f"case when stagename in ('{SALESFORCE_WON}', '{SALESFORCE_LOST}') "
-                "then 'true' else 'false' end"
+                f"case when lower(stagename) in ('{SALESFORCE_WON.lower()}',"
+                f" '{SALESFORCE_LOST.lower()}') then 'true' else 'false' end"
             ),
             "isactive": "'true'",
         },
     ),
 }
+# A stage's SortOrder as each history row recorded it: two values (an admin
+# reordered the stages) leave the stage's place unknown, since the extract
+# has no OpportunityStage to say which is current.
+STAGE_ORDERS = (
+    "select distinct trim(stagename), trim(sortorder) from landing_salesforce_opportunity_history"
+)
+
+
+def stage_order_conflicts(rows: list[tuple[str, str]]) -> list[str]:
+    """The stages (name, SortOrders) of the history with more than one SortOrder."""
+    orders: dict[str, set[str]] = {}
+    spellings: dict[str, set[str]] = {}
+    for name, order in rows:
+        key = (name or "").lower()
+        spellings.setdefault(key, set()).add(name or "")
+        orders.setdefault(key, set()).add(order or "")
+    return [
+        f"StageName {' / '.join(map(repr, sorted(spellings[key])))}"
+        f" has SortOrder {', '.join(sorted(values))}"
+        for key, values in sorted(orders.items())
+        if len(values) > 1
+    ]
+
 
 LOADER = {"pipedrive": "export", "salesforce": "airbyte"}
 BUILD_VARS = {"salesforce": ", input_timestamp_format: '%d/%m/%Y'"}
@@ -200,6 +228,15 @@ def land_salesforce(destination, plans: dict, target_schema: str) -> dict[str, i
             f"create temporary table {temporary} ({', '.join(f'{c} varchar' for c in required)})"
         )
         land_file(destination, temporary, required, path, plan)
+    conflicts = stage_order_conflicts(destination.fetch(STAGE_ORDERS))
+    if conflicts:
+        raise LoadError(
+            "salesforce export error: a stage's place in the pipeline is unknown:\n  - "
+            + "\n  - ".join(conflicts)
+            + "\nThe history recorded two orders of a stage (an admin reordered the stages)."
+            " Land the org's OpportunityStage with your loader instead, or fix SortOrder"
+            " in the history to the current order; nothing was landed."
+        )
     for table, (source, columns) in SALESFORCE_TABLES.items():
         target = f"{target_schema}.{quote_identifier(table)}"
         selected = ", ".join(

@@ -82,7 +82,8 @@ def read_headlines(
             f"against {month:%B %Y}'s target {money(target)}: coverage {ratio_text(cover)}, "
             f"weighted {ratio_text(w_cover)}"
             if month
-            else "no target month after the as-of date"
+            else "no revenue target for a month after the as-of date "
+            "(revenue_targets.csv in config_path)"
         )
         lines.append(
             f"Pipeline {money(pipeline)} in {n_open:,} leads not old "

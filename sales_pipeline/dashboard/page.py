@@ -219,7 +219,9 @@ def section_html(data: PipelineData, suffix: str, heading: bool, state: dict[str
             plan_figure(data),
             "chart-plan",
             bool(data.plan),
-            "No revenue target month after the as-of date: add one to revenue_targets.",
+            "No revenue target for a month after the as-of date: add one to "
+            "revenue_targets.csv in config_path (a build on a CRM's tables reads "
+            "none of the demo's).",
         ),
         (dwell_figure(data), "chart-dwell", bool(data.dwell_bins), "No stage visits yet."),
         (

@@ -12,11 +12,12 @@ from mart_checks import two_pipeline_config, two_pipeline_history
 from sales_pipeline.demo_data import LEAD_COLUMNS, TRANSITION_COLUMNS
 
 # make test runs the test modules on every core (pytest -n auto --dist
-# loadscope). A module is one unit of work, run by one worker, so its module
-# fixtures are built once. The modules that run dbt or make in the
-# repository itself are one unit together: they write its target/ folder
-# (manifest.json, the partial parse), which two dbt processes must not
-# write at once.
+# loadscope --no-loadscope-reorder: the units in collection order). A
+# module is one unit of work, run by one worker, so its module fixtures are
+# built once (the session fixtures once per worker). The modules that run
+# dbt or make in the repository itself are one unit together: they write
+# its target/ folder (manifest.json, the partial parse), which two dbt
+# processes must not write at once.
 MODULES_IN_THE_REPOSITORY = {
     "test_conventions.py",
     "test_dagster_ui.py",

@@ -613,6 +613,38 @@ def test_a_broken_salesforce_extract_lands_nothing(tmp_path: Path, capsys):
     assert (tables, schemas) == ([], [])
 
 
+def test_a_salesforce_stage_with_two_sort_orders_lands_nothing(tmp_path: Path, capsys):
+    """A copy of the extract where an admin reordered a stage midway (its
+    later history rows record another SortOrder) and one row names it in
+    other case and spacing: the files pass their checks and land in the
+    transaction, then the derived stage list finds the stage's place
+    unknown, names it with both orders, and the transaction lands nothing."""
+    source = tmp_path / "extract"
+    source.mkdir()
+    shutil.copyfile(SALESFORCE_EXPORT / OPPORTUNITIES, source / OPPORTUNITIES)
+    history = data_rows(SALESFORCE_EXPORT / HISTORY)
+    stage, order = history[0]["StageName"], history[0]["SortOrder"]
+    rows = [dict(row) for row in history]
+    same_stage = [row for row in rows if row["StageName"] == stage]
+    assert len(same_stage) > 2
+    same_stage[-1]["SortOrder"] = "99"
+    same_stage[-2]["StageName"] = f"  {stage.upper()} "
+    write_rows(source / HISTORY, list(history[0]), rows)
+    database = tmp_path / "crm.duckdb"
+    assert land_salesforce_extract(database, source) == 1
+    error = capsys.readouterr().err
+    spellings = " / ".join(map(repr, sorted({stage, stage.upper()})))
+    assert f"StageName {spellings} has SortOrder {', '.join(sorted([order, '99']))}" in error
+    assert "nothing was landed" in error
+    with duckdb.connect(str(database), read_only=True) as connection:
+        tables = connection.execute("select table_name from information_schema.tables").fetchall()
+        schemas = connection.execute(
+            "select schema_name from information_schema.schemata where schema_name = ?",
+            [ADAPTER_SCHEMA],
+        ).fetchall()
+    assert (tables, schemas) == ([], [])
+
+
 # --------------------------------------------------------------------------- pipedrive
 
 
