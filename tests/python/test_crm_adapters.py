@@ -145,7 +145,7 @@ def test_salesforce_multi_currency_org_reports_in_eur_as_the_reference(history, 
         "crm_currency": "usd",
         "max_rejected_share": 1,
     }
-    build_through_adapter(project, run_vars, unit_tests=10)
+    build_through_adapter(project, run_vars, unit_tests=11)
     expected = compute_marts(
         as_text([{**row, "deal_currency": currencies[row["lead_id"]] or "USD"} for row in leads]),
         as_text(transitions),
@@ -232,7 +232,7 @@ def test_hubspot_tables_give_the_generic_marts(loader, history, generic, tmp_pat
         if loader == "dlt":
             write_csv(config / "pipeline_stages.csv", stages, STAGE_COLUMNS)
     # The unit tests' inputs are in Fivetran's names (Airbyte's one overrides crm_loader).
-    build_through_adapter(project, run_vars, unit_tests=9 if loader == "fivetran" else None)
+    build_through_adapter(project, run_vars, unit_tests=10 if loader == "fivetran" else None)
     pipeline = assert_same_marts(generic, project, leave_out=SOURCE_MARTS, other_pipeline_name=True)
     # The layouts' HubSpot pipeline is HubSpot's default one, whose id and
     # label are the warehouse's default pipeline's too.
