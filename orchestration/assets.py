@@ -12,6 +12,7 @@ as a materialization, with the files and rows landed."""
 
 import json
 import os
+import shutil
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, fields
@@ -30,7 +31,13 @@ from dagster import (
     MetadataValue,
     asset,
 )
-from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets, get_asset_key_for_model
+from dagster_dbt import (
+    DagsterDbtTranslator,
+    DbtCliInvocation,
+    DbtCliResource,
+    dbt_assets,
+    get_asset_key_for_model,
+)
 from pydantic import Field, create_model
 
 from orchestration.project import business_time_zone, history_start_date, pipeline_project
@@ -128,6 +135,28 @@ def load_materializations(loaded: tuple[dict, ...], config_loaded: bool) -> Iter
             yield AssetMaterialization(asset_key=keys[name])
 
 
+def finished(invocation: DbtCliInvocation) -> None:
+    """Removes a successful dbt call's target folder: dagster-dbt gives each
+    call one of its own under target/ (its artifacts and log, about 6 MB),
+    so every run, and a backfill once per day, grew target/ for good. A
+    failed call's folder stays, to look at."""
+    if invocation.is_successful():
+        shutil.rmtree(invocation.target_path, ignore_errors=True)
+
+
+def run_to_end(invocation: DbtCliInvocation) -> None:
+    """A dbt call whose events are not reported: waits for it (raising when
+    it failed), then removes its target folder."""
+    invocation.wait()
+    finished(invocation)
+
+
+def reported(invocation: DbtCliInvocation) -> Iterator[Any]:
+    """A dbt call's events for Dagster, then its target folder removed."""
+    yield from invocation.stream()
+    finished(invocation)
+
+
 # A partition is a whole day of the business time zone.
 history_partitions = DailyPartitionsDefinition(
     start_date=history_start_date(), timezone=business_time_zone()
@@ -155,7 +184,7 @@ def pipeline_warehouse(
             yield from load_materializations(building.loaded, bool(inputs.config_path))
         with dbt_writes_to(building.path):
             invocation = dbt.cli(args, context=context)
-        yield from invocation.stream()
+        yield from reported(invocation)
 
 
 @dbt_assets(
@@ -180,15 +209,17 @@ def stage_conversion_history(
         with dbt_writes_to(building.path):
             if building.from_scratch:
                 # The published marts are rebuilt too, not only the history.
-                dbt.cli([*refresh_args(None, inputs.dbt_vars()), "--exclude", "tag:history"]).wait()
+                run_to_end(
+                    dbt.cli([*refresh_args(None, inputs.dbt_vars()), "--exclude", "tag:history"])
+                )
             for day in days[:-1]:
                 compute, record = history_day_args(day, inputs.dbt_vars())
-                dbt.cli(compute).wait()
-                dbt.cli(record, context=context).wait()
+                run_to_end(dbt.cli(compute))
+                run_to_end(dbt.cli(record, context=context))
             compute, record = history_day_args(days[-1], inputs.dbt_vars())
-            dbt.cli(compute).wait()
+            run_to_end(dbt.cli(compute))
             invocation = dbt.cli(record, context=context)
-        yield from invocation.stream()
+        yield from reported(invocation)
 
 
 @asset(

@@ -224,9 +224,12 @@ def materialized(defs, tmp_path_factory):
         "pipeline_inputs": PipelineInputs(),
     }
     instance = DagsterInstance.ephemeral()
+    folders = dbt_call_folders()
     result = materialize(
         [pipeline_warehouse, pipeline_dashboard], resources=resources, instance=instance
     )
+    # Each dbt call's target folder is gone once the call succeeded.
+    assert dbt_call_folders() == folders
     yield result, database, resources, instance
     if previous is None:
         os.environ.pop("PIPELINE_DUCKDB_PATH", None)
@@ -282,6 +285,7 @@ def test_a_backfill_of_three_days_in_one_run_equals_the_reference_each_day(mater
 
     _, database, resources, instance = materialized
     before = query(database, "select * from marts.fct_stage_conversion order by stage_key")
+    folders = dbt_call_folders()
     result = materialize(
         [stage_conversion_history],
         resources=resources,
@@ -295,6 +299,8 @@ def test_a_backfill_of_three_days_in_one_run_equals_the_reference_each_day(mater
     assert all(evaluation.passed for evaluation in result.get_asset_check_evaluations())
     materialized_days = {event.partition for event in result.get_asset_materialization_events()}
     assert materialized_days == set(HISTORY_DAYS)
+    # Six dbt calls (two per day), and target/ holds none of their folders.
+    assert dbt_call_folders() == folders
 
     assert query(database, "select * from marts.fct_stage_conversion order by stage_key") == before
     assert {row["as_of_date"] for row in before} == {date(2026, 8, 31)}
@@ -329,6 +335,13 @@ def test_a_backfill_of_three_days_in_one_run_equals_the_reference_each_day(mater
             for column in columns:
                 want = by_stage[row["stage_key"]][column]
                 assert values_equal(row[column], want), (day, row["stage_key"], column, want)
+
+
+def dbt_call_folders() -> set[str]:
+    """The folders under the repository's target/, where dagster-dbt gives
+    each dbt call one of its own (this module's runs use the repository)."""
+    target = REPO / "target"
+    return {path.name for path in target.iterdir() if path.is_dir()} if target.exists() else set()
 
 
 def query(database: Path, sql: str) -> list[dict]:
