@@ -604,6 +604,11 @@ def test_a_broken_salesforce_extract_lands_nothing(tmp_path: Path, capsys):
     assert "(missing sortorder)" in error
     assert "nothing was landed" in error
     assert OPPORTUNITIES not in error.replace(HISTORY, "")
+    assert_nothing_landed(database)
+
+
+def assert_nothing_landed(database: Path) -> None:
+    """The warehouse holds no table, and not the adapter's schema either."""
     with duckdb.connect(str(database), read_only=True) as connection:
         tables = connection.execute("select table_name from information_schema.tables").fetchall()
         schemas = connection.execute(
@@ -636,13 +641,7 @@ def test_a_salesforce_stage_with_two_sort_orders_lands_nothing(tmp_path: Path, c
     spellings = " / ".join(map(repr, sorted({stage, stage.upper()})))
     assert f"StageName {spellings} has SortOrder {', '.join(sorted([order, '99']))}" in error
     assert "nothing was landed" in error
-    with duckdb.connect(str(database), read_only=True) as connection:
-        tables = connection.execute("select table_name from information_schema.tables").fetchall()
-        schemas = connection.execute(
-            "select schema_name from information_schema.schemata where schema_name = ?",
-            [ADAPTER_SCHEMA],
-        ).fetchall()
-    assert (tables, schemas) == ([], [])
+    assert_nothing_landed(database)
 
 
 # --------------------------------------------------------------------------- pipedrive
