@@ -29,7 +29,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from dbt_project_harness import REPO, DbtProject
+from dbt_project_harness import REPO, DbtProject, write_csv
 
 from sales_pipeline.crm_export_tables import main as land_export
 from sales_pipeline.failed_build import explain_rejections
@@ -109,13 +109,6 @@ def data_rows(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
-def write_rows(path: Path, columns: list[str], rows: list[dict[str, str]]) -> None:
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, columns, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-
-
 def day(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
@@ -171,9 +164,9 @@ def salesforce_config(folder: Path) -> Path:
     """config_path for a Salesforce build: no benchmarks (none is published
     for these stages), the placeholder targets."""
     folder.mkdir(parents=True)
-    write_rows(folder / "stage_benchmarks.csv", BENCHMARK_COLUMNS, [])
-    write_rows(
-        folder / "revenue_targets.csv", TARGET_COLUMNS, placeholder_targets(SALESFORCE_EXPORT)
+    write_csv(folder / "stage_benchmarks.csv", [], BENCHMARK_COLUMNS)
+    write_csv(
+        folder / "revenue_targets.csv", placeholder_targets(SALESFORCE_EXPORT), TARGET_COLUMNS
     )
     return folder
 
@@ -592,11 +585,7 @@ def test_a_broken_salesforce_extract_lands_nothing(tmp_path: Path, capsys):
     source.mkdir()
     shutil.copyfile(SALESFORCE_EXPORT / OPPORTUNITIES, source / OPPORTUNITIES)
     history = data_rows(SALESFORCE_EXPORT / HISTORY)
-    write_rows(
-        source / HISTORY,
-        ["OppID", "CreatedDate", "StageName"],
-        [{key: row[key] for key in ("OppID", "CreatedDate", "StageName")} for row in history],
-    )
+    write_csv(source / HISTORY, history, ["OppID", "CreatedDate", "StageName"])
     database = tmp_path / "crm.duckdb"
     assert land_salesforce_extract(database, source) == 1
     error = capsys.readouterr().err
@@ -634,7 +623,7 @@ def test_a_salesforce_stage_with_two_sort_orders_lands_nothing(tmp_path: Path, c
     assert len(same_stage) > 2
     same_stage[-1]["SortOrder"] = "99"
     same_stage[-2]["StageName"] = f"  {stage.upper()} "
-    write_rows(source / HISTORY, list(history[0]), rows)
+    write_csv(source / HISTORY, rows, list(history[0]))
     database = tmp_path / "crm.duckdb"
     assert land_salesforce_extract(database, source) == 1
     error = capsys.readouterr().err
