@@ -12,7 +12,11 @@ generated Parquet files (scripts/generate_scale_data.py, deterministic):
   (c) the floor: fct_stage_conversion in the fastest hand-written DuckDB
       statement (benchmarks/floor.py), and the first floor it replaced;
   (d) the peers: the same in Polars' lazy API (benchmarks/polars_peer.py)
-      and in vectorised pandas (benchmarks/pandas_peer.py).
+      and in vectorised pandas (benchmarks/pandas_peer.py);
+  (e) the history fct_stage_conversion_daily (a year of days, one pass)
+      on its own after the full build: its three models run again, with
+      the default expected_days_basis and, up to 1M transitions, with
+      km_median (which reads each visit once per day it existed).
 The floors' and the peers' numbers are checked against the warehouse's
 fct_stage_conversion, so the comparison is of equal work. Every step runs
 in its own process, whose peak resident memory is what is reported. Times
@@ -49,6 +53,10 @@ TRANSITIONS_PER_LEAD = 2.7
 INCREMENT_SHARE = 0.001
 STAGES = REPO / "seeds" / "config" / "pipeline_stages.csv"
 BIN = Path(sys.executable).parent
+# The models of the one-pass history (part of every build).
+HISTORY_MODELS = ("int_history_days", "int_stage_thresholds_daily", "fct_stage_conversion_daily")
+# The largest size the km_median history is measured at (it grows with visits x days).
+KM_HISTORY_MAX_TRANSITIONS = 1_000_000
 COMPARED = ["leads_entered", "leads_advanced", "leads_completed", "leads_old", "leads_in_window"]
 
 # Runs a command as its only child and prints the child's peak RSS (KiB).
@@ -92,18 +100,26 @@ class Invocation:
     nodes: dict[str, float]
 
 
-def dbt(command: str, exports: Path, database: Path, target: Path, *options: str) -> Invocation:
-    """A dbt command on the export files; a run loads the new files first
-    (sales_pipeline.load, as make build does), and its elapsed time includes
-    the load's wall time: reading the files is part of building the models."""
+def dbt(
+    command: str,
+    exports: Path,
+    database: Path,
+    target: Path,
+    *options: str,
+    extra_vars: dict[str, str] | None = None,
+) -> Invocation:
+    """A dbt command on the export files; a run of every model loads the new
+    files first (sales_pipeline.load, as make build does), and its elapsed
+    time includes the load's wall time: reading the files is part of
+    building the models."""
     loading = 0.0
-    if command == "run":
+    if command == "run" and "--select" not in options:
         load = [sys.executable, "-m", "sales_pipeline.load", "--warehouse", str(database)]
         load += ["--raw-path", str(exports), "--raw-format", "parquet", "--settle-seconds", "0"]
         if "--full-refresh" in options:
             load.append("--full-refresh")
         loading = measure(load).seconds
-    dbt_vars = json.dumps({"raw_path": str(exports), "raw_format": "parquet"})
+    dbt_vars = json.dumps({"raw_path": str(exports), "raw_format": "parquet", **(extra_vars or {})})
     env = {
         "PIPELINE_DUCKDB_PATH": str(database),
         "DBT_PROFILES_DIR": str(REPO),
@@ -130,12 +146,12 @@ def build(exports: Path, database: Path, target: Path) -> tuple[Invocation, Invo
 
 
 def mart_fingerprints(database: Path) -> dict[str, tuple]:
-    """Row count and an order-free hash sum of every mart but the history
-    (which keeps a row per as-of date built)."""
+    """Row count and an order-free hash sum of every mart, the history's
+    every day included."""
     with duckdb.connect(str(database), read_only=True) as connection:
         marts = connection.execute(
             "select table_name from information_schema.tables where table_schema = 'marts'"
-            " and table_name != 'fct_stage_conversion_daily' order by table_name"
+            " order by table_name"
         ).fetchall()
         fingerprints = {}
         for (mart,) in marts:
@@ -149,6 +165,13 @@ def mart_fingerprints(database: Path) -> dict[str, tuple]:
                 f"select count(*), sum(hash({', '.join(columns)})::hugeint) from marts.{mart}"
             ).fetchone()
         return fingerprints
+
+
+def history_day_count(database: Path) -> int:
+    with duckdb.connect(str(database), read_only=True) as connection:
+        return connection.execute(
+            "select count(distinct as_of_date) from marts.fct_stage_conversion_daily"
+        ).fetchone()[0]
 
 
 def lines_as_rows(text: str) -> dict[str, dict]:
@@ -193,6 +216,22 @@ def run_size(label: str, transitions: int, work: Path) -> dict[str, object]:
 
     print(f"[{label}] full build", file=sys.stderr)
     full, full_tests = build(exports, database, folder / "target_full")
+    print(f"[{label}] the history on its own", file=sys.stderr)
+    history = dbt("run", exports, database, folder / "target_history", "--select", *HISTORY_MODELS)
+    history_km = (
+        dbt(
+            "run",
+            exports,
+            database,
+            folder / "target_history_km",
+            "--select",
+            *HISTORY_MODELS,
+            extra_vars={"expected_days_basis": "km_median"},
+        )
+        if transitions <= KM_HISTORY_MAX_TRANSITIONS
+        else None
+    )
+    history_days = history_day_count(database)
     for path in generated.glob("*_inc01.parquet"):
         os.link(path, exports / path.name)
     print(f"[{label}] refresh after {INCREMENT_SHARE:.1%} new events", file=sys.stderr)
@@ -225,6 +264,9 @@ def run_size(label: str, transitions: int, work: Path) -> dict[str, object]:
         "generate_s": generate_seconds,
         "full": full,
         "full_tests": full_tests,
+        "history": history,
+        "history_km": history_km,
+        "history_days": history_days,
         "refresh": refresh,
         "refresh_tests": refresh_tests,
         "full_refresh": full_refresh,
@@ -284,6 +326,28 @@ def report(results: list[dict[str, object]]) -> str:
             f" | {polars.peak_mb:,.0f} | {pandas.seconds:.1f} | {pandas.peak_mb:,.0f}"
             f" | {full.elapsed / floor.seconds:.2f} | {polars.seconds / full.elapsed:.2f}"
             f" | {pandas.seconds / full.elapsed:.2f} | {same} |"
+        )
+    lines += [
+        "",
+        "The history fct_stage_conversion_daily, every day from a year before the",
+        "as-of date, computed in one pass (docs/metrics.md section 13). It is part of",
+        "*models* above; here its three models run again on their own (dbt's elapsed",
+        "time), with the default expected_days_basis (average) and with km_median,",
+        "whose Kaplan-Meier median is estimated day by day.",
+        "",
+        "| transitions | days | history | history/models | history, km_median | km_median/models |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        full, history, km = r["full"], r["history"], r["history_km"]
+        km_cells = (
+            f"{km.elapsed:.1f} | {km.elapsed / full.elapsed:.2f}"
+            if km
+            else f"not run (above {KM_HISTORY_MAX_TRANSITIONS:,}) | -"
+        )
+        lines.append(
+            f"| {r['transition_rows']:,} | {r['history_days']} | {history.elapsed:.1f}"
+            f" | {history.elapsed / full.elapsed:.2f} | {km_cells} |"
         )
     largest = results[-1]
     size = f"{largest['transition_rows']:,} transitions"

@@ -103,22 +103,3 @@
             or {{ exists_from }} >= (select as_of_at from {{ ref('int_pipeline_as_of') }})
     {%- endif -%}
 {%- endmacro %}
-
-{#-
-    How fct_stage_conversion_daily replaces the rows of the day it builds
-    and keeps the others: delete+insert on (as_of_date, stage_key). Spark
-    without Delta has no delete: it overwrites the day's partition
-    (insert_overwrite, partitioned by as_of_date, which Spark stores as the
-    table's last column).
--#}
-{% macro history_incremental_config() -%}
-    {{ return(adapter.dispatch('history_incremental_config', 'sales_pipeline')()) }}
-{%- endmacro %}
-
-{% macro default__history_incremental_config() -%}
-    {{ return({'incremental_strategy': 'delete+insert', 'partition_by': none}) }}
-{%- endmacro %}
-
-{% macro spark__history_incremental_config() -%}
-    {{ return({'incremental_strategy': 'insert_overwrite', 'partition_by': ['as_of_date']}) }}
-{%- endmacro %}

@@ -5,7 +5,20 @@
 
 {#- as_of_date as a SQL date literal, or none when the var is empty. -#}
 {% macro as_of_date_literal() -%}
-    {%- set raw_value = var('as_of_date', none) -%}
+    {{ return(date_var_literal('as_of_date')) }}
+{%- endmacro %}
+
+{#-
+    history_start (the first as-of date of fct_stage_conversion_daily) as a
+    SQL date literal, or none when the var is empty (a year of history).
+-#}
+{% macro history_start_literal() -%}
+    {{ return(date_var_literal('history_start')) }}
+{%- endmacro %}
+
+{#- A date var as a SQL date literal, or none when it is empty; a text that is no date written YYYY-MM-DD stops the build. -#}
+{% macro date_var_literal(name) -%}
+    {%- set raw_value = var(name, none) -%}
     {%- if raw_value is none or raw_value | string | trim == '' -%}
         {{ return(none) }}
     {%- endif -%}
@@ -25,7 +38,7 @@
     {%- endif -%}
     {%- if not is_valid -%}
         {{ exceptions.raise_compiler_error(
-            "var as_of_date must be a valid date written YYYY-MM-DD (e.g. 2026-06-30), got '" ~ text ~ "'"
+            "var " ~ name ~ " must be a valid date written YYYY-MM-DD (e.g. 2026-06-30), got '" ~ text ~ "'"
         ) }}
     {%- endif -%}
     {{ return("cast('" ~ text ~ "' as date)") }}
@@ -66,6 +79,34 @@
         ) }}
     {%- endif -%}
     {{ return(basis) }}
+{%- endmacro %}
+
+{#-
+    movement_windows_days: the windows of fct_pipeline_movement, in days
+    back from the as-of date: a list of whole numbers, 1 or more, such as
+    [7, 28] (or the same written "7,28"). Returns the distinct numbers in
+    increasing order.
+-#}
+{% macro movement_windows_days() -%}
+    {%- set raw_value = var('movement_windows_days', [7, 28]) -%}
+    {%- set items = raw_value if raw_value is iterable and raw_value is not string else (raw_value | string).split(',') -%}
+    {%- set days = [] -%}
+    {%- for item in items -%}
+        {%- set text = item | string | trim -%}
+        {%- if not modules.re.match('^[0-9]+$', text) or text | int < 1 -%}
+            {{ exceptions.raise_compiler_error(
+                "var movement_windows_days must be a list of whole numbers of days, 1 or more (e.g. [7, 28]), got '"
+                ~ raw_value ~ "'"
+            ) }}
+        {%- endif -%}
+        {%- if text | int not in days -%}
+            {%- do days.append(text | int) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- if days | length == 0 -%}
+        {{ exceptions.raise_compiler_error("var movement_windows_days must name at least one window, got '" ~ raw_value ~ "'") }}
+    {%- endif -%}
+    {{ return(days | sort) }}
 {%- endmacro %}
 
 {#- conversion_change_days: how many days back rpt_stage_conversion_change compares with, a whole number >= 1. -#}

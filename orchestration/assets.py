@@ -23,10 +23,8 @@ from dagster import (
     AssetExecutionContext,
     AssetMaterialization,
     AssetSpec,
-    BackfillPolicy,
     Config,
     ConfigurableResource,
-    DailyPartitionsDefinition,
     MaterializeResult,
     MetadataValue,
     asset,
@@ -40,10 +38,10 @@ from dagster_dbt import (
 )
 from pydantic import Field, create_model
 
-from orchestration.project import business_time_zone, history_start_date, pipeline_project
+from orchestration.project import history_start, pipeline_project
 from sales_pipeline.build_inputs import INPUT_VARS, BuildInputs
 from sales_pipeline.dashboard import MARTS_READ, build_dashboard
-from sales_pipeline.dbt_args import history_day_args, refresh_args
+from sales_pipeline.dbt_args import refresh_args
 from sales_pipeline.publish import building_copy, published_warehouse
 
 # The dbt sources the loader writes (sales_pipeline.load): crm_exports and
@@ -84,9 +82,13 @@ PipelineInputs.__doc__ = BuildInputs.__doc__
 
 
 class RefreshConfig(Config):
-    """as_of_date (YYYY-MM-DD) the refresh describes; empty: the latest event's date."""
+    """as_of_date (YYYY-MM-DD) the refresh describes; empty: the latest
+    event's date. history_start (YYYY-MM-DD): the first day of the history
+    fct_stage_conversion_daily, which each refresh computes in one pass;
+    empty: PIPELINE_HISTORY_START, or else a year before as_of_date."""
 
     as_of_date: str | None = None
+    history_start: str | None = None
 
 
 translator = LayerTranslator()
@@ -157,16 +159,9 @@ def reported(invocation: DbtCliInvocation) -> Iterator[Any]:
     finished(invocation)
 
 
-# A partition is a whole day of the business time zone.
-history_partitions = DailyPartitionsDefinition(
-    start_date=history_start_date(), timezone=business_time_zone()
-)
-
-
 @dbt_assets(
     manifest=pipeline_project.manifest_path,
     project=pipeline_project,
-    exclude="tag:history",
     dagster_dbt_translator=translator,
     name="pipeline_warehouse",
 )
@@ -176,9 +171,12 @@ def pipeline_warehouse(
     pipeline_inputs: PipelineInputs,
     config: RefreshConfig,
 ) -> Iterator[Any]:
-    """Seeds, staging, intermediate models and the published marts, as of one date."""
+    """Seeds, staging, intermediate models and the published marts as of
+    one date, with the history of the days up to it."""
     inputs = pipeline_inputs.build_inputs()
-    args = refresh_args(config.as_of_date, inputs.dbt_vars())
+    args = refresh_args(
+        config.as_of_date, inputs.dbt_vars(), config.history_start or history_start()
+    )
     with building_copy(published_warehouse(), inputs, log=context.log.info) as building:
         if inputs.raw_path:
             yield from load_materializations(building.loaded, bool(inputs.config_path))
@@ -187,53 +185,8 @@ def pipeline_warehouse(
         yield from reported(invocation)
 
 
-@dbt_assets(
-    manifest=pipeline_project.manifest_path,
-    project=pipeline_project,
-    select="tag:history",
-    dagster_dbt_translator=translator,
-    partitions_def=history_partitions,
-    # A backfill of a date range is one run: one copy of the warehouse,
-    # the days computed one after the other.
-    backfill_policy=BackfillPolicy.single_run(),
-    name="stage_conversion_history",
-)
-def stage_conversion_history(
-    context: AssetExecutionContext, dbt: DbtCliResource, pipeline_inputs: PipelineInputs
-) -> Iterator[Any]:
-    """The days of the run's partitions (one, or a backfill's range) in
-    fct_stage_conversion_daily: each partition's date is its as-of date."""
-    inputs = pipeline_inputs.build_inputs()
-    days = sorted(context.partition_keys)
-    with building_copy(published_warehouse(), inputs, log=context.log.info) as building:
-        with dbt_writes_to(building.path):
-            if building.from_scratch:
-                # The published marts are rebuilt too, not only the history.
-                run_to_end(
-                    dbt.cli([*refresh_args(None, inputs.dbt_vars()), "--exclude", "tag:history"])
-                )
-            for day in days[:-1]:
-                compute, record = history_day_args(day, inputs.dbt_vars())
-                run_to_end(dbt.cli(compute))
-                run_to_end(dbt.cli(record, context=context))
-            compute, record = history_day_args(days[-1], inputs.dbt_vars())
-            run_to_end(dbt.cli(compute))
-            invocation = dbt.cli(record, context=context)
-        yield from reported(invocation)
-
-
 @asset(
-    deps=[
-        get_asset_key_for_model(
-            [
-                stage_conversion_history
-                if mart == "fct_stage_conversion_daily"
-                else pipeline_warehouse
-            ],
-            mart,
-        )
-        for mart in MARTS_READ
-    ],
+    deps=[get_asset_key_for_model([pipeline_warehouse], mart) for mart in MARTS_READ],
     group_name="reports",
 )
 def pipeline_dashboard(context: AssetExecutionContext) -> MaterializeResult:

@@ -10,16 +10,15 @@ from orchestration.assets import (
     loaded_tables,
     pipeline_dashboard,
     pipeline_warehouse,
-    stage_conversion_history,
 )
 from orchestration.project import DBT_EXECUTABLE, pipeline_project
-from orchestration.schedules import daily_history, daily_refresh, history_job, refresh_job
+from orchestration.schedules import daily_refresh, refresh_job
 from orchestration.sensors import raw_exports_sensor
 
 defs = Definitions(
-    assets=[*loaded_tables, pipeline_warehouse, stage_conversion_history, pipeline_dashboard],
-    jobs=[refresh_job, history_job],
-    schedules=[daily_refresh, daily_history],
+    assets=[*loaded_tables, pipeline_warehouse, pipeline_dashboard],
+    jobs=[refresh_job],
+    schedules=[daily_refresh],
     sensors=[raw_exports_sensor],
     resources={
         "dbt": DbtCliResource(project_dir=pipeline_project, dbt_executable=DBT_EXECUTABLE),

@@ -29,13 +29,15 @@ pipeline_project = DbtProject(
 pipeline_project.prepare_if_dev()
 
 
-def history_start_date() -> str:
-    """First day of the daily history partitions."""
-    return os.environ.get("PIPELINE_HISTORY_START", "2025-01-01")
+def history_start() -> str | None:
+    """The first day of the history a refresh computes (the dbt var
+    history_start), from PIPELINE_HISTORY_START; empty: a year before the
+    as-of date."""
+    return os.environ.get("PIPELINE_HISTORY_START") or None
 
 
 def business_time_zone() -> str:
-    """The time zone whose days the schedules and history partitions count,
+    """The time zone whose days the schedules count,
     the dbt var business_time_zone the refreshes are given (PipelineInputs)."""
     return BuildInputs.from_env().business_time_zone or "UTC"
 

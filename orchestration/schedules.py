@@ -1,36 +1,24 @@
-"""The daily refresh and the daily history partition."""
+"""The daily refresh."""
 
 from dagster import (
     AssetSelection,
     RunConfig,
     RunRequest,
     ScheduleEvaluationContext,
-    build_schedule_from_partitioned_job,
     define_asset_job,
     schedule,
 )
 
-from orchestration.assets import (
-    RefreshConfig,
-    pipeline_dashboard,
-    pipeline_warehouse,
-    stage_conversion_history,
-)
+from orchestration.assets import RefreshConfig, pipeline_dashboard, pipeline_warehouse
 from orchestration.project import business_time_zone, refresh_cron
 
 refresh_job = define_asset_job(
     "refresh_warehouse",
     selection=AssetSelection.assets(pipeline_warehouse, pipeline_dashboard),
     description=(
-        "dbt build of every seed and model (not the history) as of one date, "
-        "then the dashboard from the published marts."
+        "dbt build of every seed and model as of one date (the history of the "
+        "days up to it included), then the dashboard from the published marts."
     ),
-)
-
-history_job = define_asset_job(
-    "record_stage_conversion_history",
-    selection=AssetSelection.assets(stage_conversion_history),
-    description="Adds one as-of date to fct_stage_conversion_daily per partition.",
 )
 
 
@@ -44,10 +32,3 @@ def daily_refresh(context: ScheduleEvaluationContext) -> RunRequest:
     (never "today" read at run time), so re-running an old tick reproduces it."""
     as_of_date = context.scheduled_execution_time.date().isoformat()
     return RunRequest(run_key=as_of_date, run_config=refresh_run_config(as_of_date))
-
-
-# Partition D (a whole day of the business time zone) is recorded just after
-# it ends, at 00:30 there on D + 1.
-daily_history = build_schedule_from_partitioned_job(
-    history_job, name="daily_history", hour_of_day=0, minute_of_hour=30
-)

@@ -24,8 +24,8 @@ point leaves the previous build whole, and the next one succeeds):
 The copy starts from the published file when the new build reads the same
 inputs (export folder, raw format, configuration, timestamp format,
 encoding) and every export file it read is unchanged: then the refresh is
-incremental and keeps what earlier refreshes recorded (the history in
-fct_stage_conversion_daily). Otherwise it starts from an empty file and
+incremental: it rebuilds only the leads with new or changed stage
+changes. Otherwise it starts from an empty file and
 rebuilds from scratch, saying why (sales_pipeline.build_inputs). A lock file
 lets one refresh at a time build a given warehouse; another waits for it,
 saying so. dbt runs as a child that dies with the publisher, so a killed

@@ -14,7 +14,7 @@ import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sales_pipeline.dashboard.formats import money as money_in
-from sales_pipeline.dashboard.queries import read_currency, read_pipelines
+from sales_pipeline.dashboard.queries import read_currency, read_movement, read_pipelines
 
 MARTS = [
     "fct_stage_conversion",
@@ -27,6 +27,7 @@ MARTS = [
     "fct_cohort_conversion",
     "fct_stage_time_to_advance",
     "rpt_stage_conversion_change",
+    "fct_pipeline_movement",
     "rpt_old_leads",
     "dim_stages",
     "rpt_export_files",
@@ -48,13 +49,25 @@ def ratio_text(value: float | None, digits: int = 2) -> str:
 def read_headlines(
     connection: duckdb.DuckDBPyConnection, pipeline_id: str, currency: str
 ) -> list[str]:
-    """One line each, for one pipeline: win rate and cycle, the pipeline
-    against its next month's target and its velocity, and the Kaplan-Meier
-    median beside the average."""
+    """One line each, for one pipeline: what moved over the shortest
+    movement window, win rate and cycle, the pipeline against its next
+    month's target and its velocity, and the Kaplan-Meier median beside
+    the average."""
     lines = []
 
     def money(value: float | None) -> str:
         return money_in(value, currency)
+
+    moved = read_movement(connection, pipeline_id)
+    if moved:
+        lines.append(
+            f"Last {moved['window_days']} days ({moved['from_date']} to {moved['to_date']}): "
+            f"{moved['at_start']:,} open leads, +{moved['new']:,} new, "
+            f"+{moved['reopened']:,} reopened, "
+            f"-{moved['won']:,} won ({money(moved['won_amount'])}), -{moved['lost']:,} lost "
+            f"= {moved['at_end']:,} open; "
+            f"{moved['became_old']:,} became old (marts.fct_pipeline_movement)"
+        )
 
     win = connection.execute(
         "select leads_won, leads_decided, win_rate, avg_won_deal_usd, avg_sales_cycle_days, "

@@ -36,65 +36,7 @@ observed as (
 
 ),
 
-observed_times as (
-
-    select
-        stage_key,
-        observed_microseconds,
-        sum(is_advanced) as advanced_visits,
-        count(*) as observed_visits
-    from observed
-    group by
-        stage_key,
-        observed_microseconds
-
-),
-
-at_risk as (
-
-    -- Visits observed at or after the time: a visit censored at an event's
-    -- time was still at risk then.
-    select
-        stage_key,
-        observed_microseconds,
-        advanced_visits,
-        sum(observed_visits) over (
-            partition by stage_key
-            order by observed_microseconds desc
-            rows between unbounded preceding and current row
-        ) as visits_at_risk
-    from observed_times
-
-),
-
-survival as (
-
-    -- The share of visits not yet advanced just after each event time.
-    select
-        stage_key,
-        observed_microseconds,
-        {{ cumulative_product(
-            '1 - cast(advanced_visits as ' ~ type_double() ~ ') / visits_at_risk',
-            'observed_microseconds',
-            partition_by='stage_key'
-        ) }} as share_not_advanced
-    from at_risk
-    where advanced_visits > 0
-
-),
-
-quantiles as (
-
-    -- The first event time the curve reaches a half (a quarter); the
-    -- tolerance keeps an exact half from missing by a rounding error.
-    select
-        stage_key,
-        min(case when share_not_advanced <= 0.5 + 1e-9 then observed_microseconds end) as median_microseconds,
-        min(case when share_not_advanced <= 0.25 + 1e-9 then observed_microseconds end) as p75_microseconds
-    from survival
-    group by stage_key
-
-),
+{{ kaplan_meier_quantile_ctes('observed', ['stage_key']) }},
 
 counted as (
 

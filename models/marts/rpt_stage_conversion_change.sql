@@ -2,14 +2,8 @@
 -- conversion_change_days (var, default 28) earlier (docs/metrics.md section
 -- 13): conversion rate, old leads and pending leads then and now, read from
 -- the history fct_stage_conversion_daily. The earlier values (and so the
--- changes) are empty until the history holds that day: a build adds its own
--- day, the daily_history backfill adds past ones. Before the history table
--- exists (a first Dagster refresh, which leaves the history to its own
--- asset), it reads as an empty history.
-{%- set daily = ref('fct_stage_conversion_daily') %}
-{#- A unit test reads a fixture in the history's place. -#}
-{%- set has_history = not execute or model.resource_type == 'unit_test' or load_relation(daily) is not none %}
-
+-- changes) are empty when that day is before the history's first
+-- (var history_start).
 with
 
 conversion as (
@@ -20,13 +14,7 @@ conversion as (
 
 history as (
 
-    {% if has_history -%}
-        select * from {{ daily }}
-    {%- else -%}
-        -- The same columns, no rows.
-        select * from {{ ref('fct_stage_conversion') }}
-        where 1 = 0
-    {%- endif %}
+    select * from {{ ref('fct_stage_conversion_daily') }}
 
 ),
 

@@ -150,6 +150,43 @@ def history_figure(data: PipelineData) -> go.Figure:
     return figure
 
 
+def movement_figure(data: PipelineData) -> go.Figure:
+    """The open leads' waterfall over the shortest movement window: at its
+    start, plus the new and reopened, minus the won and lost, at its end."""
+    moved = data.movement or {}
+    steps = [
+        ("absolute", f"Open on {moved.get('from_date')}", moved.get("at_start")),
+        ("relative", "New", moved.get("new")),
+        ("relative", "Reopened", moved.get("reopened")),
+        ("relative", "Won", -(moved.get("won") or 0)),
+        ("relative", "Lost", -(moved.get("lost") or 0)),
+        ("total", f"Open on {moved.get('to_date')}", moved.get("at_end")),
+    ]
+    figure = go.Figure(
+        go.Waterfall(
+            measure=[measure for measure, _, _ in steps],
+            x=[label for _, label, _ in steps],
+            y=[value for _, _, value in steps],
+            text=[
+                f"{value:+,}" if measure == "relative" else f"{value:,}"
+                for measure, _, value in steps
+            ],
+            connector={"line": {"color": "#999999"}},
+            increasing={"marker": {"color": "#2a9d8f"}},
+            decreasing={"marker": {"color": "#e76f51"}},
+            totals={"marker": {"color": "#264653"}},
+        )
+    )
+    figure.update_layout(
+        title={
+            "text": f"Open leads over the last {moved.get('window_days')} days "
+            f"({moved.get('became_old')} became old; fct_pipeline_movement)"
+        },
+        showlegend=False,
+    )
+    return figure
+
+
 def pipeline_figure(data: PipelineData) -> go.Figure:
     names = [row["stage_name"] for row in data.pipeline_stages]
     # Amounts are in the reporting currency: its symbol before, or its code after.

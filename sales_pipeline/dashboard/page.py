@@ -20,6 +20,7 @@ from sales_pipeline.dashboard.figures import (
     figure_html,
     funnel_figure,
     history_figure,
+    movement_figure,
     pipeline_figure,
     plan_figure,
 )
@@ -228,10 +229,15 @@ def section_html(data: PipelineData, suffix: str, heading: bool, state: dict[str
             history_figure(data),
             "chart-history",
             bool(data.history),
-            "No history recorded yet: the Dagster job record_stage_conversion_history "
-            "adds a day to fct_stage_conversion_daily per partition.",
+            "No history: fct_stage_conversion_daily has no day (no stage change yet).",
         ),
         (pipeline_figure(data), "chart-pipeline", bool(data.pipeline_stages), "No open pipeline."),
+        (
+            movement_figure(data),
+            "chart-movement",
+            bool(data.movement),
+            "Nothing moved: no lead was in or entered an open stage in the window.",
+        ),
     ]
     parts: dict[str, str] = {}
     for figure, chart_id, has_data, note in charts:
@@ -257,4 +263,5 @@ def section_html(data: PipelineData, suffix: str, heading: bool, state: dict[str
         todo_table=todo_table(data, suffix),
         chart_history=parts["chart-history"],
         chart_pipeline=parts["chart-pipeline"],
+        chart_movement=parts["chart-movement"],
     )

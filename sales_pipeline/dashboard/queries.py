@@ -17,6 +17,7 @@ MARTS_READ = [
     "rpt_old_leads",
     "fct_win_rates",
     "fct_pipeline_value",
+    "fct_pipeline_movement",
 ]
 # The to-do list shows the longest-overdue leads first, up to this many.
 TODO_LIMIT = 1000
@@ -62,6 +63,8 @@ class PipelineData:
     win: dict[str, object] | None
     pipeline_stages: Rows
     pipeline_total: dict[str, object] | None
+    # The pipeline's open leads over the shortest movement window (read_movement).
+    movement: dict[str, object] | None
     # The ISO code of every amount (the marts' reporting_currency).
     currency: str
 
@@ -94,19 +97,13 @@ def read_pipelines(connection: duckdb.DuckDBPyConnection) -> list[tuple[str, str
 
 
 def read_dashboard_data(connection: duckdb.DuckDBPyConnection) -> DashboardData:
-    # A Dagster refresh leaves the history to its own job: until that job
-    # first runs, the table does not exist and the page says so.
-    history_exists = connection.execute(
-        "select count(*) from information_schema.tables "
-        "where table_schema = 'marts' and table_name = 'fct_stage_conversion_daily'"
-    ).fetchone()[0]
     currency = read_currency(connection)
     as_of_row = connection.execute("select max(as_of_date) from marts.fct_stage_conversion")
     as_of_date = as_of_row.fetchone()[0]
     return DashboardData(
         as_of_date=as_of_date,
         pipelines=[
-            read_pipeline(connection, pipeline_id, name, bool(history_exists), currency)
+            read_pipeline(connection, pipeline_id, name, currency)
             for pipeline_id, name in read_pipelines(connection)
         ],
         currency=currency,
@@ -117,7 +114,6 @@ def read_pipeline(
     connection: duckdb.DuckDBPyConnection,
     pipeline_id: str,
     pipeline_name: str,
-    history_exists: bool,
     currency: str,
 ) -> PipelineData:
     """One pipeline's rows of each mart (pipeline_id a bound parameter)."""
@@ -231,20 +227,16 @@ def read_pipeline(
     old_lead_count = connection.execute(
         "select count(*) from marts.rpt_old_leads where pipeline_id = ?", [pipeline_id]
     ).fetchone()[0]
-    history = (
-        read(
-            connection,
-            """
-            select h.as_of_date, h.stage_key, d.stage_name, h.stage_order, h.conversion_rate
-            from marts.fct_stage_conversion_daily as h
-            inner join marts.dim_stages as d on h.stage_key = d.stage_key
-            where d.pipeline_id = ?
-            order by h.stage_order, h.as_of_date
-            """,
-            pipeline_id,
-        )
-        if history_exists
-        else Rows(["as_of_date"], [])
+    history = read(
+        connection,
+        """
+        select h.as_of_date, h.stage_key, d.stage_name, h.stage_order, h.conversion_rate
+        from marts.fct_stage_conversion_daily as h
+        inner join marts.dim_stages as d on h.stage_key = d.stage_key
+        where d.pipeline_id = ?
+        order by h.stage_order, h.as_of_date
+        """,
+        pipeline_id,
     )
     win_rows = read(
         connection,
@@ -276,5 +268,44 @@ def read_pipeline(
         win=win_rows.rows[0] if win_rows.rows else None,
         pipeline_stages=pipeline_stages,
         pipeline_total=pipeline_total,
+        movement=read_movement(connection, pipeline_id),
         currency=currency,
+    )
+
+
+# The pipeline-wide moves of fct_pipeline_movement: between its open stages
+# the moves cancel out (an advance out of one stage is an arrival in the
+# next), so its open leads change only by these.
+PIPELINE_MOVES = ("new", "reopened", "won", "lost")
+
+
+def read_movement(connection: duckdb.DuckDBPyConnection, pipeline_id: str) -> dict | None:
+    """A pipeline's open leads over the shortest movement window: at its
+    start, the new and reopened ones, the won and lost ones (and the won
+    amount), at its end, and those that became old (docs/metrics.md
+    section 16). None without movement rows."""
+    moves = ",\n".join(
+        f"sum(case when movement = '{move}' then leads else 0 end) as {move}"
+        for move in PIPELINE_MOVES
+    )
+    cursor = connection.execute(
+        f"""
+        select
+            window_days, from_date, to_date,
+            sum(case when movement = 'in_stage_at_start' then leads else 0 end) as at_start,
+            {moves},
+            sum(case when movement = 'won' then amount_reporting end) as won_amount,
+            sum(case when movement = 'became_old' then leads else 0 end) as became_old,
+            sum(case when movement = 'in_stage_at_end' then leads else 0 end) as at_end
+        from marts.fct_pipeline_movement
+        where
+            pipeline_id = ?
+            and window_days = (select min(window_days) from marts.fct_pipeline_movement)
+        group by window_days, from_date, to_date
+        """,
+        [pipeline_id],
+    )
+    row = cursor.fetchone()
+    return (
+        dict(zip([column[0] for column in cursor.description], row, strict=True)) if row else None
     )

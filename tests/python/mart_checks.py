@@ -12,7 +12,7 @@ import shutil
 from pathlib import Path
 
 from dbt_project_harness import REPO, DbtProject, write_csv
-from reference import MART_COLUMNS, compute_marts, read_csv_rows
+from reference import MART_COLUMNS, compute_marts, read_csv_rows, stage_conversion_history
 
 from sales_pipeline.demo_data import generate, read_stages
 
@@ -32,6 +32,13 @@ MART_KEYS = {
     "fct_cohort_conversion": ("cohort_month", "stage_key"),
     "fct_stage_time_to_advance": ("stage_key",),
     "rpt_stage_conversion_change": ("stage_key",),
+    "fct_pipeline_movement": (
+        "window_days",
+        "owner_id",
+        "stage_key",
+        "movement",
+        "other_stage_key",
+    ),
 }
 
 # A second configuration with other keys, four open stages (orders not
@@ -209,6 +216,28 @@ def assert_marts_match(project: DbtProject, expected: dict[str, list[dict]]) -> 
                 )
 
 
+def assert_rows_equal(got: list[dict], want: list[dict], what: str) -> None:
+    """The same (as_of_date, pipeline_id, stage_key) rows, equal in every
+    column of fct_stage_conversion (floats within 1e-9)."""
+
+    def keyed(rows: list[dict]) -> dict[tuple, dict]:
+        return {(row["as_of_date"], row["pipeline_id"], row["stage_key"]): row for row in rows}
+
+    got_by_key, want_by_key = keyed(got), keyed(want)
+    assert len(got_by_key) == len(got), f"{what}: duplicate keys"
+    only_got = sorted(set(got_by_key) - set(want_by_key), key=str)[:5]
+    only_want = sorted(set(want_by_key) - set(got_by_key), key=str)[:5]
+    assert not only_got and not only_want, (
+        f"{what}: rows only in the warehouse {only_got}, only in the reference {only_want}"
+    )
+    for key, row in want_by_key.items():
+        for column in MART_COLUMNS["fct_stage_conversion"]:
+            assert values_equal(got_by_key[key][column], row[column]), (
+                f"{what} {key} {column}: warehouse {got_by_key[key][column]!r}, "
+                f"reference {row[column]!r}"
+            )
+
+
 def values_equal(got: object, want: object) -> bool:
     if got is None or want is None:
         return got is None and want is None
@@ -225,13 +254,17 @@ def check_scenario(
     raw_transitions,
     config: dict[str, list[dict]],
     as_of_dates,
+    history_days: int = 0,
     **spec_vars,
 ):
     """Build at each as-of date (None = the default) and compare the marts.
     config holds the rows of pipeline_stages, stage_benchmarks and revenue_targets
     (and of exchange_rates, when the scenario has them).
-    Each build adds its day to the history, which the later ones compare with."""
-    history: dict[dt.date, list[dict]] = {}
+    The history's as-of day and the day rpt_stage_conversion_change
+    compares with are compared too; with history_days, the last build's
+    history on each of its last history_days days, against the reference
+    as of each of them."""
+    options = reference_options(spec_vars, config)
     for as_of_date in as_of_dates:
         run_vars = {"as_of_date": as_of_date, **spec_vars}
         project.dbt("build", extra_vars=run_vars)
@@ -242,21 +275,64 @@ def check_scenario(
             config["stage_benchmarks"],
             config["revenue_targets"],
             as_of_date=as_of_date,
-            expected_days_factor=spec_vars.get("expected_days_factor", 2.0),
-            expected_days_basis=spec_vars.get("expected_days_basis", "average"),
-            diagnosis_bandwidth_threshold=spec_vars.get("diagnosis_bandwidth_threshold", 0.25),
-            diagnosis_strict_threshold=spec_vars.get("diagnosis_strict_threshold", 0.05),
-            input_timestamp_format=spec_vars.get("input_timestamp_format"),
-            history=history,
-            business_time_zone=spec_vars.get("business_time_zone", "UTC"),
-            reporting_currency=spec_vars.get("reporting_currency", "USD"),
-            exchange_rates=config.get("exchange_rates"),
+            **options,
         )
         assert expected["fct_stage_conversion"], "the scenario must produce conversion rows"
         assert expected["rpt_old_leads"], "the scenario must contain old leads"
         assert_marts_match(project, expected)
-        for row in expected["fct_stage_conversion"]:
-            history.setdefault(row["as_of_date"], []).append(row)
+        assert_history_days_match(project, expected)
+    if history_days:
+        last_day = expected["fct_stage_conversion"][0]["as_of_date"]
+        days = [last_day - dt.timedelta(days=back) for back in range(history_days)]
+        _, history = project.mart("fct_stage_conversion_daily")
+        assert_rows_equal(
+            [row for row in history if row["as_of_date"] in days],
+            stage_conversion_history(
+                raw_leads,
+                raw_transitions,
+                config["pipeline_stages"],
+                config["stage_benchmarks"],
+                days,
+                **options,
+            ),
+            f"the history's last {history_days} days",
+        )
+
+
+def reference_options(spec_vars: dict, config: dict[str, list[dict]]) -> dict:
+    """The reference's options for a build's vars (its defaults where unset)."""
+    return {
+        "expected_days_factor": spec_vars.get("expected_days_factor", 2.0),
+        "expected_days_basis": spec_vars.get("expected_days_basis", "average"),
+        "diagnosis_bandwidth_threshold": spec_vars.get("diagnosis_bandwidth_threshold", 0.25),
+        "diagnosis_strict_threshold": spec_vars.get("diagnosis_strict_threshold", 0.05),
+        "input_timestamp_format": spec_vars.get("input_timestamp_format"),
+        "business_time_zone": spec_vars.get("business_time_zone", "UTC"),
+        "reporting_currency": spec_vars.get("reporting_currency", "USD"),
+        "exchange_rates": config.get("exchange_rates"),
+    }
+
+
+def assert_history_days_match(project: DbtProject, expected: dict[str, list[dict]]) -> None:
+    """fct_stage_conversion_daily on the as-of date is fct_stage_conversion;
+    on the day rpt_stage_conversion_change compares with, it is the earlier
+    values that mart has (when that day is in the history)."""
+    _, history = project.mart("fct_stage_conversion_daily")
+    now = expected["fct_stage_conversion"]
+    as_of = now[0]["as_of_date"]
+    compared = expected["rpt_stage_conversion_change"][0]["compared_date"]
+    assert_rows_equal(
+        [row for row in history if row["as_of_date"] == as_of], now, "history on the as-of date"
+    )
+    earlier = [row for row in history if row["as_of_date"] == compared]
+    changes = {row["stage_key"]: row for row in expected["rpt_stage_conversion_change"]}
+    if not any(row["earlier_conversion_rate"] is not None for row in changes.values()):
+        return
+    assert earlier, f"the history has no row on {compared}"
+    for row in earlier:
+        change = changes[row["stage_key"]]
+        assert values_equal(row["conversion_rate"], change["earlier_conversion_rate"])
+        assert values_equal(row["leads_old"], change["earlier_leads_old"])
 
 
 def demo_config() -> dict[str, list[dict[str, str | None]]]:

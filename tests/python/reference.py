@@ -10,12 +10,18 @@ Public interface
 ----------------
 - ``read_csv_rows(path)``  -> list of dicts (utf-8-sig, '' -> None)
 - ``compute_marts(raw_leads, raw_transitions, pipeline_stages, stage_benchmarks,
-  revenue_targets, as_of_date=None, expected_days_factor=2.0, expected_days_basis="average",
-  diagnosis_bandwidth_threshold=0.25, diagnosis_strict_threshold=0.05,
-  input_timestamp_format=None, history=None, conversion_change_days=28,
-  business_time_zone="UTC")``
-  -> {mart name: rows} for every mart of ``MART_COLUMNS`` (history: the
-  fct_stage_conversion rows of earlier builds, by as-of date)
+  revenue_targets, as_of_date=None, history_start=None, expected_days_factor=2.0,
+  expected_days_basis="average", diagnosis_bandwidth_threshold=0.25,
+  diagnosis_strict_threshold=0.05, input_timestamp_format=None, conversion_change_days=28,
+  business_time_zone="UTC", movement_windows_days=(7, 28))``
+  -> {mart name: rows} for every mart of ``MART_COLUMNS``, fct_pipeline_movement
+  (§16) included: per window of ``movement_windows_days``, owner, open stage and
+  movement, the visits (``leads``) and their ``amount_reporting``
+- ``stage_conversion_history(raw_leads, raw_transitions, pipeline_stages,
+  stage_benchmarks, days, **options)`` -> fct_stage_conversion_daily's rows for
+  those days, each day's what a build dated that day gives
+- ``history_first_day(as_of, history_start, movement_windows_days)`` -> the
+  history's first day (§13, §16)
 
 Choices where the spec is silent (see ``AMBIGUITIES`` below for the list).
 """
@@ -29,7 +35,7 @@ import re
 import statistics
 import zoneinfo
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 
 Row = dict[str, str | None]
@@ -218,9 +224,42 @@ MART_COLUMNS: dict[str, list[str]] = {
         "expected_days_basis",
         "expected_days_to_convert",
     ],
+    "fct_pipeline_movement": [
+        "window_days",
+        "from_date",
+        "to_date",
+        "pipeline_id",
+        "pipeline_name",
+        "owner_id",
+        "stage_key",
+        "stage_order",
+        "movement",
+        "movement_group",
+        "other_stage_key",
+        "leads",
+        "amount_reporting",
+        "reporting_currency",
+    ],
 }
 
 DIMENSIONS = ("owner_id", "lead_source", "segment")
+
+# Each movement and its movement_group, in the order rows are sorted.
+MOVEMENT_GROUPS = {
+    "in_stage_at_start": "start",
+    "new": "arrival",
+    "from_earlier_stage": "arrival",
+    "from_later_stage": "arrival",
+    "reopened": "arrival",
+    "advanced": "departure",
+    "moved_back": "departure",
+    "won": "departure",
+    "lost": "departure",
+    "stayed": "stayed",
+    "became_old": "stayed",
+    "in_stage_at_end": "end",
+}
+DEFAULT_MOVEMENT_WINDOWS = (7, 28)
 
 AMBIGUITIES = """
 - Event tie order (§2): (entered_at, lost-flag, stage_order with nulls last,
@@ -264,12 +303,41 @@ AMBIGUITIES = """
 - With expected_days_basis km_median, a stage whose curve never reaches a
   half falls back to default_expected_days, as a stage without advanced
   visits does with the average.
-- rpt_stage_conversion_change compares with the history's row of exactly
-  as_of_date - conversion_change_days; without one, the earlier values and
-  the changes are None.
+- rpt_stage_conversion_change compares with the stage conversion as of
+  exactly as_of_date - conversion_change_days, when that day is in the
+  history (history_start through as_of_date); before it, the earlier values
+  and the changes are None.
 - Output rows are sorted: visits by (lead_id, visit_number); conversion by
   (stage_order, stage_key); plan by (target_month, stage_order, stage_key);
-  old leads by (lead_id, stage_key).
+  old leads by (lead_id, stage_key); movement by (window_days, owner_id with
+  None first, stage_order, stage_key, movement in MOVEMENT_GROUPS order,
+  other_stage_key with None first).
+- fct_pipeline_movement (§16): F is the next local midnight after from_date
+  (naive UTC, like as_of_at), T is as_of_at. Every visit of an open stage
+  is read from the visits as of the as-of date (fct_lead_stage_visits'
+  leads, whatever their created_at).
+- §16 "old at F": the visit (same lead_id and visit_number) is among the old
+  visits of S's conversion computed from the visits as of F with F as the
+  as-of instant: the cohort, pending status and expected_days_to_convert of
+  a build dated from_date (expected_days_basis included). "Old at T": the
+  visit's is_old. A stayed visit old at F (even if not at T, the threshold
+  having risen) is `stayed`.
+- §16 higher / lower between two open stages: by stage_order; an open stage
+  without an order (the config checks refuse it) sorts after every ordered
+  one, then by stage_key, as in the event tie order. A next stage that is
+  neither open nor won counts as `lost`; a previous stage that is not open
+  as `reopened`.
+- §16 amount_reporting sums per visit: a lead counted twice in a row (two
+  visits of S left the same way in the window) adds its amount twice, as
+  leads counts it twice. Summed with math.fsum.
+- §16 movement_windows_days: each whole number >= 1 (else ValueError); a
+  window given twice is one window.
+- §16 "the history always holds the windows' from_dates": compute_marts'
+  first history day (for rpt_stage_conversion_change's compared date) is
+  min(history_start or as_of_date - 364, as_of_date - longest window). Read
+  literally, a history_start after the as-of date then still gives a
+  history from as_of_date - longest window (§1's var table says such a
+  date leaves the history empty; §16 is taken as the later rule).
 """
 
 
@@ -1020,6 +1088,92 @@ def compute_marts(
     stage_benchmarks: list[Row],
     revenue_targets: list[Row],
     as_of_date: str | None = None,
+    history_start: str | None = None,
+    **options,
+) -> dict[str, list[dict]]:
+    """The published marts of a project as of a date, and §13's change
+    since conversion_change_days earlier: the earlier day's stage
+    conversion is what a build as of that day gives, when the day is in the
+    history (history_start, default 364 days before the as-of date, through
+    the as-of date); before it, the earlier values are None."""
+    inputs = (raw_leads, raw_transitions, pipeline_stages, stage_benchmarks, revenue_targets)
+    marts = project_marts(*inputs, as_of_date, **options)
+    now = marts["fct_stage_conversion"]
+    if not now:
+        return marts
+    as_of = now[0]["as_of_date"]
+    days = options.get("conversion_change_days", 28)
+    compared = as_of - dt.timedelta(days=days)
+    first_day = history_first_day(
+        as_of, history_start, options.get("movement_windows_days", DEFAULT_MOVEMENT_WINDOWS)
+    )
+    # Only the earlier day's stage conversion is read: no movement for it.
+    earlier_options = {**options, "movement_windows_days": ()}
+    earlier = (
+        project_marts(*inputs, compared.isoformat(), **earlier_options)["fct_stage_conversion"]
+        if compared >= first_day
+        else []
+    )
+    pipeline_of = {row["stage_key"]: row for row in now}
+    marts["rpt_stage_conversion_change"] = [
+        {
+            column: {**row, **{key: pipeline_of[row["stage_key"]][key] for key in PIPELINE_KEYS}}[
+                column
+            ]
+            for column in MART_COLUMNS["rpt_stage_conversion_change"]
+        }
+        for row in conversion_change(now, {compared: earlier}, days)
+    ]
+    return marts
+
+
+def history_first_day(
+    as_of: dt.date, history_start: str | dt.date | None, windows: Iterable[int]
+) -> dt.date:
+    """The history's first day (§7, §13, §16): history_start (default 364
+    days before the as-of date), or as_of_date - the longest movement window
+    when that is earlier, so that the history holds every window's
+    from_date."""
+    first_day = parse_date(history_start) or as_of - dt.timedelta(days=364)
+    days = movement_windows(windows)
+    return min(first_day, as_of - dt.timedelta(days=max(days))) if days else first_day
+
+
+def stage_conversion_history(
+    raw_leads: list[Row],
+    raw_transitions: list[Row],
+    pipeline_stages: list[Row],
+    stage_benchmarks: list[Row],
+    days: Iterable[dt.date],
+    **options,
+) -> list[dict]:
+    """fct_stage_conversion_daily's rows for the given days: what a build
+    dated each day gives (fct_stage_conversion), sorted by day."""
+    rows: list[dict] = []
+    options = {**options, "movement_windows_days": ()}  # not read: no movement
+    for day in sorted(days):
+        rows += project_marts(
+            raw_leads,
+            raw_transitions,
+            pipeline_stages,
+            stage_benchmarks,
+            [],
+            day.isoformat(),
+            **options,
+        )["fct_stage_conversion"]
+    return rows
+
+
+PIPELINE_KEYS = ("pipeline_id", "pipeline_name")
+
+
+def project_marts(
+    raw_leads: list[Row],
+    raw_transitions: list[Row],
+    pipeline_stages: list[Row],
+    stage_benchmarks: list[Row],
+    revenue_targets: list[Row],
+    as_of_date: str | None = None,
     **options,
 ) -> dict[str, list[dict]]:
     """The published marts of a project, pipeline by pipeline (§1): each
@@ -1110,10 +1264,11 @@ def compute_pipeline_marts(
     build_started_at: dt.datetime | None = None,
     reporting_currency: str = "USD",
     exchange_rates: list[Row] | None = None,
+    movement_windows_days: Iterable[int] = DEFAULT_MOVEMENT_WINDOWS,
 ) -> dict[str, list[dict]]:
-    """Compute the published marts of spec §7 to §13 for one pipeline's
-    stages and leads (compute_marts splits a project). history holds the
-    fct_stage_conversion rows of the days built before, by as-of date.
+    """Compute the published marts of spec §7 to §16 for one pipeline's
+    stages and leads (compute_marts splits a project; it also fills
+    rpt_stage_conversion_change's earlier values, None here).
     build_started_at (UTC, default now) plus future_tolerance_days is the
     latest date a row may have (later: quarantined as in_the_future)."""
     started = build_started_at or dt.datetime.now(dt.UTC).replace(tzinfo=None)
@@ -1286,6 +1441,29 @@ def compute_pipeline_marts(
                 }
             )
 
+    # §16: the old visits of a stage as of an earlier instant (the end of a
+    # movement window's from_date), as a build dated that day computes them:
+    # the visits and the stage's conversion (thresholds included) as of it.
+    visits_as_of: dict[dt.datetime, dict[str, list[Visit]]] = {}
+    old_as_of: dict[tuple[dt.datetime, str], set[tuple[str, int]]] = {}
+
+    def old_keys_as_of(instant: dt.datetime, stage: Stage) -> set[tuple[str, int]]:
+        if (instant, stage.key) not in old_as_of:
+            if instant not in visits_as_of:
+                visits_as_of[instant] = build_visits(events, stages, instant)
+            earlier = convert_stage(
+                stage,
+                visits_as_of[instant],
+                stages,
+                expected_days_factor,
+                expected_days_basis,
+                instant,
+            )
+            old_as_of[instant, stage.key] = {
+                (v.lead_id, v.visit_number) for v in earlier.old_visits
+            }
+        return old_as_of[instant, stage.key]
+
     def order_key(row: dict) -> tuple:
         order = row["stage_order"]
         return (order is None, order or 0, row["stage_key"])
@@ -1318,7 +1496,18 @@ def compute_pipeline_marts(
         "fct_stage_flow": stage_flows(as_of, conversions, stages),
         "fct_cohort_conversion": cohort_conversion(as_of, existing, visits_by_lead, stages, zone),
         "rpt_stage_conversion_change": conversion_change(
-            conversion_rows, history or {}, conversion_change_days
+            conversion_rows, {}, conversion_change_days
+        ),
+        "fct_pipeline_movement": pipeline_movement(
+            as_of,
+            as_of_at,
+            movement_windows_days,
+            visits_by_lead,
+            stages,
+            business_time_zone,
+            {lead_id: _lead_attrs(leads.get(lead_id))["owner_id"] for lead_id in visits_by_lead},
+            {lead_id: lead_columns(lead_id)["deal_amount_reporting"] for lead_id in visits_by_lead},
+            old_keys_as_of,
         ),
         "fct_stage_time_to_advance": [
             {
@@ -1339,7 +1528,12 @@ def compute_pipeline_marts(
         ],
     }
     # The marts with amounts name their currency.
-    for name in ("fct_win_rates", "fct_pipeline_value", "fct_pipeline_plan"):
+    for name in (
+        "fct_win_rates",
+        "fct_pipeline_value",
+        "fct_pipeline_plan",
+        "fct_pipeline_movement",
+    ):
         for row in marts[name]:
             row["reporting_currency"] = reporting_currency
     # Not a mart: the leads rpt_data_quality notes no_exchange_rate (§15).
@@ -1646,6 +1840,154 @@ def conversion_change(
                 "leads_pending_change": change(pending, earlier_pending),
             }
         )
+    return rows
+
+
+# ---------------------------------------------------------------------------
+# §16 Pipeline movement
+# ---------------------------------------------------------------------------
+
+
+def movement_windows(windows: Iterable[int]) -> list[int]:
+    """§16 movement_windows_days: whole numbers >= 1, each window once."""
+    days = []
+    for value in windows:
+        if isinstance(value, bool) or int(value) != value or value < 1:
+            raise ValueError(f"movement_windows_days must be whole numbers >= 1: {value!r}")
+        days.append(int(value))
+    return sorted(set(days))
+
+
+def _funnel_position(stage: Stage) -> tuple:
+    """Where an open stage sits for higher / lower: by stage_order, a stage
+    without one after every ordered stage (as in the event tie order), then
+    stage_key."""
+    return (stage.order is None, stage.order or 0, stage.key)
+
+
+def departure_movement(stage: Stage, nxt: Stage) -> tuple[str, str | None]:
+    """§16: how a visit of open stage S is left, by the next visit's stage:
+    (movement, other_stage_key)."""
+    if nxt.type == "won":
+        return "won", None
+    if nxt.type == "open":
+        if _funnel_position(nxt) > _funnel_position(stage):
+            return "advanced", nxt.key
+        return "moved_back", nxt.key
+    return "lost", None  # a lost stage (the only other stage type)
+
+
+def arrival_movement(stage: Stage, previous: Stage | None) -> tuple[str, str | None]:
+    """§16: how a visit of open stage S was entered, by the previous visit's
+    stage: (movement, other_stage_key)."""
+    if previous is None:
+        return "new", None
+    if previous.type == "open":
+        if _funnel_position(previous) < _funnel_position(stage):
+            return "from_earlier_stage", previous.key
+        return "from_later_stage", previous.key
+    return "reopened", None  # from a lost or won stage
+
+
+def pipeline_movement(
+    as_of: dt.date,
+    as_of_at: dt.datetime,
+    windows: Iterable[int],
+    visits_by_lead: dict[str, list[Visit]],
+    stages: dict[str, Stage],
+    zone_name: str,
+    owner_of: dict[str, str | None],
+    amount_of: dict[str, float | None],
+    old_keys_as_of: Callable[[dt.datetime, Stage], set[tuple[str, int]]],
+) -> list[dict]:
+    """§16 fct_pipeline_movement for one pipeline (without its pipeline
+    columns and reporting_currency): per window, owner, open stage, movement
+    and other stage, the visits counted (leads) and their amounts.
+
+    F = the end of from_date (its next local midnight, naive UTC), T =
+    as_of_at. A visit is in S at X when entered_at < X and (exited_at is None
+    or exited_at >= X). Visits are as of as_of_at, so each exited_at is < T
+    and the visits in S at T are the leads' current visits. Old at T is the
+    visit's is_old; old at F is being among the old visits of S's conversion
+    as of F (old_keys_as_of(F, stage): {(lead_id, visit_number)}), which is
+    what a build dated from_date computes (§13: the history equals dated
+    builds)."""
+    counts: dict[tuple, list] = {}
+
+    def add(window: int, lead_id: str, stage: Stage, movement: str, other: str | None) -> None:
+        key = (window, owner_of.get(lead_id), stage.key, movement, other)
+        entry = counts.setdefault(key, [0, []])
+        entry[0] += 1
+        entry[1].append(amount_of.get(lead_id))
+
+    for window in movement_windows(windows):
+        from_date = as_of - dt.timedelta(days=window)
+        start = local_midnight_as_utc(from_date + dt.timedelta(days=1), zone_name)
+        end = as_of_at
+
+        def within(instant: dt.datetime | None, start=start, end=end) -> bool:
+            return instant is not None and start <= instant < end
+
+        for lead_id in sorted(visits_by_lead):
+            visits = visits_by_lead[lead_id]
+            for index, visit in enumerate(visits):
+                stage = stages[visit.stage_key]
+                if stage.type != "open":
+                    continue
+                in_at_start = visit.entered_at < start and (
+                    visit.exited_at is None or visit.exited_at >= start
+                )
+                in_at_end = visit.entered_at < end and (
+                    visit.exited_at is None or visit.exited_at >= end
+                )
+                if in_at_start:
+                    add(window, lead_id, stage, "in_stage_at_start", None)
+                if in_at_end:
+                    add(window, lead_id, stage, "in_stage_at_end", None)
+                if within(visit.entered_at):
+                    previous = stages[visits[index - 1].stage_key] if index else None
+                    add(window, lead_id, stage, *arrival_movement(stage, previous))
+                if within(visit.exited_at):
+                    nxt = stages[visits[index + 1].stage_key]
+                    add(window, lead_id, stage, *departure_movement(stage, nxt))
+                if in_at_start and in_at_end:
+                    became_old = visit.is_old and (
+                        lead_id,
+                        visit.visit_number,
+                    ) not in old_keys_as_of(start, stage)
+                    add(window, lead_id, stage, "became_old" if became_old else "stayed", None)
+
+    movement_rank = {movement: rank for rank, movement in enumerate(MOVEMENT_GROUPS)}
+    rows = []
+    for (window, owner, stage_key, movement, other), (leads, amounts) in counts.items():
+        known = [amount for amount in amounts if amount is not None]
+        stage = stages[stage_key]
+        rows.append(
+            {
+                "window_days": window,
+                "from_date": as_of - dt.timedelta(days=window),
+                "to_date": as_of,
+                "owner_id": owner,
+                "stage_key": stage_key,
+                "stage_order": stage.order,
+                "movement": movement,
+                "movement_group": MOVEMENT_GROUPS[movement],
+                "other_stage_key": other,
+                "leads": leads,
+                "amount_reporting": math.fsum(known) if known else None,
+            }
+        )
+    rows.sort(
+        key=lambda r: (
+            r["window_days"],
+            r["owner_id"] is not None,
+            r["owner_id"] or "",
+            *_funnel_position(stages[r["stage_key"]]),
+            movement_rank[r["movement"]],
+            r["other_stage_key"] is not None,
+            r["other_stage_key"] or "",
+        )
+    )
     return rows
 
 

@@ -18,7 +18,14 @@ from sales_pipeline.dashboard import build_dashboard, dashboard_path
 from sales_pipeline.dashboard.formats import money
 
 SCREENSHOT = REPO / "target" / "dashboard.png"
-CHART_IDS = ["chart-funnel", "chart-plan", "chart-dwell", "chart-history", "chart-pipeline"]
+CHART_IDS = [
+    "chart-funnel",
+    "chart-plan",
+    "chart-dwell",
+    "chart-movement",
+    "chart-history",
+    "chart-pipeline",
+]
 
 
 def open_drawn(browser: Chromium, report: Path):
@@ -142,6 +149,37 @@ def test_the_headline_cards_and_the_plan_equal_the_marts(demo: DbtProject, page)
     ]
 
 
+def test_the_waterfall_adds_the_weeks_moves_to_the_open_leads(demo: DbtProject, page):
+    """The movement waterfall plots the 7-day window of fct_pipeline_movement:
+    the open leads a week ago, the new and reopened ones, the won and lost
+    ones, and the open leads now, which are the leads whose current visit is
+    of an open stage (counted apart, from fct_lead_stage_visits)."""
+    browser, _, _ = page
+    moved = {
+        row["movement"]: row["leads"]
+        for row in demo.query(
+            "select movement, sum(leads) as leads from marts.fct_pipeline_movement "
+            "where window_days = 7 group by movement"
+        )
+    }
+    [open_now] = demo.query(
+        "select count(*) as n from marts.fct_lead_stage_visits as v "
+        "inner join marts.dim_stages as d on v.stage_key = d.stage_key "
+        "where v.exited_at is null and d.stage_type = 'open'"
+    )
+    plotted = browser.evaluate("document.getElementById('chart-movement').data[0].y")
+    steps = [
+        moved["in_stage_at_start"],
+        moved.get("new", 0),
+        moved.get("reopened", 0),
+        -moved.get("won", 0),
+        -moved.get("lost", 0),
+        moved["in_stage_at_end"],
+    ]
+    assert plotted == steps
+    assert sum(steps[:-1]) == steps[-1] == open_now["n"]
+
+
 def test_the_reps_lists_sort_and_hold_every_old_lead(demo: DbtProject, page):
     browser, _, _ = page
     old_by_rep = {
@@ -184,17 +222,13 @@ def test_an_empty_history_says_so_instead_of_an_empty_chart(demo: DbtProject, tm
     shutil.copy(demo.database, copy)
     import duckdb
 
-    for change in (
-        "delete from marts.fct_stage_conversion_daily",
-        # A Dagster refresh before the history job's first run has no table.
-        "drop table marts.fct_stage_conversion_daily",
-    ):
-        with duckdb.connect(str(copy)) as connection:
-            connection.execute(change)
-        page = build_dashboard(copy).read_text()
-        assert 'id="chart-history"' in page
-        assert "No history recorded yet" in page
-        assert page.count("Plotly.newPlot") == len(CHART_IDS) - 1
+    # A history_start after the as-of date leaves the history without a day.
+    with duckdb.connect(str(copy)) as connection:
+        connection.execute("delete from marts.fct_stage_conversion_daily")
+    page = build_dashboard(copy).read_text()
+    assert 'id="chart-history"' in page
+    assert "No history: fct_stage_conversion_daily has no day" in page
+    assert page.count("Plotly.newPlot") == len(CHART_IDS) - 1
 
 
 def test_the_exposure_names_what_the_page_reads(demo: DbtProject):

@@ -29,7 +29,9 @@ from sales_pipeline.demo_data import LEAD_COLUMNS, TRANSITION_COLUMNS, generate,
 
 
 def test_demo_config_from_seeds(tmp_path: Path):
-    """Replaced seed files, default vars, many edge cases, two as-of dates."""
+    """Replaced seed files, default vars, many edge cases, two as-of dates;
+    the one-pass history equals the reference as of each of its last 60
+    days."""
     project = DbtProject.copy_of_repo(tmp_path / "project")
     stages = read_stages(REPO / "seeds/config/pipeline_stages.csv")
     leads, transitions = generate(
@@ -45,6 +47,7 @@ def test_demo_config_from_seeds(tmp_path: Path):
         as_text(transitions),
         demo_config(),
         as_of_dates=[None, "2025-06-15"],
+        history_days=60,
     )
 
 
@@ -108,7 +111,8 @@ def test_two_pipelines_with_other_stages_from_parquet(tmp_path: Path):
     Angeles's (UTC-8 or -7), so the as-of day ends and cohort months turn
     at local midnight. Amounts are reported in EUR at USD rates that change
     three times and start a month after the first deals (those convert to
-    nothing). The reference computes each pipeline on its own."""
+    nothing). The reference computes each pipeline on its own, and each of
+    the history's last 60 days as of that day."""
     project = DbtProject.copy_of_repo(tmp_path / "project")
     config_path = tmp_path / "config"
     config = two_pipeline_config()
@@ -130,6 +134,7 @@ def test_two_pipelines_with_other_stages_from_parquet(tmp_path: Path):
         as_text(transitions),
         {**as_text_config(config), "exchange_rates": USD_IN_EUR},
         as_of_dates=[None, "2025-07-20"],
+        history_days=60,
         expected_days_basis="km_median",
         business_time_zone="America/Los_Angeles",
         reporting_currency="EUR",

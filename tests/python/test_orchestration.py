@@ -1,9 +1,9 @@
 """The Dagster code location: definitions, in-process materialization with
-every asset check, the schedules, the history backfill and the sensor."""
+every asset check and the history, the schedule and the sensor."""
 
 import json
 import os
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -17,7 +17,8 @@ from dagster import (
 )
 from dbt_project_harness import DBT, REPO, write_csv
 
-HISTORY_DAYS = ["2026-06-28", "2026-06-29", "2026-06-30"]
+# The refresh's history starts here (its as-of date: the demo's latest, 2026-08-31).
+HISTORY_START = "2026-06-28"
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +43,7 @@ def defs(manifest):
 
 def test_dbt_arguments_carry_the_date_and_the_team_folder():
     from sales_pipeline.build_inputs import BuildInputs
-    from sales_pipeline.dbt_args import dbt_vars, history_day_args, refresh_args
+    from sales_pipeline.dbt_args import dbt_vars, refresh_args
 
     assert dbt_vars(None) == {}
     team = BuildInputs(raw_path="/data", raw_format="parquet", config_path="/config")
@@ -54,11 +55,10 @@ def test_dbt_arguments_carry_the_date_and_the_team_folder():
     }
     assert BuildInputs(raw_format="parquet").dbt_vars() == {}, "no raw_format without raw_path"
     assert refresh_args("2026-11-28") == ["build", "--vars", '{"as_of_date": "2026-11-28"}']
-    compute, record = history_day_args("2026-06-30")
-    assert compute[:3] == ["run", "--exclude", "tag:history"]
-    for args in (compute, record):
-        assert json.loads(args[-1]) == {"as_of_date": "2026-06-30", "history_as_of_build": True}
-    assert record[0] == "build"
+    assert json.loads(refresh_args(None, {"raw_path": "/data"}, "2026-06-28")[-1]) == {
+        "raw_path": "/data",
+        "history_start": "2026-06-28",
+    }
 
 
 def test_every_dbt_model_and_seed_is_an_asset_with_its_tests_as_checks(defs, manifest):
@@ -114,14 +114,6 @@ def test_daily_refresh_tick_carries_its_own_date(defs):
     assert config == {"as_of_date": "2026-11-28"}
 
 
-def test_daily_history_tick_records_the_day_that_just_ended(defs):
-    schedule = defs.get_schedule_def("daily_history")
-    tick = datetime(2026, 11, 28, 0, 30, tzinfo=UTC)
-    with build_schedule_context(scheduled_execution_time=tick) as context:
-        requests = schedule.evaluate_tick(context).run_requests
-    assert [request.partition_key for request in requests] == ["2026-11-27"]
-
-
 def test_sensor_requests_a_refresh_for_new_or_changed_files_only(tmp_path, defs):
     from orchestration.assets import PipelineInputs
     from orchestration.sensors import raw_exports_sensor
@@ -162,7 +154,7 @@ def test_the_business_time_zone_is_a_build_input_and_the_schedules_day(tmp_path,
     """A named zone reaches dbt (UTC, the default, is not passed), a change
     of zone rebuilds from scratch (a history day means another day), the
     sensor's as-of date is today there, and PIPELINE_BUSINESS_TIME_ZONE sets
-    the schedule's and the history partitions' time zone."""
+    the schedule's time zone."""
     import subprocess
     import sys
     from zoneinfo import ZoneInfo
@@ -196,8 +188,7 @@ def test_the_business_time_zone_is_a_build_input_and_the_schedules_day(tmp_path,
             sys.executable,
             "-c",
             "from orchestration.definitions import defs; "
-            "print(defs.get_schedule_def('daily_refresh').execution_timezone, "
-            "defs.get_schedule_def('daily_history').execution_timezone)",
+            "print(defs.get_schedule_def('daily_refresh').execution_timezone)",
         ],
         env={**os.environ, "PIPELINE_BUSINESS_TIME_ZONE": "America/New_York"},
         cwd=REPO,
@@ -205,15 +196,22 @@ def test_the_business_time_zone_is_a_build_input_and_the_schedules_day(tmp_path,
         text=True,
         check=True,
     )
-    assert zones.stdout.split() == ["America/New_York", "America/New_York"]
+    assert zones.stdout.split() == ["America/New_York"]
 
 
 @pytest.fixture(scope="module")
 def materialized(defs, tmp_path_factory):
-    """Every non-history asset materialized in-process into a DuckDB file."""
+    """Every asset materialized in-process into a DuckDB file, in one refresh
+    whose history starts on HISTORY_START."""
+    from dagster import RunConfig
     from dagster_dbt import DbtCliResource
 
-    from orchestration.assets import PipelineInputs, pipeline_dashboard, pipeline_warehouse
+    from orchestration.assets import (
+        PipelineInputs,
+        RefreshConfig,
+        pipeline_dashboard,
+        pipeline_warehouse,
+    )
     from orchestration.project import DBT_EXECUTABLE
 
     database = tmp_path_factory.mktemp("dagster") / "warehouse.duckdb"
@@ -226,7 +224,12 @@ def materialized(defs, tmp_path_factory):
     instance = DagsterInstance.ephemeral()
     folders = dbt_call_folders()
     result = materialize(
-        [pipeline_warehouse, pipeline_dashboard], resources=resources, instance=instance
+        [pipeline_warehouse, pipeline_dashboard],
+        resources=resources,
+        instance=instance,
+        run_config=RunConfig(
+            ops={pipeline_warehouse.op.name: RefreshConfig(history_start=HISTORY_START)}
+        ),
     )
     # Each dbt call's target folder is gone once the call succeeded.
     assert dbt_call_folders() == folders
@@ -242,11 +245,7 @@ def test_all_assets_materialize_and_every_check_passes(materialized, defs):
     assert result.success
     graph = defs.get_repository_def().asset_graph
     materialized_keys = {m.asset_key for m in result.get_asset_materialization_events()}
-    expected_keys = {
-        key
-        for key in graph.get_all_asset_keys()
-        if key.path[-1] != "fct_stage_conversion_daily" and graph.get(key).is_materializable
-    }
+    expected_keys = {key for key in graph.get_all_asset_keys() if graph.get(key).is_materializable}
     assert materialized_keys == expected_keys
     evaluations = result.get_asset_check_evaluations()
     expected_checks = {key for key in graph.asset_check_keys if key.asset_key in expected_keys}
@@ -278,63 +277,36 @@ def test_the_dashboard_asset_renews_the_page_beside_the_published_warehouse(mate
     assert AssetKey("pipeline_dashboard") in job.asset_layer.executable_asset_keys
 
 
-def test_a_backfill_of_three_days_in_one_run_equals_the_reference_each_day(materialized):
-    """A date range launched as one run (the asset's backfill policy): the
-    run computes each day in turn, and the published marts stay as they were."""
-    from orchestration.assets import stage_conversion_history
-
-    _, database, resources, instance = materialized
-    before = query(database, "select * from marts.fct_stage_conversion order by stage_key")
-    folders = dbt_call_folders()
-    result = materialize(
-        [stage_conversion_history],
-        resources=resources,
-        instance=instance,
-        tags={
-            "dagster/asset_partition_range_start": HISTORY_DAYS[0],
-            "dagster/asset_partition_range_end": HISTORY_DAYS[-1],
-        },
-    )
-    assert result.success
-    assert all(evaluation.passed for evaluation in result.get_asset_check_evaluations())
-    materialized_days = {event.partition for event in result.get_asset_materialization_events()}
-    assert materialized_days == set(HISTORY_DAYS)
-    # Six dbt calls (two per day), and target/ holds none of their folders.
-    assert dbt_call_folders() == folders
-
-    assert query(database, "select * from marts.fct_stage_conversion order by stage_key") == before
-    assert {row["as_of_date"] for row in before} == {date(2026, 8, 31)}
-
+def test_the_refresh_computes_its_history_each_day_equal_to_the_reference(materialized):
+    """The refresh's history runs from its history_start to its as-of date,
+    computed in the same run (no job per day); its first, a middle and its
+    last day equal the independent reference as of that day (every day of
+    60: test_marts_match_reference)."""
+    _, database, _, _ = materialized
     history = query(
         database, "select * from marts.fct_stage_conversion_daily order by as_of_date, stage_key"
     )
-    assert sorted({row["as_of_date"].isoformat() for row in history}) == HISTORY_DAYS
+    first, last = date.fromisoformat(HISTORY_START), date(2026, 8, 31)
+    assert sorted({row["as_of_date"] for row in history}) == [
+        first + timedelta(days=offset) for offset in range((last - first).days + 1)
+    ]
 
-    # Each day equals the independent reference as of that day (a dated
-    # build equals it too: test_marts_match_reference).
-    from mart_checks import demo_config, values_equal
-    from reference import MART_COLUMNS, compute_marts, read_csv_rows
+    from mart_checks import assert_rows_equal, demo_config
+    from reference import read_csv_rows, stage_conversion_history
 
     config = demo_config()
-    leads = read_csv_rows(str(REPO / "seeds/raw/raw_leads.csv"))
-    transitions = read_csv_rows(str(REPO / "seeds/raw/raw_lead_transitions.csv"))
-    columns = MART_COLUMNS["fct_stage_conversion"]
-    for day in HISTORY_DAYS:
-        expected = compute_marts(
-            leads,
-            transitions,
+    days = [first, date(2026, 7, 30), last]
+    assert_rows_equal(
+        [row for row in history if row["as_of_date"] in days],
+        stage_conversion_history(
+            read_csv_rows(str(REPO / "seeds/raw/raw_leads.csv")),
+            read_csv_rows(str(REPO / "seeds/raw/raw_lead_transitions.csv")),
             config["pipeline_stages"],
             config["stage_benchmarks"],
-            config["revenue_targets"],
-            as_of_date=day,
-        )["fct_stage_conversion"]
-        got = [row for row in history if row["as_of_date"].isoformat() == day]
-        assert [row["stage_key"] for row in got] == sorted(row["stage_key"] for row in expected)
-        by_stage = {row["stage_key"]: row for row in expected}
-        for row in got:
-            for column in columns:
-                want = by_stage[row["stage_key"]][column]
-                assert values_equal(row[column], want), (day, row["stage_key"], column, want)
+            days,
+        ),
+        "the refresh's history",
+    )
 
 
 def dbt_call_folders() -> set[str]:
