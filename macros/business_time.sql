@@ -62,3 +62,12 @@
 {% macro spark__business_time_to_utc(timestamp, zone) -%}
     to_utc_timestamp({{ timestamp }}, {{ sql_text(zone) }})
 {%- endmacro %}
+
+{#-
+    business_day_end(date): the instant a business day ends, its next local
+    midnight, in UTC: the as_of_at of a build dated that day (docs/metrics.md
+    section 1), and of each day of the history.
+-#}
+{% macro business_day_end(date) -%}
+    {{ business_time_to_utc("cast(" ~ dbt.dateadd('day', 1, date) ~ " as " ~ dbt.type_timestamp() ~ ")") }}
+{%- endmacro %}

@@ -30,9 +30,7 @@ final as (
 
     select
         as_of_date,
-        {{ business_time_to_utc(
-            "cast(" ~ dbt.dateadd('day', 1, 'as_of_date') ~ " as " ~ dbt.type_timestamp() ~ ")"
-        ) }} as as_of_at
+        {{ business_day_end('as_of_date') }} as as_of_at
     from resolved
 
 )
