@@ -1,21 +1,28 @@
 {#
-    kaplan_meier_quantile_ctes(observed, keys): the CTEs of a Kaplan-Meier
-    estimate of the days a visit takes to advance (docs/metrics.md section
-    12), one curve per value of the key columns, ending in `quantiles`:
-    keys, median_microseconds, p75_microseconds. `observed` is a CTE of one
-    row per visit: the keys, observed_microseconds (whole microseconds, so
-    equal times fall together exactly) and is_advanced (1: an event at that
-    time; 0: censored there). int_stage_time_to_advance_km computes one
-    curve per stage, fct_stage_conversion_daily one per stage and day.
+    kaplan_meier_survival_ctes(observed, keys, event_column): the CTEs of a
+    Kaplan-Meier curve, one per value of the key columns, ending in
+    `survival`: keys, observed_microseconds (each event time) and
+    share_remaining (the share without the event just after that time).
+    `observed` is a CTE of one row per visit: the keys,
+    observed_microseconds (whole microseconds, so equal times fall together
+    exactly) and the event column (1: an event at that time; 0: censored
+    there). The days to advance (docs/metrics.md section 12) and the days
+    to be won (section 17) are such curves.
+
+    kaplan_meier_quantile_ctes(observed, keys): that curve of the days a
+    visit takes to advance (event column is_advanced), ending in
+    `quantiles`: keys, median_microseconds, p75_microseconds.
+    int_stage_time_to_advance_km computes one curve per stage,
+    int_stage_thresholds_daily one per stage and day.
 #}
-{% macro kaplan_meier_quantile_ctes(observed, keys) -%}
+{% macro kaplan_meier_survival_ctes(observed, keys, event_column) -%}
 {%- set key_list = keys | join(', ') -%}
 observed_times as (
 
     select
         {{ key_list }},
         observed_microseconds,
-        sum(is_advanced) as advanced_visits,
+        sum({{ event_column }}) as event_visits,
         count(*) as observed_visits
     from {{ observed }}
     group by
@@ -31,7 +38,7 @@ at_risk as (
     select
         {{ key_list }},
         observed_microseconds,
-        advanced_visits,
+        event_visits,
         sum(observed_visits) over (
             partition by {{ key_list }}
             order by observed_microseconds desc
@@ -43,19 +50,24 @@ at_risk as (
 
 survival as (
 
-    -- The share of visits not yet advanced just after each event time.
+    -- The share of visits without the event just after each event time.
     select
         {{ key_list }},
         observed_microseconds,
         {{ cumulative_product(
-            '1 - cast(advanced_visits as ' ~ type_double() ~ ') / visits_at_risk',
+            '1 - cast(event_visits as ' ~ type_double() ~ ') / visits_at_risk',
             'observed_microseconds',
             partition_by=key_list
-        ) }} as share_not_advanced
+        ) }} as share_remaining
     from at_risk
-    where advanced_visits > 0
+    where event_visits > 0
 
-),
+)
+{%- endmacro %}
+
+{% macro kaplan_meier_quantile_ctes(observed, keys) -%}
+{%- set key_list = keys | join(', ') -%}
+{{ kaplan_meier_survival_ctes(observed, keys, 'is_advanced') }},
 
 quantiles as (
 
@@ -63,8 +75,8 @@ quantiles as (
     -- tolerance keeps an exact half from missing by a rounding error.
     select
         {{ key_list }},
-        min(case when share_not_advanced <= 0.5 + 1e-9 then observed_microseconds end) as median_microseconds,
-        min(case when share_not_advanced <= 0.25 + 1e-9 then observed_microseconds end) as p75_microseconds
+        min(case when share_remaining <= 0.5 + 1e-9 then observed_microseconds end) as median_microseconds,
+        min(case when share_remaining <= 0.25 + 1e-9 then observed_microseconds end) as p75_microseconds
     from survival
     group by {{ key_list }}
 

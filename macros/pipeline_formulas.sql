@@ -198,3 +198,23 @@
 {% macro spark__median(expression) -%}
     percentile({{ expression }}, 0.5)
 {%- endmacro %}
+
+{#-
+    docs/metrics.md section 17: the chance a lead is won in a month's
+    window, p x (W(t1) - W(t2)) / (1 - p + p x W(a)): W(t1) and W(t2) the
+    share of its stage's won deals not yet won at its age at the window's
+    start and end, W(a) at its age now (none: a lead not created yet, so
+    the denominator is 1). Null without a probability; 0 when the
+    denominator is 0 (p = 1 and no won deal took that long).
+-#}
+{% macro forecast_chance(win_probability, share_at_start, share_at_end, share_now=none) -%}
+    {%- set not_won_yet -%}
+        {%- if share_now is none -%}1{%- else -%}
+        (1 - {{ win_probability }} + {{ win_probability }} * {{ share_now }}){%- endif -%}
+    {%- endset -%}
+    case
+        when {{ not_won_yet }} > 0
+            then {{ win_probability }} * ({{ share_at_start }} - {{ share_at_end }}) / {{ not_won_yet }}
+        when {{ win_probability }} is not null then 0
+    end
+{%- endmacro %}

@@ -22,6 +22,12 @@ Public interface
   those days, each day's what a build dated that day gives
 - ``history_first_day(as_of, history_start, movement_windows_days)`` -> the
   history's first day (§13, §16)
+- §17: compute_marts also fills fct_revenue_forecast, fct_forecast_backtest
+  and rpt_forecast_accuracy (``revenue_forecast_marts``; the parts:
+  ``forecast_as_of``, ``forecast_backtest``, ``forecast_accuracy``,
+  ``won_curve`` / ``not_yet_won`` (W), ``open_lead_chance``,
+  ``new_lead_chance``, ``forecast_months``, ``inflow_months``,
+  ``forecast_dates``)
 
 Choices where the spec is silent (see ``AMBIGUITIES`` below for the list).
 """
@@ -240,7 +246,50 @@ MART_COLUMNS: dict[str, list[str]] = {
         "amount_reporting",
         "reporting_currency",
     ],
+    "fct_revenue_forecast": [
+        "as_of_date",
+        "forecast_month",
+        "months_ahead",
+        "pipeline_id",
+        "pipeline_name",
+        "forecast_source",
+        "owner_id",
+        "stage_key",
+        "stage_order",
+        "leads",
+        "expected_won_deals",
+        "expected_won_amount",
+        "reporting_currency",
+    ],
+    "fct_forecast_backtest": [
+        "as_of_date",
+        "forecast_month",
+        "months_ahead",
+        "pipeline_id",
+        "pipeline_name",
+        "forecast_method",
+        "stage_key",
+        "forecast_won_deals",
+        "actual_won_deals",
+        "forecast_won_amount",
+        "actual_won_amount",
+        "error_amount",
+        "absolute_percentage_error",
+        "reporting_currency",
+    ],
+    "rpt_forecast_accuracy": [
+        "pipeline_id",
+        "pipeline_name",
+        "forecast_method",
+        "months_ahead",
+        "months_compared",
+        "mean_absolute_percentage_error",
+        "bias",
+        "reporting_currency",
+    ],
 }
+# §17's marts: compute_marts fills them (compute_pipeline_marts leaves them empty).
+FORECAST_MARTS = ("fct_revenue_forecast", "fct_forecast_backtest", "rpt_forecast_accuracy")
 
 DIMENSIONS = ("owner_id", "lead_source", "segment")
 
@@ -338,6 +387,47 @@ AMBIGUITIES = """
   literally, a history_start after the as-of date then still gives a
   history from as_of_date - longest window (§1's var table says such a
   date leaves the history empty; §16 is taken as the later rule).
+- §17 "a build dated D": compute_marts calls project_marts as of each past
+  forecast date D (movement off) and reads p(D, S) from its
+  fct_pipeline_value.win_probability and the old leads at D from its
+  rpt_old_leads ((lead_id, stage_key)); for the as-of date, the build's own.
+  Visits, owners and deal_amount_reporting are the build's
+  (fct_lead_stage_visits), cut at as_of_at of D.
+- §17 forecast_month is the first day of the calendar month (also for month
+  1 of a mid-month as-of date, whose window starts at as_of_at). `leads` is
+  a float on every row (a count on open_pipeline rows).
+- §17 days(j) and the inflow window's days are calendar days (dates), so a
+  DST month has its usual count; c_j = w1 + (w2 - w1) / 2 in UTC instants.
+- §17 the curve: every visit of S entered before as_of_at of D is an
+  observation (a lead with two visits of S gives two), its event at the
+  lead's first won visit after it even if the lead later left the won
+  stage; a visit censored at as_of_at - entered_at even when it was left
+  for another open stage. W(t) is 1 for t <= 0.
+- §17 new_leads rows: leads = daily_inflow x days(k) (month k's own new
+  leads); expected_won_deals = sum over j <= k of daily_inflow x days(j) x
+  chance(j, k); expected_won_amount = that x the mean won amount (empty
+  without one). Without p(S): deals 0 and amount empty, as for open leads.
+  The mean won amount: each lead of the pipeline with a won visit entered
+  in the inflow window, once, blank amounts skipped.
+- §17 an open_pipeline row's amount is 0 (not empty) when a lead has a
+  chance (possibly 0) and an amount.
+- §17 backtest: a row for every past forecast date in the history and
+  every month ahead ended by the build's as_of_at, even before any data
+  (zeros). forecast_won_amount sums the rows' amounts (empty ones add 0);
+  actual amounts sum the won leads' known deal_amount_reporting (0 when
+  none). Actual wins of the pipeline rows count every lead of the pipeline
+  (created after D, reopened, ...), each once per window.
+  last_3_months_average = (sum over the inflow window's three months of
+  that month's actual wins) / 3: a lead won in two of those months counts
+  in both. weighted_pipeline: leads with an empty p add nothing.
+- §17 rpt_forecast_accuracy: a row per pipeline, method and month ahead
+  with at least one backtest pipeline row; with no month compared,
+  mean_absolute_percentage_error and bias are empty.
+- §17 row order: forecast by (months_ahead, open_pipeline before new_leads,
+  owner with None first, stage order); backtest by (pipeline, as_of_date,
+  months_ahead, the model's pipeline row then its stage rows, then
+  weighted_pipeline, last_3_months_average); accuracy by (pipeline,
+  method in that order, months_ahead).
 """
 
 
@@ -1095,7 +1185,8 @@ def compute_marts(
     since conversion_change_days earlier: the earlier day's stage
     conversion is what a build as of that day gives, when the day is in the
     history (history_start, default 364 days before the as-of date, through
-    the as-of date); before it, the earlier values are None."""
+    the as-of date); before it, the earlier values are None. §17's forecast
+    and backtest read a build dated each forecast date of the history."""
     inputs = (raw_leads, raw_transitions, pipeline_stages, stage_benchmarks, revenue_targets)
     marts = project_marts(*inputs, as_of_date, **options)
     now = marts["fct_stage_conversion"]
@@ -1114,6 +1205,7 @@ def compute_marts(
         if compared >= first_day
         else []
     )
+    marts.update(revenue_forecast_marts(inputs, marts, first_day, options))
     pipeline_of = {row["stage_key"]: row for row in now}
     marts["rpt_stage_conversion_change"] = [
         {
@@ -1526,6 +1618,8 @@ def compute_pipeline_marts(
                 key=lambda c: order_key({"stage_order": c.stage.order, "stage_key": c.stage.key}),
             )
         ],
+        # §17 needs builds dated other days: compute_marts fills these.
+        **{name: [] for name in FORECAST_MARTS},
     }
     # The marts with amounts name their currency.
     for name in (
@@ -1989,6 +2083,540 @@ def pipeline_movement(
         )
     )
     return rows
+
+
+# ---------------------------------------------------------------------------
+# §17 Revenue forecast and its backtest
+# ---------------------------------------------------------------------------
+
+MONTHS_AHEAD = (1, 2, 3)
+FORECAST_SOURCES = ("open_pipeline", "new_leads")
+FORECAST_METHODS = ("model", "weighted_pipeline", "last_3_months_average")
+
+
+@dataclass(frozen=True)
+class MonthWindow:
+    """A calendar month's window [start, end) as naive UTC instants, and
+    its calendar days."""
+
+    month: dt.date  # the month's first day
+    start: dt.datetime
+    end: dt.datetime
+    days: int
+
+    def holds(self, instant: dt.datetime) -> bool:
+        return self.start <= instant < self.end
+
+
+def add_months(month: dt.date, count: int) -> dt.date:
+    """The first day of the month count months after month's (before, when
+    count < 0)."""
+    index = month.year * 12 + month.month - 1 + count
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def month_window(month: dt.date, zone_name: str, from_day: dt.date | None = None) -> MonthWindow:
+    """The window of month's calendar month in the business time zone, from
+    the start of from_day when that is later than its first day, to the
+    end of its last day (the zone's midnights, as as_of_at)."""
+    first = max(month, from_day) if from_day is not None else month
+    following = add_months(month, 1)
+    return MonthWindow(
+        month,
+        local_midnight_as_utc(first, zone_name),
+        local_midnight_as_utc(following, zone_name),
+        (following - first).days,
+    )
+
+
+def forecast_dates(as_of: dt.date, first_day: dt.date) -> list[dt.date]:
+    """§17: each day of the history (first_day through as_of) before the
+    as-of date that is the last day of a month, then the as-of date."""
+    days = []
+    day = first_day
+    while day < as_of:
+        if (day + dt.timedelta(days=1)).day == 1:
+            days.append(day)
+        day += dt.timedelta(days=1)
+    return [*days, as_of]
+
+
+def forecast_months(day: dt.date, zone_name: str) -> list[MonthWindow]:
+    """§17: months ahead 1, 2, 3 of forecast date D, the calendar month of
+    D + 1 day and the two after it; each window starts at the later of the
+    month's first instant and as_of_at of D."""
+    after = day + dt.timedelta(days=1)
+    first = after.replace(day=1)
+    return [month_window(add_months(first, k - 1), zone_name, after) for k in MONTHS_AHEAD]
+
+
+def inflow_months(day: dt.date, zone_name: str) -> list[MonthWindow]:
+    """§17: the inflow window, the three calendar months before the month of
+    D + 1 day, month by month (oldest first)."""
+    first = (day + dt.timedelta(days=1)).replace(day=1)
+    return [month_window(add_months(first, -back), zone_name) for back in (3, 2, 1)]
+
+
+def visit_at(visits: list[Visit], instant: dt.datetime) -> Visit | None:
+    """The lead's visit in progress at instant: its last visit entered
+    before it (§16's "in S at X": entered_at < X and not left by X)."""
+    entered = [visit for visit in visits if visit.entered_at < instant]
+    return entered[-1] if entered else None
+
+
+def open_pipeline_at(
+    visits_by_lead: dict[str, list[Visit]], stages: dict[str, Stage], instant: dt.datetime
+) -> dict[str, Visit]:
+    """§17 the open pipeline at D: each lead's visit in progress at
+    as_of_at of D, when it is of an open stage."""
+    pipeline = {}
+    for lead_id, visits in visits_by_lead.items():
+        current = visit_at(visits, instant)
+        if current is not None and stages[current.stage_key].type == "open":
+            pipeline[lead_id] = current
+    return pipeline
+
+
+def time_to_win(
+    visits_by_lead: dict[str, list[Visit]],
+    stages: dict[str, Stage],
+    stage_key: str,
+    instant: dt.datetime,
+) -> list[tuple[int, bool]]:
+    """§17: the (time in microseconds, won) observations of open stage S's
+    curve as of instant (as_of_at of D): each visit of S entered before it
+    is an event at the lead's first later won visit when that was entered
+    before the instant, else censored at the instant when the lead is then
+    in an open stage, else (lost) left out."""
+    observations = []
+    for visits in visits_by_lead.values():
+        current = visit_at(visits, instant)
+        for index, visit in enumerate(visits):
+            if visit.stage_key != stage_key or visit.entered_at >= instant:
+                continue
+            won = next((v for v in visits[index + 1 :] if stages[v.stage_key].type == "won"), None)
+            if won is not None and won.entered_at < instant:
+                observations.append((_microseconds(won.entered_at - visit.entered_at), True))
+            elif current is not None and stages[current.stage_key].type == "open":
+                observations.append((_microseconds(instant - visit.entered_at), False))
+    return observations
+
+
+def won_curve(observations: Iterable[tuple[int, bool]]) -> list[tuple[int, float]]:
+    """§17 Kaplan-Meier: for each distinct event time u (ascending), W just
+    after u: the product of (1 - d(u') / n(u')) over the event times u' <= u,
+    n(u') the observations with a time >= u' (censored at u': still at risk)."""
+    observations = list(observations)
+    with_time = Counter(time for time, _ in observations)
+    events_at = Counter(time for time, won in observations if won)
+    at_risk = len(observations)
+    share = 1.0
+    curve = []
+    for time in sorted(with_time):
+        if events_at[time]:
+            share *= 1 - events_at[time] / at_risk
+            curve.append((time, share))
+        at_risk -= with_time[time]
+    return curve
+
+
+def not_yet_won(curve: list[tuple[int, float]], time: int) -> float:
+    """§17 W(t): the share of won deals not yet won when t microseconds have
+    passed, the product over the event times u < t (strictly); 1 up to the
+    first event."""
+    share = 1.0
+    for event_time, after in curve:
+        if event_time >= time:
+            break
+        share = after
+    return share
+
+
+def open_lead_chance(
+    probability: float | None, curve: list[tuple[int, float]], age: int, start: int, end: int
+) -> float | None:
+    """§17: the chance that an open lead aged `age` is won in the window
+    [start, end) (microseconds since its visit began):
+    p x (W(start) - W(end)) / (1 - p + p x W(age)); None without p, 0 when
+    the denominator is 0."""
+    if probability is None:
+        return None
+    denominator = 1 - probability + probability * not_yet_won(curve, age)
+    if denominator == 0:
+        return 0.0
+    won_in_window = not_yet_won(curve, start) - not_yet_won(curve, end)
+    return probability * won_in_window / denominator
+
+
+def new_lead_chance(
+    probability: float | None,
+    curve: list[tuple[int, float]],
+    created: MonthWindow,
+    won: MonthWindow,
+) -> float | None:
+    """§17: the chance that a lead created at the middle instant c_j of month
+    j's window is won in month k's: p x (W(max(0, w1_k - c_j)) - W(w2_k - c_j));
+    None without p."""
+    if probability is None:
+        return None
+    centre = created.start + (created.end - created.start) / 2
+    start = max(0, _microseconds(won.start - centre))
+    end = _microseconds(won.end - centre)
+    return probability * (not_yet_won(curve, start) - not_yet_won(curve, end))
+
+
+def won_in(visits: list[Visit], stages: dict[str, Stage], window: MonthWindow) -> bool:
+    """§17 actual wins: the lead has a won visit entered in the window."""
+    return any(stages[v.stage_key].type == "won" and window.holds(v.entered_at) for v in visits)
+
+
+def known_sum(values: Iterable[float | None]) -> float | None:
+    """The sum of the values that are known; None when none is."""
+    known = [value for value in values if value is not None]
+    return math.fsum(known) if known else None
+
+
+def forecast_as_of(
+    day: dt.date,
+    visits_by_lead: dict[str, list[Visit]],
+    stages: dict[str, Stage],
+    zone_name: str,
+    owner_of: dict[str, str | None],
+    amount_of: dict[str, float | None],
+    probability: dict[str, float | None],
+) -> list[dict]:
+    """§17 the forecast as of forecast date D (fct_revenue_forecast's rows,
+    without the pipeline columns and reporting_currency), from the visits
+    (as of the build's as-of date) as of as_of_at of D; probability is each
+    open stage's win probability of a build dated D.
+
+    open_pipeline rows: per month ahead, owner and stage with an open lead
+    at D; new_leads rows: per month ahead and stage with inflow > 0, leads
+    the expected new leads of the row's month, their chances those of the
+    new leads of every month j <= k."""
+    instant = local_midnight_as_utc(day + dt.timedelta(days=1), zone_name)
+    months = forecast_months(day, zone_name)
+    inflow = inflow_months(day, zone_name)
+    inflow_days = sum(month.days for month in inflow)
+    stage_list = open_stages(stages)
+    curves = {
+        stage.key: won_curve(time_to_win(visits_by_lead, stages, stage.key, instant))
+        for stage in stage_list
+    }
+    pipeline = open_pipeline_at(visits_by_lead, stages, instant)
+
+    # The mean amount of the pipeline's leads won in the inflow window.
+    won_amounts = [
+        amount_of.get(lead_id)
+        for lead_id, visits in visits_by_lead.items()
+        if any(won_in(visits, stages, month) for month in inflow)
+        and amount_of.get(lead_id) is not None
+    ]
+    mean_won_amount = math.fsum(won_amounts) / len(won_amounts) if won_amounts else None
+
+    rows = []
+    for k, month in zip(MONTHS_AHEAD, months, strict=True):
+        # open_pipeline, per owner and stage
+        by_row: dict[tuple[str | None, str], list[tuple[float | None, float | None]]] = {}
+        for lead_id, visit in pipeline.items():
+            age = _microseconds(instant - visit.entered_at)
+            chance = open_lead_chance(
+                probability.get(visit.stage_key),
+                curves[visit.stage_key],
+                age,
+                _microseconds(month.start - visit.entered_at),
+                _microseconds(month.end - visit.entered_at),
+            )
+            key = (owner_of.get(lead_id), visit.stage_key)
+            by_row.setdefault(key, []).append((chance, amount_of.get(lead_id)))
+        for (owner, stage_key), leads in by_row.items():
+            chances = [chance for chance, _ in leads if chance is not None]
+            rows.append(
+                {
+                    "forecast_month": month.month,
+                    "months_ahead": k,
+                    "forecast_source": "open_pipeline",
+                    "owner_id": owner,
+                    "stage_key": stage_key,
+                    "stage_order": stages[stage_key].order,
+                    "leads": float(len(leads)),
+                    "expected_won_deals": math.fsum(chances),
+                    "expected_won_amount": known_sum(
+                        chance * amount
+                        for chance, amount in leads
+                        if chance is not None and amount is not None
+                    ),
+                }
+            )
+        # new_leads, per stage with an inflow
+        for stage in stage_list:
+            first_visits = sum(
+                1
+                for visits in visits_by_lead.values()
+                if visits[0].stage_key == stage.key
+                and any(inflow_month.holds(visits[0].entered_at) for inflow_month in inflow)
+            )
+            if not first_visits:
+                continue
+            daily = first_visits / inflow_days
+            chances = [
+                new_lead_chance(probability.get(stage.key), curves[stage.key], created, month)
+                for created in months[:k]
+            ]
+            deals = (
+                math.fsum(
+                    daily * created.days * chance
+                    for created, chance in zip(months[:k], chances, strict=True)
+                )
+                if probability.get(stage.key) is not None
+                else None
+            )
+            rows.append(
+                {
+                    "forecast_month": month.month,
+                    "months_ahead": k,
+                    "forecast_source": "new_leads",
+                    "owner_id": None,
+                    "stage_key": stage.key,
+                    "stage_order": stage.order,
+                    "leads": daily * month.days,
+                    "expected_won_deals": deals if deals is not None else 0.0,
+                    "expected_won_amount": deals * mean_won_amount
+                    if deals is not None and mean_won_amount is not None
+                    else None,
+                }
+            )
+    source_rank = {source: rank for rank, source in enumerate(FORECAST_SOURCES)}
+    rows.sort(
+        key=lambda r: (
+            r["months_ahead"],
+            source_rank[r["forecast_source"]],
+            r["owner_id"] is not None,
+            r["owner_id"] or "",
+            *_funnel_position(stages[r["stage_key"]]),
+        )
+    )
+    return rows
+
+
+def backtest_row(
+    day: dt.date,
+    month: MonthWindow,
+    k: int,
+    method: str,
+    stage_key: str | None,
+    forecast: tuple[float, float],
+    actual: tuple[int, float],
+) -> dict:
+    """One fct_forecast_backtest row (without the pipeline columns and
+    reporting_currency): forecast and actual (deals, amount), the error and
+    the absolute percentage error (None when the actual amount is 0)."""
+    error = forecast[1] - actual[1]
+    return {
+        "as_of_date": day,
+        "forecast_month": month.month,
+        "months_ahead": k,
+        "forecast_method": method,
+        "stage_key": stage_key,
+        "forecast_won_deals": forecast[0],
+        "actual_won_deals": actual[0],
+        "forecast_won_amount": forecast[1],
+        "actual_won_amount": actual[1],
+        "error_amount": error,
+        "absolute_percentage_error": abs(error) / actual[1] if actual[1] else None,
+    }
+
+
+def forecast_backtest(
+    day: dt.date,
+    build_as_of_at: dt.datetime,
+    visits_by_lead: dict[str, list[Visit]],
+    stages: dict[str, Stage],
+    zone_name: str,
+    owner_of: dict[str, str | None],
+    amount_of: dict[str, float | None],
+    probability: dict[str, float | None],
+    old: set[tuple[str, str]],
+) -> list[dict]:
+    """§17 fct_forecast_backtest's rows of a past forecast date D (without
+    the pipeline columns and reporting_currency), for each month ahead
+    whose window has ended by the build's as_of_at: the model per open stage
+    and for the pipeline, the weighted pipeline and the last three months'
+    average for the pipeline. probability and old are a build dated D's
+    win probabilities and old (lead_id, stage_key) visits."""
+    instant = local_midnight_as_utc(day + dt.timedelta(days=1), zone_name)
+    forecast = forecast_as_of(
+        day, visits_by_lead, stages, zone_name, owner_of, amount_of, probability
+    )
+    pipeline = open_pipeline_at(visits_by_lead, stages, instant)
+
+    def actual(lead_ids: Iterable[str], window: MonthWindow) -> tuple[int, float]:
+        won = [lead_id for lead_id in lead_ids if won_in(visits_by_lead[lead_id], stages, window)]
+        return len(won), math.fsum(a for a in map(amount_of.get, won) if a is not None)
+
+    def total(rows: list[dict]) -> tuple[float, float]:
+        return (
+            math.fsum(r["expected_won_deals"] for r in rows),
+            math.fsum(r["expected_won_amount"] or 0.0 for r in rows),
+        )
+
+    # weighted_pipeline: the open leads at D that are not old, no timing.
+    healthy = [
+        (probability.get(visit.stage_key), amount_of.get(lead_id))
+        for lead_id, visit in pipeline.items()
+        if (lead_id, visit.stage_key) not in old
+    ]
+    weighted = (
+        math.fsum(p for p, _ in healthy if p is not None),
+        math.fsum(p * a for p, a in healthy if p is not None and a is not None),
+    )
+    # last_3_months_average: the mean of the inflow window's monthly wins.
+    monthly = [actual(visits_by_lead, month) for month in inflow_months(day, zone_name)]
+    average = (
+        math.fsum(deals for deals, _ in monthly) / len(monthly),
+        math.fsum(amount for _, amount in monthly) / len(monthly),
+    )
+
+    rows = []
+    for k, month in zip(MONTHS_AHEAD, forecast_months(day, zone_name), strict=True):
+        if month.end > build_as_of_at:
+            continue  # not ended by the build's as_of_at
+        in_month = [r for r in forecast if r["months_ahead"] == k]
+        everyone = actual(visits_by_lead, month)
+        rows.append(backtest_row(day, month, k, "model", None, total(in_month), everyone))
+        for stage in open_stages(stages):
+            of_stage = [
+                r
+                for r in in_month
+                if r["stage_key"] == stage.key and r["forecast_source"] == "open_pipeline"
+            ]
+            in_stage = [i for i, visit in pipeline.items() if visit.stage_key == stage.key]
+            won = actual(in_stage, month)
+            rows.append(backtest_row(day, month, k, "model", stage.key, total(of_stage), won))
+        rows.append(backtest_row(day, month, k, "weighted_pipeline", None, weighted, everyone))
+        rows.append(backtest_row(day, month, k, "last_3_months_average", None, average, everyone))
+    return rows
+
+
+def forecast_accuracy(backtest: list[dict]) -> list[dict]:
+    """§17 rpt_forecast_accuracy: per pipeline, method and month ahead of the
+    backtest's pipeline rows (stage_key None): the rows with an actual
+    amount > 0 (months_compared), their mean absolute percentage error and
+    bias = sum of errors / sum of actual amounts (None when none is
+    compared). A group exists when it has a pipeline row."""
+    groups: dict[tuple[str, str, int], list[dict]] = {}
+    for row in backtest:
+        if row["stage_key"] is None:
+            key = (row["pipeline_id"], row["forecast_method"], row["months_ahead"])
+            groups.setdefault(key, []).append(row)
+    method_rank = {method: rank for rank, method in enumerate(FORECAST_METHODS)}
+    rows = []
+    for (pipeline_id, method, k), group in sorted(
+        groups.items(), key=lambda item: (item[0][0], method_rank[item[0][1]], item[0][2])
+    ):
+        compared = [row for row in group if row["actual_won_amount"] > 0]
+        actual = math.fsum(row["actual_won_amount"] for row in compared)
+        rows.append(
+            {
+                "pipeline_id": pipeline_id,
+                "pipeline_name": group[0]["pipeline_name"],
+                "forecast_method": method,
+                "months_ahead": k,
+                "months_compared": len(compared),
+                "mean_absolute_percentage_error": math.fsum(
+                    row["absolute_percentage_error"] for row in compared
+                )
+                / len(compared)
+                if compared
+                else None,
+                "bias": ratio(math.fsum(row["error_amount"] for row in compared), actual),
+            }
+        )
+    return rows
+
+
+def visits_of_rows(visit_rows: Iterable[dict]) -> dict[str, list[Visit]]:
+    """fct_lead_stage_visits' rows as each lead's visits, in visit order."""
+    visits_by_lead: dict[str, list[Visit]] = {}
+    for row in sorted(visit_rows, key=lambda r: (r["lead_id"], r["visit_number"])):
+        visits_by_lead.setdefault(row["lead_id"], []).append(
+            Visit(
+                row["lead_id"],
+                row["stage_key"],
+                row["visit_number"],
+                row["entered_at"],
+                row["exited_at"],
+                row["next_stage_key"],
+            )
+        )
+    return visits_by_lead
+
+
+def revenue_forecast_marts(
+    inputs: tuple[list[Row], ...],
+    marts: dict[str, list[dict]],
+    first_day: dt.date,
+    options: dict,
+) -> dict[str, list[dict]]:
+    """§17 fct_revenue_forecast, fct_forecast_backtest and
+    rpt_forecast_accuracy of a build (marts: its other marts, from
+    project_marts; first_day: its history's first day). The visits, owners
+    and deal_amount_reporting are the build's (fct_lead_stage_visits); each
+    forecast date D's win probabilities (fct_pipeline_value) and old leads
+    (rpt_old_leads) are those of a build dated D, project_marts as of D
+    (the build itself for its own as-of date)."""
+    as_of = marts["fct_stage_conversion"][0]["as_of_date"]
+    zone_name = options.get("business_time_zone", "UTC")
+    currency = options.get("reporting_currency", "USD").upper()
+    as_of_at = local_midnight_as_utc(as_of + dt.timedelta(days=1), zone_name)
+    builds = {as_of: marts}
+    for day in forecast_dates(as_of, first_day)[:-1]:
+        # Only the win probabilities and old leads are read: no movement.
+        day_options = {**options, "movement_windows_days": ()}
+        builds[day] = project_marts(*inputs, day.isoformat(), **day_options)
+    probability_as_of = {
+        day: {r["stage_key"]: r["win_probability"] for r in build["fct_pipeline_value"]}
+        for day, build in builds.items()
+    }
+    old_as_of = {
+        day: {(r["lead_id"], r["stage_key"]) for r in build["rpt_old_leads"]}
+        for day, build in builds.items()
+    }
+
+    result: dict[str, list[dict]] = {name: [] for name in FORECAST_MARTS}
+    for pipeline_id, (name, stage_rows) in sorted(pipelines_of(inputs[2]).items()):
+        stages = load_stages(stage_rows)
+        visit_rows = [r for r in marts["fct_lead_stage_visits"] if r["pipeline_id"] == pipeline_id]
+        visits_by_lead = visits_of_rows(visit_rows)
+        owner_of = {r["lead_id"]: r["owner_id"] for r in visit_rows}
+        amount_of = {r["lead_id"]: r["deal_amount_reporting"] for r in visit_rows}
+        columns = {"pipeline_id": pipeline_id, "pipeline_name": name}
+        for row in forecast_as_of(
+            as_of, visits_by_lead, stages, zone_name, owner_of, amount_of, probability_as_of[as_of]
+        ):
+            result["fct_revenue_forecast"].append({"as_of_date": as_of, **row, **columns})
+        for day in sorted(builds):
+            if day < as_of:
+                for row in forecast_backtest(
+                    day,
+                    as_of_at,
+                    visits_by_lead,
+                    stages,
+                    zone_name,
+                    owner_of,
+                    amount_of,
+                    probability_as_of[day],
+                    old_as_of[day],
+                ):
+                    result["fct_forecast_backtest"].append({**row, **columns})
+    result["rpt_forecast_accuracy"] = forecast_accuracy(result["fct_forecast_backtest"])
+    for rows in result.values():
+        for row in rows:
+            row["reporting_currency"] = currency
+    return {
+        mart: [{column: row[column] for column in MART_COLUMNS[mart]} for row in rows]
+        for mart, rows in result.items()
+    }
 
 
 # ---------------------------------------------------------------------------

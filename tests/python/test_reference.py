@@ -8,7 +8,20 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from reference import MART_COLUMNS, compute_marts, parse_timestamp, read_csv_rows
+from reference import (
+    MART_COLUMNS,
+    backtest_row,
+    compute_marts,
+    forecast_accuracy,
+    forecast_dates,
+    forecast_months,
+    inflow_months,
+    not_yet_won,
+    open_lead_chance,
+    parse_timestamp,
+    read_csv_rows,
+    won_curve,
+)
 
 D = dt.datetime
 
@@ -771,4 +784,252 @@ def test_two_pipelines_each_lead_in_the_pipeline_it_started_in():
     # The overall target is split between neither: only q's own is planned.
     assert {(r["pipeline_id"], r["revenue_target_usd"]) for r in marts["fct_pipeline_plan"]} == {
         ("q", 100.0)
+    }
+
+
+# ---------------------------------------------------------------------------
+# §17 Revenue forecast and its backtest
+# ---------------------------------------------------------------------------
+
+DAY_US = 86_400_000_000  # a day in microseconds
+
+
+def test_forecast_time_to_win_curve_and_chance_of_the_spec_example():
+    """§17's example: won deals took 10, 20 and 40 days, one visit is still
+    open at 30 days; W is 1 up to 10 days (strictly after u only), 3/4,
+    1/2, then 0. A lead aged 25 days at the end of a month, p = 0.5, a
+    30-day month ahead (t1 = 25, t2 = 55 days): chance 1/3; in the month
+    after it (t1 = 55 days) 0."""
+    curve = won_curve(
+        [(10 * DAY_US, True), (20 * DAY_US, True), (40 * DAY_US, True), (30 * DAY_US, False)]
+    )
+    assert not_yet_won(curve, 0) == 1
+    assert not_yet_won(curve, 10 * DAY_US) == 1  # u < t: not yet at t = 10 days
+    assert not_yet_won(curve, 10 * DAY_US + 1) == pytest.approx(3 / 4)
+    assert not_yet_won(curve, 20 * DAY_US) == pytest.approx(3 / 4)
+    assert not_yet_won(curve, 25 * DAY_US) == pytest.approx(1 / 2)
+    assert not_yet_won(curve, 40 * DAY_US) == pytest.approx(1 / 2)
+    assert not_yet_won(curve, 55 * DAY_US) == 0
+    age = 25 * DAY_US
+    assert open_lead_chance(0.5, curve, age, age, 55 * DAY_US) == pytest.approx(1 / 3)
+    assert open_lead_chance(0.5, curve, age, 55 * DAY_US, 85 * DAY_US) == 0
+    # No probability: no chance; a denominator of 0 (p = 1, W(a) = 0) gives 0.
+    assert open_lead_chance(None, curve, age, age, 55 * DAY_US) is None
+    assert open_lead_chance(1.0, curve, 41 * DAY_US, 41 * DAY_US, 70 * DAY_US) == 0
+
+
+def test_forecast_months_dates_and_inflow_window():
+    """Months ahead start with the month of D + 1 day (the rest of it for a
+    mid-month date); the inflow window is the three months before it; the
+    forecast dates are the history's month ends before the as-of date."""
+    mid = forecast_months(dt.date(2024, 6, 15), "UTC")
+    assert [(m.month, m.start, m.end, m.days) for m in mid] == [
+        (dt.date(2024, 6, 1), D(2024, 6, 16), D(2024, 7, 1), 15),
+        (dt.date(2024, 7, 1), D(2024, 7, 1), D(2024, 8, 1), 31),
+        (dt.date(2024, 8, 1), D(2024, 8, 1), D(2024, 9, 1), 31),
+    ]
+    assert [m.month for m in inflow_months(dt.date(2024, 6, 15), "UTC")] == [
+        dt.date(2024, 3, 1),
+        dt.date(2024, 4, 1),
+        dt.date(2024, 5, 1),
+    ]
+    assert [m.month for m in inflow_months(dt.date(2024, 6, 30), "UTC")] == [
+        dt.date(2024, 4, 1),
+        dt.date(2024, 5, 1),
+        dt.date(2024, 6, 1),
+    ]
+    # Months turn at the business time zone's midnight (New York: EDT, then EST).
+    (november, *_) = forecast_months(dt.date(2024, 10, 31), "America/New_York")
+    assert (november.start, november.end, november.days) == (
+        D(2024, 11, 1, 4),
+        D(2024, 12, 1, 5),
+        30,
+    )
+    assert forecast_dates(dt.date(2024, 7, 15), dt.date(2024, 5, 31)) == [
+        dt.date(2024, 5, 31),
+        dt.date(2024, 6, 30),
+        dt.date(2024, 7, 15),
+    ]
+
+
+FORECAST_STAGES = [
+    {"stage_key": "s", "stage_order": "1", "stage_type": "open", "default_expected_days": ""},
+    {"stage_key": "w", "stage_order": "2", "stage_type": "won", "default_expected_days": ""},
+    {"stage_key": "l", "stage_order": "", "stage_type": "lost", "default_expected_days": ""},
+]
+
+
+def forecast_scenario() -> tuple[list[dict], list[dict]]:
+    """One open stage s. Won deals took 10 and 20 days (won in January) and
+    40 days (won 10 April, $2,000); three leads lost. Open at the end of
+    June: T (owner u1, $1,000) aged 25 days and C (u2, $3,000) aged 30.
+    As of 2024-06-30: p(s) = 3 won / 6 decided = 0.5 (T and C in window:
+    the limit is 2 x 70/3 days); the curve has events at 10, 20, 40 days and
+    T and C censored at 25 and 30: W = 1, 4/5, 3/5, 0."""
+    leads = [
+        lead("T", "1000", "u1"),
+        lead("C", "3000", "u2"),
+        lead("W10", "500"),
+        lead("W20"),
+        lead("W40", "2000"),
+        *(lead(f"L{i}") for i in range(3)),
+    ]
+    events = [
+        ev("W10", "s", "2024-01-01"),
+        ev("W10", "w", "2024-01-11"),
+        ev("W20", "s", "2024-01-01"),
+        ev("W20", "w", "2024-01-21"),
+        ev("W40", "s", "2024-03-01"),
+        ev("W40", "w", "2024-04-10"),
+        *(
+            e
+            for i in range(3)
+            for e in (ev(f"L{i}", "s", "2024-01-01"), ev(f"L{i}", "l", "2024-01-05"))
+        ),
+        ev("T", "s", "2024-06-05"),
+        ev("C", "s", "2024-06-01"),
+    ]
+    return leads, events
+
+
+def test_revenue_forecast_open_pipeline_and_new_leads():
+    """As of 2024-06-30. Open pipeline: T and C each have chance
+    0.5 x 3/5 / (0.5 + 0.5 x 3/5) = 3/8 in July (no won deal took 56 or 61
+    days) and 0 after. New leads: T and C are the inflow (first visits in
+    April to June, 91 days): 2/91 a day, 62/91 leads in July and in August,
+    60/91 in September. A lead created mid-month j is won in month j with
+    chance 0.5 x (1 - W(15.5 or 15 days)) = 0.1, in month j + 1 with
+    0.5 x (4/5 - 0) = 0.4, later 0. Their amount is the mean won in the
+    inflow window: W40's $2,000."""
+    leads, events = forecast_scenario()
+    marts = compute_marts(leads, events, FORECAST_STAGES, [], [], as_of_date="2024-06-30")
+    rows = {
+        (r["months_ahead"], r["forecast_source"], r["owner_id"]): r
+        for r in marts["fct_revenue_forecast"]
+    }
+    assert len(rows) == len(marts["fct_revenue_forecast"]) == 9
+    for row in marts["fct_revenue_forecast"]:
+        assert list(row) == MART_COLUMNS["fct_revenue_forecast"]
+        assert (row["as_of_date"], row["stage_key"], row["stage_order"]) == (
+            dt.date(2024, 6, 30),
+            "s",
+            1,
+        )
+        assert (row["pipeline_id"], row["reporting_currency"]) == ("default", "USD")
+    expected = {
+        (1, "open_pipeline", "u1"): (1.0, 3 / 8, 375.0),
+        (1, "open_pipeline", "u2"): (1.0, 3 / 8, 1125.0),
+        (1, "new_leads", None): (62 / 91, 62 / 91 * 0.1, 62 / 91 * 0.1 * 2000),
+        (2, "open_pipeline", "u1"): (1.0, 0.0, 0.0),
+        (2, "open_pipeline", "u2"): (1.0, 0.0, 0.0),
+        (2, "new_leads", None): (62 / 91, 62 / 91 * 0.5, 62 / 91 * 0.5 * 2000),
+        (3, "open_pipeline", "u1"): (1.0, 0.0, 0.0),
+        (3, "open_pipeline", "u2"): (1.0, 0.0, 0.0),
+        (3, "new_leads", None): (
+            60 / 91,
+            (62 * 0.4 + 60 * 0.1) / 91,
+            (62 * 0.4 + 60 * 0.1) / 91 * 2000,
+        ),
+    }
+    for key, (leads_, deals, amount) in expected.items():
+        row = rows[key]
+        assert row["leads"] == pytest.approx(leads_), key
+        assert row["expected_won_deals"] == pytest.approx(deals), key
+        assert row["expected_won_amount"] == pytest.approx(amount), key
+    assert rows[1, "new_leads", None]["forecast_month"] == dt.date(2024, 7, 1)
+    assert rows[3, "new_leads", None]["forecast_month"] == dt.date(2024, 9, 1)
+    # Nothing of a mid-year as-of date is backtested yet for a month not ended.
+    assert all(r["as_of_date"] < dt.date(2024, 6, 30) for r in marts["fct_forecast_backtest"])
+
+
+def test_forecast_without_a_win_probability():
+    """As of 2 January nobody has left s: p(s) is empty, so its five open
+    leads are counted with no chance (deals 0, amount empty); no first
+    visit in October to December: no new-lead rows."""
+    leads, events = forecast_scenario()
+    marts = compute_marts(leads, events, FORECAST_STAGES, [], [], as_of_date="2024-01-02")
+    rows = marts["fct_revenue_forecast"]
+    assert [(r["months_ahead"], r["forecast_source"], r["owner_id"]) for r in rows] == [
+        (k, "open_pipeline", "u1") for k in (1, 2, 3)
+    ]
+    assert [(r["leads"], r["expected_won_deals"], r["expected_won_amount"]) for r in rows] == [
+        (5.0, 0.0, None)
+    ] * 3
+    assert rows[0]["forecast_month"] == dt.date(2024, 1, 1)
+
+
+def test_forecast_backtest_and_accuracy():
+    """The same leads, T won on 10 July; built as of 2024-07-31 with the
+    history from 2024-06-01, so the one past forecast date is 2024-06-30 and
+    only its July is over. July's actual: T, $1,000. Model: stage s 3/8 +
+    3/8 deals, $375 + $1,125; the pipeline adds the new leads' 62/91 x 0.1
+    deals and x $2,000. Weighted pipeline: p = 0.5 for T and C (not old):
+    1 deal, $2,000. Last three months (April to June): W40, 1/3 deal a
+    month, $2,000 / 3."""
+    leads, events = forecast_scenario()
+    events.append(ev("T", "w", "2024-07-10"))
+    marts = compute_marts(
+        leads, events, FORECAST_STAGES, [], [], as_of_date="2024-07-31", history_start="2024-06-01"
+    )
+    rows = {(r["forecast_method"], r["stage_key"]): r for r in marts["fct_forecast_backtest"]}
+    assert len(rows) == len(marts["fct_forecast_backtest"]) == 4
+    for row in marts["fct_forecast_backtest"]:
+        assert list(row) == MART_COLUMNS["fct_forecast_backtest"]
+        assert (row["as_of_date"], row["forecast_month"], row["months_ahead"]) == (
+            dt.date(2024, 6, 30),
+            dt.date(2024, 7, 1),
+            1,
+        )
+        assert (row["actual_won_deals"], row["actual_won_amount"]) == (1, 1000.0)
+    new_deals = 62 / 91 * 0.1
+    expected = {
+        ("model", "s"): (0.75, 1500.0),
+        ("model", None): (0.75 + new_deals, 1500.0 + new_deals * 2000),
+        ("weighted_pipeline", None): (1.0, 2000.0),
+        ("last_3_months_average", None): (1 / 3, 2000 / 3),
+    }
+    for key, (deals, amount) in expected.items():
+        row = rows[key]
+        assert row["forecast_won_deals"] == pytest.approx(deals), key
+        assert row["forecast_won_amount"] == pytest.approx(amount), key
+        assert row["error_amount"] == pytest.approx(amount - 1000), key
+        assert row["absolute_percentage_error"] == pytest.approx(abs(amount - 1000) / 1000), key
+    accuracy = {r["forecast_method"]: r for r in marts["rpt_forecast_accuracy"]}
+    assert list(accuracy) == ["model", "weighted_pipeline", "last_3_months_average"]
+    for method, row in accuracy.items():
+        assert list(row) == MART_COLUMNS["rpt_forecast_accuracy"]
+        amount = expected[method, None][1]
+        assert (row["months_ahead"], row["months_compared"]) == (1, 1)
+        assert row["mean_absolute_percentage_error"] == pytest.approx(abs(amount - 1000) / 1000)
+        assert row["bias"] == pytest.approx((amount - 1000) / 1000)
+
+
+def test_forecast_accuracy_mape_and_bias():
+    """Months with an actual amount are compared: errors +500 on $1,000 and
+    -1,000 on $2,000 give MAPE (0.5 + 0.5) / 2 = 0.5 and bias -500 / 3,000;
+    a month with nothing won has no percentage error and is left out."""
+    month = forecast_months(dt.date(2024, 6, 30), "UTC")[0]
+    backtest = [
+        {
+            **backtest_row(dt.date(2024, 6, 30), month, 1, "model", None, forecast, actual),
+            "pipeline_id": "p",
+            "pipeline_name": "P",
+        }
+        for forecast, actual in (
+            ((2.0, 1500.0), (1, 1000.0)),
+            ((1.0, 1000.0), (2, 2000.0)),
+            ((0.5, 300.0), (0, 0.0)),
+        )
+    ]
+    assert [r["absolute_percentage_error"] for r in backtest] == [0.5, 0.5, None]
+    assert [r["error_amount"] for r in backtest] == [500.0, -1000.0, 300.0]
+    (row,) = forecast_accuracy(backtest)
+    assert row == {
+        "pipeline_id": "p",
+        "pipeline_name": "P",
+        "forecast_method": "model",
+        "months_ahead": 1,
+        "months_compared": 2,
+        "mean_absolute_percentage_error": pytest.approx(0.5),
+        "bias": pytest.approx(-500 / 3000),
     }
