@@ -201,20 +201,24 @@
 
 {#-
     docs/metrics.md section 17: the chance a lead is won in a month's
-    window, p x (W(t1) - W(t2)) / (1 - p + p x W(a)): W(t1) and W(t2) the
-    share of its stage's won deals not yet won at its age at the window's
-    start and end, W(a) at its age now (none: a lead not created yet, so
-    the denominator is 1). Null without a probability; 0 when the
-    denominator is 0 (p = 1 and no won deal took that long).
+    window, p x (W(t1) - W(t2)) / (p x W(a) + (1 - p) x L(a)): W(t1) and
+    W(t2) the share of its stage's won deals not yet won at its age at the
+    window's start and end; the denominator the chance that a lead of the
+    stage is still open at its age a, won later (W(a)) or lost later (L(a),
+    the share of lost deals not yet lost). A lead not created yet (no
+    shares now) is open at age 0: the denominator is 1. Null without a
+    probability; 0 when the denominator is 0 (no deal of the stage, won or
+    lost, took that long).
 -#}
-{% macro forecast_chance(win_probability, share_at_start, share_at_end, share_now=none) -%}
-    {%- set not_won_yet -%}
-        {%- if share_now is none -%}1{%- else -%}
-        (1 - {{ win_probability }} + {{ win_probability }} * {{ share_now }}){%- endif -%}
+{% macro forecast_chance(win_probability, share_at_start, share_at_end, won_share_now=none, lost_share_now=none) -%}
+    {%- set still_open -%}
+        {%- if won_share_now is none -%}1{%- else -%}
+        ({{ win_probability }} * {{ won_share_now }} + (1 - {{ win_probability }}) * {{ lost_share_now }})
+        {%- endif -%}
     {%- endset -%}
     case
-        when {{ not_won_yet }} > 0
-            then {{ win_probability }} * ({{ share_at_start }} - {{ share_at_end }}) / {{ not_won_yet }}
+        when {{ still_open }} > 0
+            then {{ win_probability }} * ({{ share_at_start }} - {{ share_at_end }}) / {{ still_open }}
         when {{ win_probability }} is not null then 0
     end
 {%- endmacro %}

@@ -1,5 +1,6 @@
 """Print where the marts are, a one-screen summary of fct_stage_conversion and
-the headlines of the win-rate, pipeline-value and time-to-advance marts:
+the headlines of the movement, forecast, win-rate, pipeline-value and
+time-to-advance marts:
 one block per pipeline, headed by the pipeline's name when there are several.
 
 Usage: python scripts/print_summary.py [path/to/pipeline.duckdb]
@@ -8,13 +9,20 @@ Usage: python scripts/print_summary.py [path/to/pipeline.duckdb]
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sales_pipeline.dashboard.formats import money as money_in
-from sales_pipeline.dashboard.queries import read_currency, read_movement, read_pipelines
+from sales_pipeline.dashboard.queries import (
+    Forecast,
+    read_currency,
+    read_forecast,
+    read_movement,
+    read_pipelines,
+)
 
 MARTS = [
     "fct_stage_conversion",
@@ -28,6 +36,9 @@ MARTS = [
     "fct_stage_time_to_advance",
     "rpt_stage_conversion_change",
     "fct_pipeline_movement",
+    "fct_revenue_forecast",
+    "fct_forecast_backtest",
+    "rpt_forecast_accuracy",
     "rpt_old_leads",
     "dim_stages",
     "rpt_export_files",
@@ -46,13 +57,82 @@ def ratio_text(value: float | None, digits: int = 2) -> str:
     return "-" if value is None else f"{value:.{digits}f}"
 
 
+# rpt_forecast_accuracy's methods in words, in the order they are printed.
+METHOD_WORDS = {
+    "model": "model",
+    "weighted_pipeline": "weighted pipeline",
+    "last_3_months_average": "last 3 months' average",
+}
+
+
+def forecast_headline(forecast: Forecast, money: Callable[[float | None], str]) -> str:
+    """The next month's forecast (the rest of the as-of date's month when
+    that is mid-month) by source, and how far each method was off a month
+    ahead on the past months (docs/metrics.md section 17); in deals alone
+    when there is no amount."""
+    first = next((row for row in forecast.months if row["months_ahead"] == 1), None)
+    if first is None:
+        expected = (
+            "Forecast: nothing to forecast: no lead is open and none was created in the "
+            "last 3 months (open leads and new ones fill it)"
+        )
+    else:
+        month = first["forecast_month"]
+        period = f"the rest of {month:%B %Y}" if month <= first["as_of_date"] else f"{month:%B %Y}"
+        won = f"{first['won_deals']:.1f} won deals"
+        if first["won_amount"] is not None:
+            won += f", {money(first['won_amount'])}"
+        if first["open_pipeline_leads"] and first["new_leads_leads"]:
+            split = (
+                f"{first['open_pipeline_deals']:.1f} deals from the open pipeline, "
+                f"{first['new_leads_deals']:.1f} from leads not created yet"
+            )
+        elif first["open_pipeline_leads"]:
+            split = (
+                f"all from the open pipeline: no lead was created in the 3 months before {month:%B}"
+            )
+        else:
+            split = "no open pipeline: all from leads not created yet"
+        expected = f"Forecast for {period}: {won} ({split})"
+    ahead = [row for row in forecast.accuracy if row["months_ahead"] == 1]
+    compared = [row["months_compared"] for row in ahead if row["months_compared"]]
+    if not ahead:
+        error = (
+            "no past month to compare yet: the history (var history_start) needs a whole "
+            "month before the as-of date"
+        )
+    elif not forecast.amounts:
+        error = (
+            "no past month to compare: the error is of the won amount, and the data has no amounts"
+        )
+    elif not compared:
+        error = "no past month with a win to compare yet"
+    else:
+        most = max(compared)
+
+        def method_error(row: dict) -> str:
+            mape = row["mean_absolute_percentage_error"]
+            text = f"{METHOD_WORDS[row['forecast_method']]} "
+            text += "-" if mape is None else f"{mape * 100:.0f} %"
+            if row["months_compared"] != most:
+                text += f" (over {row['months_compared']:,} months)"
+            return text
+
+        months = f"the past {most:,} months" if most > 1 else "the past month"
+        error = (
+            f"next-month error on {months} (mean absolute % error of the won amount): "
+            + ", ".join(method_error(row) for row in ahead)
+        )
+    return f"{expected}; {error} (marts.fct_revenue_forecast, marts.rpt_forecast_accuracy)"
+
+
 def read_headlines(
     connection: duckdb.DuckDBPyConnection, pipeline_id: str, currency: str
 ) -> list[str]:
     """One line each, for one pipeline: what moved over the shortest
-    movement window, win rate and cycle, the pipeline against its next
-    month's target and its velocity, and the Kaplan-Meier median beside
-    the average."""
+    movement window, the next month's forecast and how well it did, win
+    rate and cycle, the pipeline against its next month's target and its
+    velocity, and the Kaplan-Meier median beside the average."""
     lines = []
 
     def money(value: float | None) -> str:
@@ -68,6 +148,7 @@ def read_headlines(
             f"= {moved['at_end']:,} open; "
             f"{moved['became_old']:,} became old (marts.fct_pipeline_movement)"
         )
+    lines.append(forecast_headline(read_forecast(connection, pipeline_id), money))
 
     win = connection.execute(
         "select leads_won, leads_decided, win_rate, avg_won_deal_usd, avg_sales_cycle_days, "

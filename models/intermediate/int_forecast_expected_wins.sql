@@ -1,9 +1,10 @@
 -- One row per forecast date x month ahead x pipeline x source x owner x
 -- open stage (docs/metrics.md section 17): the deals and amount expected
 -- to be won in the month's window. Each open lead's chance is
---     p x (W(t1) - W(t2)) / (1 - p + p x W(a))
--- (p: its stage's win probability then; W: how long the stage's won deals
--- took; a: its age; t1, t2: its age at the window's start and end). Leads
+--     p x (W(t1) - W(t2)) / (p x W(a) + (1 - p) x L(a))
+-- (p: its stage's win probability then; W, L: how long the stage's won
+-- and lost deals took; a: its age; t1, t2: its age at the window's start
+-- and end). Leads
 -- not created yet (source new_leads): the inflow window's daily rate of
 -- leads whose first visit is the stage, over each month's window, taken
 -- to start at the window's middle instant, with the chance p x (W(t1) -
@@ -30,7 +31,7 @@ win_probability as (
 
 curves as (
 
-    select * from {{ ref('int_forecast_time_to_won') }}
+    select * from {{ ref('int_forecast_time_to_close') }}
 
 ),
 
@@ -124,28 +125,40 @@ inflow_won_amounts as (
 
 ),
 
+outcomes as (
+
+    select 'won' as outcome
+    union all
+    select 'lost' as outcome
+
+),
+
 points as (
 
-    -- Every time W is read at: an open lead's age at each boundary, and a
-    -- month's new leads' age (not below 0) at each boundary from their
-    -- window's start on.
+    -- Every time a curve is read at: W at an open lead's age at each
+    -- boundary, and L at its age now; W at a month's new leads' age (not
+    -- below 0) at each boundary from their window's start on.
     select
         open_leads.as_of_date,
         open_leads.stage_key,
         open_leads.lead_id,
         cast(null as {{ dbt.type_int() }}) as start_month,
+        outcomes.outcome,
         boundaries.boundary,
         cast({{ microseconds_between('open_leads.entered_at', 'boundaries.boundary_at') }} as {{ type_double() }})
             as age_microseconds
     from open_leads
     inner join boundaries
         on open_leads.as_of_date = boundaries.as_of_date
+    inner join outcomes
+        on outcomes.outcome = 'won' or boundaries.boundary = 0
     union all
     select
         inflow.as_of_date,
         inflow.stage_key,
         cast(null as {{ dbt.type_string() }}) as lead_id,
         new_lead_starts.start_month,
+        'won' as outcome,
         boundaries.boundary,
         greatest(
             cast(
@@ -168,12 +181,13 @@ shares as (
 
     select
         points.*,
-        coalesce(curves.share_not_won, 1) as share_not_won
+        coalesce(curves.share_remaining, 1) as share_remaining
     from points
     left join curves
         on
             points.as_of_date = curves.as_of_date
             and points.stage_key = curves.stage_key
+            and points.outcome = curves.outcome
             and points.age_microseconds > curves.from_microseconds
             and (curves.to_microseconds is null or points.age_microseconds <= curves.to_microseconds)
 
@@ -189,8 +203,8 @@ lead_chances as (
         open_leads.owner_id,
         open_leads.deal_amount_reporting,
         {{ forecast_chance(
-            'win_probability.win_probability', 'at_start.share_not_won',
-            'at_end.share_not_won', 'now.share_not_won'
+            'win_probability.win_probability', 'at_start.share_remaining', 'at_end.share_remaining',
+            'won_by_now.share_remaining', 'lost_by_now.share_remaining'
         ) }} as chance
     from open_leads
     inner join windows
@@ -199,20 +213,28 @@ lead_chances as (
         on
             open_leads.as_of_date = win_probability.as_of_date
             and open_leads.stage_key = win_probability.stage_key
-    inner join shares as now
+    inner join shares as won_by_now
         on
-            open_leads.as_of_date = now.as_of_date
-            and open_leads.lead_id = now.lead_id
-            and now.boundary = 0
+            open_leads.as_of_date = won_by_now.as_of_date
+            and open_leads.lead_id = won_by_now.lead_id
+            and won_by_now.outcome = 'won'
+            and won_by_now.boundary = 0
+    inner join shares as lost_by_now
+        on
+            open_leads.as_of_date = lost_by_now.as_of_date
+            and open_leads.lead_id = lost_by_now.lead_id
+            and lost_by_now.outcome = 'lost'
     inner join shares as at_start
         on
             open_leads.as_of_date = at_start.as_of_date
             and open_leads.lead_id = at_start.lead_id
+            and at_start.outcome = 'won'
             and windows.months_ahead - 1 = at_start.boundary
     inner join shares as at_end
         on
             open_leads.as_of_date = at_end.as_of_date
             and open_leads.lead_id = at_end.lead_id
+            and at_end.outcome = 'won'
             and windows.months_ahead = at_end.boundary
 
 ),
@@ -226,8 +248,9 @@ new_lead_chances as (
         inflow.stage_key,
         new_lead_starts.start_month,
         inflow.daily_inflow * new_lead_starts.window_days as new_leads,
-        {{ forecast_chance('win_probability.win_probability', 'at_start.share_not_won', 'at_end.share_not_won') }}
-            as chance
+        {{ forecast_chance(
+            'win_probability.win_probability', 'at_start.share_remaining', 'at_end.share_remaining'
+        ) }} as chance
     from inflow
     inner join new_lead_starts
         on inflow.as_of_date = new_lead_starts.as_of_date

@@ -6,9 +6,11 @@ so it opens from disk with no network.
 It shows the funnel (each stage's conversion rate against its benchmark and
 its diagnosis in plain words), the leads the next target month needs against
 the leads in each stage, dwell-time distributions with the expected-days
-threshold, old leads by rep and the reps' to-do list (sortable tables), the
-daily history of conversion per stage, and the win rate, weighted pipeline
-and coverage. It reads the marts only: every number is the mart's. With
+threshold, the week's movement of the open leads, what will close in the
+coming months (the forecast, beside each method's forecast of the past
+months and how far off it was), old leads by rep and the reps' to-do list
+(sortable tables), the daily history of conversion per stage, and the win
+rate, weighted pipeline and coverage. It reads the marts only: every number is the mart's. With
 several pipelines the page has a section per pipeline (its name as heading),
 each from that pipeline's rows alone: its own cards, next target month, plan,
 charts and tables; with one, no pipeline heading.

@@ -10,7 +10,7 @@ import plotly.io as pio
 from plotly.subplots import make_subplots
 
 from sales_pipeline.dashboard.formats import CURRENCY_SYMBOLS, days, percent
-from sales_pipeline.dashboard.queries import PipelineData
+from sales_pipeline.dashboard.queries import FORECAST_METHODS, PipelineData
 
 DIAGNOSIS_COLOURS = {
     "healthy": "#2a9d8f",
@@ -20,6 +20,18 @@ DIAGNOSIS_COLOURS = {
     None: "#9e9e9e",
 }
 PLOTLY_CONFIG = {"displaylogo": False, "responsive": True}
+# The forecast methods in words (fct_forecast_backtest's forecast_method),
+# and how the forecast chart draws each: the model's line stands out.
+FORECAST_METHOD_WORDS = {
+    "model": "This forecast",
+    "weighted_pipeline": "Weighted pipeline",
+    "last_3_months_average": "Last 3 months' average",
+}
+FORECAST_METHOD_LINES = {
+    "model": {"color": "#264653", "width": 4},
+    "weighted_pipeline": {"color": "#e9c46a", "width": 2, "dash": "dash"},
+    "last_3_months_average": {"color": "#9e9e9e", "width": 2, "dash": "dot"},
+}
 
 
 def figure_html(figure: go.Figure, chart_id: str, first: bool) -> str:
@@ -183,6 +195,79 @@ def movement_figure(data: PipelineData) -> go.Figure:
             f"({moved.get('became_old')} became old; fct_pipeline_movement)"
         },
         showlegend=False,
+    )
+    return figure
+
+
+def forecast_month_label(row: dict[str, object]) -> str:
+    """A forecast month on the axis; month 1 of a mid-month as-of date is
+    the rest of its month (docs/metrics.md section 17)."""
+    month = row["forecast_month"]
+    rest = row["months_ahead"] == 1 and month <= row["as_of_date"]
+    return f"rest of {month:%b %Y}" if rest else f"{month:%b %Y}"
+
+
+def forecast_figure(data: PipelineData) -> go.Figure:
+    """A month ahead, the past months' wins (bars) against each method's
+    forecast (lines, the model's emphasised), then the coming months'
+    forecast, its open pipeline and its new leads stacked. In the reporting
+    currency, or in deals when no row has an amount."""
+    forecast = data.forecast
+    unit = "amount" if forecast.amounts else "deals"
+    if forecast.amounts:  # the reporting currency's symbol before, or its code after
+        symbol = CURRENCY_SYMBOLS.get(data.currency)
+        prefix, suffix = (symbol, "") if symbol else ("", f" {data.currency}")
+    else:
+        prefix, suffix = "", " deals"
+    value = f"{prefix}%{{y:,.{0 if forecast.amounts else 1}f}}{suffix}"
+    past = [f"{row['forecast_month']:%b %Y}" for row in forecast.backtest]
+    coming = [forecast_month_label(row) for row in forecast.months]
+    figure = go.Figure()
+    if forecast.backtest:
+        figure.add_bar(
+            name="Won",
+            x=past,
+            y=[row[f"actual_won_{unit}"] for row in forecast.backtest],
+            marker_color="#2a9d8f",
+            hovertemplate=f"%{{x}} won: {value}<extra></extra>",
+        )
+    for method in FORECAST_METHODS if forecast.backtest else ():
+        model = method == "model"
+        figure.add_scatter(
+            name=f"{FORECAST_METHOD_WORDS[method]}, a month before",
+            x=past,
+            y=[row[f"{method}_{unit}"] for row in forecast.backtest],
+            mode="lines+markers",
+            line=FORECAST_METHOD_LINES[method],
+            marker={"size": 10 if model else 6},
+            hovertemplate=f"%{{x}}, {FORECAST_METHOD_WORDS[method].lower()}: "
+            f"{value}<extra></extra>",
+        )
+    sources = (
+        ("open_pipeline", "Forecast: open pipeline", "#8d6cab"),
+        ("new_leads", "Forecast: new leads", "#c9b3e0"),
+    )
+    for source, name, colour in sources if forecast.months else ():
+        figure.add_bar(
+            name=name,
+            x=coming,
+            y=[row[f"{source}_{unit}"] for row in forecast.months],
+            marker_color=colour,
+            hovertemplate=f"%{{x}} {name.lower()}: {value}<extra></extra>",
+        )
+    title = (
+        f"Won amount per month ({data.currency}) and its forecast a month before; "
+        "then the next months' forecast"
+        if forecast.amounts
+        else "Won deals per month (the data has no amounts) and their forecast a month "
+        "before; then the next months' forecast"
+    )
+    figure.update_layout(
+        barmode="stack",
+        title={"text": title},
+        legend={"traceorder": "normal"},  # as drawn, not stacked bars reversed
+        xaxis={"type": "category", "categoryorder": "array", "categoryarray": past + coming},
+        yaxis={"tickprefix": prefix, "ticksuffix": suffix, "rangemode": "tozero"},
     )
     return figure
 

@@ -16,8 +16,10 @@ from string import Template
 import plotly.graph_objects as go
 
 from sales_pipeline.dashboard.figures import (
+    FORECAST_METHOD_WORDS,
     dwell_figure,
     figure_html,
+    forecast_figure,
     funnel_figure,
     history_figure,
     movement_figure,
@@ -141,6 +143,58 @@ def todo_table(data: PipelineData, suffix: str = "") -> str:
     return table_html("todo-table", headers, rows, sortable=True, suffix=suffix)
 
 
+# Why a pipeline has no past month to compare its forecast with.
+NO_BACKTEST_MONTH = (
+    "No past month to compare the forecast with yet: the history (var "
+    "history_start) needs a whole month before the as-of date."
+)
+
+
+def forecast_table(data: PipelineData, suffix: str = "") -> str:
+    """rpt_forecast_accuracy a month to three months ahead, a row per method."""
+    rows = [
+        [
+            (FORECAST_METHOD_WORDS[row["forecast_method"]], row["forecast_method"]),
+            (count(row["months_ahead"]), row["months_ahead"]),
+            (count(row["months_compared"]), row["months_compared"]),
+            (percent(row["mean_absolute_percentage_error"]), row["mean_absolute_percentage_error"]),
+            (percent(row["bias"]), row["bias"]),
+        ]
+        for row in data.forecast.accuracy
+    ]
+    headers = ["Method", "Months ahead", "Months compared", "Mean error", "Bias"]
+    return table_html("forecast-table", headers, rows, sortable=True, suffix=suffix)
+
+
+def forecast_accuracy(data: PipelineData, suffix: str = "") -> str:
+    """The accuracy table under a sentence saying what it shows, or why it
+    shows nothing; without a past month, a sentence alone."""
+    if not data.forecast.accuracy:
+        return f'<p class="empty" id="forecast-table{suffix}">{html.escape(NO_BACKTEST_MONTH)}</p>'
+    note = html.escape(forecast_note(data))
+    return f'<p class="sub">{note}</p>\n{forecast_table(data, suffix)}'
+
+
+def forecast_note(data: PipelineData) -> str:
+    """What the accuracy table says, or why its errors are empty."""
+    forecast = data.forecast
+    if not forecast.amounts:
+        return (
+            "The past months cannot be compared: the error is of the won amount, and "
+            "the data has no amounts (rpt_forecast_accuracy)."
+        )
+    if not any(row["months_compared"] for row in forecast.accuracy):
+        return (
+            "No past month had a win to compare the forecasts with yet "
+            "(rpt_forecast_accuracy compares the months with a won amount)."
+        )
+    return (
+        "How far each forecast of the won amount was off, made one to three months "
+        "before, over the past months with a win (rpt_forecast_accuracy): mean error is "
+        "the mean absolute percentage error; bias above 0 means it forecasts too much."
+    )
+
+
 def kpi_cards(data: PipelineData) -> str:
     win, total = data.win or {}, data.pipeline_total or {}
 
@@ -238,6 +292,14 @@ def section_html(data: PipelineData, suffix: str, heading: bool, state: dict[str
             bool(data.movement),
             "Nothing moved: no lead was in or entered an open stage in the window.",
         ),
+        (
+            forecast_figure(data),
+            "chart-forecast",
+            bool(data.forecast.months or data.forecast.backtest),
+            "Nothing to forecast: no lead is open, none was created in the last three "
+            "months, and no past month can be compared yet (the history, var "
+            "history_start, needs a whole month before the as-of date).",
+        ),
     ]
     parts: dict[str, str] = {}
     for figure, chart_id, has_data, note in charts:
@@ -264,4 +326,6 @@ def section_html(data: PipelineData, suffix: str, heading: bool, state: dict[str
         chart_history=parts["chart-history"],
         chart_pipeline=parts["chart-pipeline"],
         chart_movement=parts["chart-movement"],
+        chart_forecast=parts["chart-forecast"],
+        forecast_accuracy=forecast_accuracy(data, suffix),
     )

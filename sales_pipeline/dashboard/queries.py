@@ -18,6 +18,9 @@ MARTS_READ = [
     "fct_win_rates",
     "fct_pipeline_value",
     "fct_pipeline_movement",
+    "fct_revenue_forecast",
+    "fct_forecast_backtest",
+    "rpt_forecast_accuracy",
 ]
 # The to-do list shows the longest-overdue leads first, up to this many.
 TODO_LIMIT = 1000
@@ -46,6 +49,22 @@ def read(connection: duckdb.DuckDBPyConnection, sql: str, *params: object) -> Ro
 
 
 @dataclass
+class Forecast:
+    """A pipeline's revenue forecast (docs/metrics.md section 17), from
+    read_forecast: months, its months ahead (fct_revenue_forecast summed per
+    source); backtest, per past month the wins against each method's
+    forecast a month ahead (fct_forecast_backtest's pipeline rows); accuracy,
+    rpt_forecast_accuracy's rows a month to FORECAST_MONTHS_AHEAD ahead,
+    methods in FORECAST_METHODS' order. amounts: some row has an amount (an
+    export without amounts has none: then deals, not money)."""
+
+    months: Rows
+    backtest: Rows
+    accuracy: Rows
+    amounts: bool
+
+
+@dataclass
 class PipelineData:
     """One pipeline's part of the page: every row read with its pipeline_id
     bound, so a section shows that pipeline's numbers only."""
@@ -65,6 +84,8 @@ class PipelineData:
     pipeline_total: dict[str, object] | None
     # The pipeline's open leads over the shortest movement window (read_movement).
     movement: dict[str, object] | None
+    # The coming months' forecast and how well it did on past months (read_forecast).
+    forecast: Forecast
     # The ISO code of every amount (the marts' reporting_currency).
     currency: str
 
@@ -269,6 +290,7 @@ def read_pipeline(
         pipeline_stages=pipeline_stages,
         pipeline_total=pipeline_total,
         movement=read_movement(connection, pipeline_id),
+        forecast=read_forecast(connection, pipeline_id),
         currency=currency,
     )
 
@@ -309,3 +331,86 @@ def read_movement(connection: duckdb.DuckDBPyConnection, pipeline_id: str) -> di
     return (
         dict(zip([column[0] for column in cursor.description], row, strict=True)) if row else None
     )
+
+
+# fct_forecast_backtest's methods (rpt_forecast_accuracy's), the model first.
+FORECAST_METHODS = ("model", "weighted_pipeline", "last_3_months_average")
+# fct_revenue_forecast's sources: the leads open on the as-of date, and the
+# leads not created yet.
+FORECAST_SOURCES = ("open_pipeline", "new_leads")
+# The accuracy shown: forecasts made a month to this many months ahead.
+FORECAST_MONTHS_AHEAD = 3
+
+
+def read_forecast(connection: duckdb.DuckDBPyConnection, pipeline_id: str) -> Forecast:
+    """A pipeline's forecast of the coming months per source (the expected
+    won deals and amount, and the leads), its past months a month ahead per
+    method against the wins, and its accuracy (docs/metrics.md section 17)."""
+    by_source = ",\n".join(
+        f"sum(case when forecast_source = '{source}' then leads else 0 end) as {source}_leads,\n"
+        f"sum(case when forecast_source = '{source}' then expected_won_deals else 0 end) "
+        f"as {source}_deals,\n"
+        f"sum(case when forecast_source = '{source}' then expected_won_amount end) "
+        f"as {source}_amount"
+        for source in FORECAST_SOURCES
+    )
+    months = read(
+        connection,
+        f"""
+        select
+            months_ahead,
+            forecast_month,
+            max(as_of_date) as as_of_date,
+            {by_source},
+            sum(expected_won_deals) as won_deals,
+            sum(expected_won_amount) as won_amount
+        from marts.fct_revenue_forecast
+        where pipeline_id = ?
+        group by months_ahead, forecast_month
+        order by months_ahead
+        """,
+        pipeline_id,
+    )
+    by_method = ",\n".join(
+        f"max(case when forecast_method = '{method}' then forecast_won_deals end) "
+        f"as {method}_deals,\n"
+        f"max(case when forecast_method = '{method}' then forecast_won_amount end) "
+        f"as {method}_amount"
+        for method in FORECAST_METHODS
+    )
+    backtest = read(
+        connection,
+        f"""
+        select
+            forecast_month,
+            max(actual_won_deals) as actual_won_deals,
+            max(actual_won_amount) as actual_won_amount,
+            {by_method}
+        from marts.fct_forecast_backtest
+        where pipeline_id = ? and months_ahead = 1 and stage_key is null
+        group by forecast_month
+        order by forecast_month
+        """,
+        pipeline_id,
+    )
+    accuracy = read(
+        connection,
+        """
+        select forecast_method, months_ahead, months_compared,
+            mean_absolute_percentage_error, bias
+        from marts.rpt_forecast_accuracy
+        where pipeline_id = ? and months_ahead between 1 and ?
+        """,
+        pipeline_id,
+        FORECAST_MONTHS_AHEAD,
+    )
+    # In FORECAST_METHODS' order, a month ahead first.
+    accuracy.rows.sort(
+        key=lambda row: (row["months_ahead"], FORECAST_METHODS.index(row["forecast_method"]))
+    )
+    amounts = any(row["won_amount"] is not None for row in months) or any(
+        row["actual_won_amount"] or row[f"{method}_amount"]
+        for row in backtest
+        for method in FORECAST_METHODS
+    )
+    return Forecast(months=months, backtest=backtest, accuracy=accuracy, amounts=amounts)

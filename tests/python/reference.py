@@ -25,7 +25,8 @@ Public interface
 - §17: compute_marts also fills fct_revenue_forecast, fct_forecast_backtest
   and rpt_forecast_accuracy (``revenue_forecast_marts``; the parts:
   ``forecast_as_of``, ``forecast_backtest``, ``forecast_accuracy``,
-  ``won_curve`` / ``not_yet_won`` (W), ``open_lead_chance``,
+  ``time_to_win`` / ``time_to_lose`` (the observations of W and L),
+  ``won_curve`` / ``not_yet_won`` (W or L), ``open_lead_chance``,
   ``new_lead_chance``, ``forecast_months``, ``inflow_months``,
   ``forecast_dates``)
 
@@ -398,11 +399,19 @@ AMBIGUITIES = """
   a float on every row (a count on open_pipeline rows).
 - §17 days(j) and the inflow window's days are calendar days (dates), so a
   DST month has its usual count; c_j = w1 + (w2 - w1) / 2 in UTC instants.
-- §17 the curve: every visit of S entered before as_of_at of D is an
-  observation (a lead with two visits of S gives two), its event at the
+- §17 the curves: every visit of S entered before as_of_at of D is an
+  observation (a lead with two visits of S gives two), its W event at the
   lead's first won visit after it even if the lead later left the won
   stage; a visit censored at as_of_at - entered_at even when it was left
-  for another open stage. W(t) is 1 for t <= 0.
+  for another open stage (or lost, then reopened). L's rules are read in
+  their order: a lead open at D censors the visit in L even when the
+  visit is a won event of W (won, then reopened); a visit left out of W
+  (the lead lost at D) is an L event at the lead's first lost visit after
+  it (the lead's current visit at D at the latest). W(t) and L(t) are 1
+  for t <= 0.
+- §17 open-lead chance: a denominator p x W(a) + (1 - p) x L(a) of exactly
+  0 (floats) gives 0; in the marts it is never 0, since the lead's own
+  visit, censored at a in both curves, is at risk at every u < a.
 - §17 new_leads rows: leads = daily_inflow x days(k) (month k's own new
   leads); expected_won_deals = sum over j <= k of daily_inflow x days(j) x
   chance(j, k); expected_won_amount = that x the mean won amount (empty
@@ -2202,10 +2211,45 @@ def time_to_win(
     return observations
 
 
+def time_to_lose(
+    visits_by_lead: dict[str, list[Visit]],
+    stages: dict[str, Stage],
+    stage_key: str,
+    instant: dt.datetime,
+) -> list[tuple[int, bool]]:
+    """§17: the (time in microseconds, lost) observations of open stage S's
+    lost curve L as of instant (as_of_at of D): each visit of S entered
+    before it is censored at the instant when the lead is then in an open
+    stage; else left out when it is a won event of W (the lead's first
+    later won visit entered before the instant); else (the lead is lost at
+    D) an event at the lead's first later lost visit."""
+    observations = []
+    for visits in visits_by_lead.values():
+        current = visit_at(visits, instant)
+        for index, visit in enumerate(visits):
+            if visit.stage_key != stage_key or visit.entered_at >= instant:
+                continue
+            later = visits[index + 1 :]
+            won = next((v for v in later if stages[v.stage_key].type == "won"), None)
+            lost = next((v for v in later if stages[v.stage_key].type == "lost"), None)
+            if current is not None and stages[current.stage_key].type == "open":
+                observations.append((_microseconds(instant - visit.entered_at), False))
+            elif won is not None and won.entered_at < instant:
+                continue
+            elif lost is not None:
+                # The lead is lost at D: its current visit is a later lost
+                # one, so the first lost visit after this one was entered
+                # before the instant.
+                observations.append((_microseconds(lost.entered_at - visit.entered_at), True))
+    return observations
+
+
 def won_curve(observations: Iterable[tuple[int, bool]]) -> list[tuple[int, float]]:
-    """§17 Kaplan-Meier: for each distinct event time u (ascending), W just
-    after u: the product of (1 - d(u') / n(u')) over the event times u' <= u,
-    n(u') the observations with a time >= u' (censored at u': still at risk)."""
+    """§17 Kaplan-Meier (W from time_to_win's observations, L from
+    time_to_lose's): for each distinct event time u (ascending), the curve
+    just after u: the product of (1 - d(u') / n(u')) over the event times
+    u' <= u, n(u') the observations with a time >= u' (censored at u':
+    still at risk)."""
     observations = list(observations)
     with_time = Counter(time for time, _ in observations)
     events_at = Counter(time for time, won in observations if won)
@@ -2221,9 +2265,9 @@ def won_curve(observations: Iterable[tuple[int, bool]]) -> list[tuple[int, float
 
 
 def not_yet_won(curve: list[tuple[int, float]], time: int) -> float:
-    """§17 W(t): the share of won deals not yet won when t microseconds have
-    passed, the product over the event times u < t (strictly); 1 up to the
-    first event."""
+    """§17 W(t) (L(t) of a lost curve): the share of won visits not yet won
+    (lost visits not yet lost) when t microseconds have passed, the product
+    over the event times u < t (strictly); 1 up to the first event."""
     share = 1.0
     for event_time, after in curve:
         if event_time >= time:
@@ -2233,18 +2277,24 @@ def not_yet_won(curve: list[tuple[int, float]], time: int) -> float:
 
 
 def open_lead_chance(
-    probability: float | None, curve: list[tuple[int, float]], age: int, start: int, end: int
+    probability: float | None,
+    won: list[tuple[int, float]],
+    lost: list[tuple[int, float]],
+    age: int,
+    start: int,
+    end: int,
 ) -> float | None:
     """§17: the chance that an open lead aged `age` is won in the window
-    [start, end) (microseconds since its visit began):
-    p x (W(start) - W(end)) / (1 - p + p x W(age)); None without p, 0 when
-    the denominator is 0."""
+    [start, end) (microseconds since its visit began), won and lost being
+    its stage's curves W and L:
+    p x (W(start) - W(end)) / (p x W(age) + (1 - p) x L(age)); None without
+    p, 0 when the denominator is 0."""
     if probability is None:
         return None
-    denominator = 1 - probability + probability * not_yet_won(curve, age)
+    denominator = probability * not_yet_won(won, age) + (1 - probability) * not_yet_won(lost, age)
     if denominator == 0:
         return 0.0
-    won_in_window = not_yet_won(curve, start) - not_yet_won(curve, end)
+    won_in_window = not_yet_won(won, start) - not_yet_won(won, end)
     return probability * won_in_window / denominator
 
 
@@ -2303,6 +2353,10 @@ def forecast_as_of(
         stage.key: won_curve(time_to_win(visits_by_lead, stages, stage.key, instant))
         for stage in stage_list
     }
+    lost_curves = {
+        stage.key: won_curve(time_to_lose(visits_by_lead, stages, stage.key, instant))
+        for stage in stage_list
+    }
     pipeline = open_pipeline_at(visits_by_lead, stages, instant)
 
     # The mean amount of the pipeline's leads won in the inflow window.
@@ -2323,6 +2377,7 @@ def forecast_as_of(
             chance = open_lead_chance(
                 probability.get(visit.stage_key),
                 curves[visit.stage_key],
+                lost_curves[visit.stage_key],
                 age,
                 _microseconds(month.start - visit.entered_at),
                 _microseconds(month.end - visit.entered_at),

@@ -2,12 +2,17 @@
 headless Chromium with the network off: it renders with no console error,
 every chart has data, the numbers shown equal the marts', the tables sort,
 and a screenshot is kept as target/dashboard.png. A warehouse of two
-pipelines shows a section per pipeline, each with that pipeline's numbers."""
+pipelines shows a section per pipeline, each with that pipeline's numbers.
+The forecast's empty and amount-less cases are checked on copies of the
+demo's warehouse, on the page and in make build's summary
+(scripts/print_summary.py)."""
 
 from __future__ import annotations
 
 import math
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -18,11 +23,18 @@ from sales_pipeline.dashboard import build_dashboard, dashboard_path
 from sales_pipeline.dashboard.formats import money
 
 SCREENSHOT = REPO / "target" / "dashboard.png"
+# rpt_forecast_accuracy's methods as the page names them, in its order.
+METHOD_WORDS = {
+    "model": "This forecast",
+    "weighted_pipeline": "Weighted pipeline",
+    "last_3_months_average": "Last 3 months' average",
+}
 CHART_IDS = [
     "chart-funnel",
     "chart-plan",
     "chart-dwell",
     "chart-movement",
+    "chart-forecast",
     "chart-history",
     "chart-pipeline",
 ]
@@ -180,6 +192,135 @@ def test_the_waterfall_adds_the_weeks_moves_to_the_open_leads(demo: DbtProject, 
     assert sum(steps[:-1]) == steps[-1] == open_now["n"]
 
 
+def test_the_forecast_chart_and_table_equal_the_marts(demo: DbtProject, page):
+    """What will close: a month ahead, each past month's won amount (bars)
+    against each method's forecast (lines, the model's the widest), then
+    the next three months' forecast, its open pipeline and new leads
+    stacked; the accuracy table is rpt_forecast_accuracy's, and sorts."""
+    browser, _, _ = page
+    backtest = demo.query(
+        "select forecast_month, forecast_method, forecast_won_amount, actual_won_amount "
+        "from marts.fct_forecast_backtest where months_ahead = 1 and stage_key is null "
+        "order by forecast_month"
+    )
+    past = sorted({row["forecast_month"] for row in backtest})
+    coming = demo.query(
+        "select forecast_month, "
+        "sum(case when forecast_source = 'open_pipeline' then expected_won_amount end) as open, "
+        "sum(case when forecast_source = 'new_leads' then expected_won_amount end) as new "
+        "from marts.fct_revenue_forecast group by forecast_month order by forecast_month"
+    )
+    traces = browser.evaluate(
+        """document.getElementById('chart-forecast').data.map(function (t) {
+             return {name: t.name, x: t.x, y: t.y, width: t.line ? t.line.width : null}; })"""
+    )
+    assert [trace["name"] for trace in traces] == [
+        "Won",
+        *(f"{words}, a month before" for words in METHOD_WORDS.values()),
+        "Forecast: open pipeline",
+        "Forecast: new leads",
+    ]
+    labels = [f"{month:%b %Y}" for month in past]
+    won, *methods, open_bars, new_bars = traces
+    assert len(past) >= 6 and won["x"] == labels
+    actual = {row["forecast_month"]: row["actual_won_amount"] for row in backtest}
+    assert won["y"] == pytest.approx([actual[month] for month in past], rel=1e-12)
+    for trace, method in zip(methods, METHOD_WORDS, strict=True):
+        forecast = {
+            row["forecast_month"]: row["forecast_won_amount"]
+            for row in backtest
+            if row["forecast_method"] == method
+        }
+        assert trace["x"] == labels
+        assert trace["y"] == pytest.approx([forecast[month] for month in past], rel=1e-12)
+    assert methods[0]["width"] > max(trace["width"] for trace in methods[1:])
+    # The demo's as-of date ends August: the forecast is of three whole months.
+    assert [row["forecast_month"].month for row in coming] == [9, 10, 11]
+    for bars, source in ((open_bars, "open"), (new_bars, "new")):
+        assert bars["x"] == [f"{row['forecast_month']:%b %Y}" for row in coming]
+        assert bars["y"] == pytest.approx([row[source] for row in coming], rel=1e-12)
+    title = browser.evaluate("document.getElementById('chart-forecast').layout.title.text")
+    assert title.startswith("Won amount per month (USD)")
+
+    accuracy = demo.query(
+        "select forecast_method, months_ahead, months_compared, "
+        "mean_absolute_percentage_error, bias from marts.rpt_forecast_accuracy"
+    )
+    shown = browser.evaluate(
+        """Array.from(document.querySelectorAll('#forecast-table tbody tr')).map(function (r) {
+             return Array.from(r.cells).map(function (c) {
+               return [c.textContent, c.dataset.value]; }); })"""
+    )
+    assert len(accuracy) == 9 and len(shown) == len(accuracy)
+    # A month ahead first, the model first.
+    assert [(row[1][1], row[0][1]) for row in shown] == [
+        (str(ahead), method) for ahead in (1, 2, 3) for method in METHOD_WORDS
+    ]
+    for row in accuracy:
+        [cells] = [
+            cells
+            for cells in shown
+            if cells[0][1] == row["forecast_method"] and cells[1][1] == str(row["months_ahead"])
+        ]
+        assert cells[0][0] == METHOD_WORDS[row["forecast_method"]]
+        assert cells[2] == [f"{row['months_compared']:,}", str(row["months_compared"])]
+        for cell, value in zip(cells[3:], ("mean_absolute_percentage_error", "bias"), strict=True):
+            assert cell == [f"{row[value] * 100:.1f}%", str(row[value])]
+    # "Mean error" sorts as numbers.
+    errors = (
+        "Array.from(document.querySelectorAll('#forecast-table tbody tr'))"
+        ".map(r => Number(r.cells[3].dataset.value))"
+    )
+    browser.evaluate("document.querySelectorAll('#forecast-table th')[3].click()")
+    values = browser.evaluate(errors)
+    assert values == sorted(row["mean_absolute_percentage_error"] for row in accuracy)
+
+
+def print_summary(warehouse: Path) -> str:
+    """make build's summary of a warehouse: its forecast line."""
+    printed = subprocess.run(
+        [sys.executable, str(REPO / "scripts/print_summary.py"), str(warehouse)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    [line] = [line for line in printed.splitlines() if line.startswith("Forecast")]
+    return line
+
+
+def test_the_summary_prints_the_forecast_and_its_error(demo: DbtProject):
+    """make build's forecast line: the next month's won deals and amount by
+    source (fct_revenue_forecast), and each method's error a month ahead
+    (rpt_forecast_accuracy)."""
+    sources = {
+        row["forecast_source"]: row
+        for row in demo.query(
+            "select forecast_source, sum(expected_won_deals) as deals, "
+            "sum(expected_won_amount) as amount from marts.fct_revenue_forecast "
+            "where months_ahead = 1 group by forecast_source"
+        )
+    }
+    errors = {
+        row["forecast_method"]: row
+        for row in demo.query("select * from marts.rpt_forecast_accuracy where months_ahead = 1")
+    }
+    deals = sources["open_pipeline"]["deals"] + sources["new_leads"]["deals"]
+    amount = sources["open_pipeline"]["amount"] + sources["new_leads"]["amount"]
+    [months] = {row["months_compared"] for row in errors.values()}
+    assert print_summary(demo.database) == (
+        f"Forecast for September 2026: {deals:.1f} won deals, ${amount:,.0f} "
+        f"({sources['open_pipeline']['deals']:.1f} deals from the open pipeline, "
+        f"{sources['new_leads']['deals']:.1f} from leads not created yet); "
+        f"next-month error on the past {months} months (mean absolute % error of the won "
+        f"amount): model {errors['model']['mean_absolute_percentage_error'] * 100:.0f} %, "
+        "weighted pipeline "
+        f"{errors['weighted_pipeline']['mean_absolute_percentage_error'] * 100:.0f} %, "
+        "last 3 months' average "
+        f"{errors['last_3_months_average']['mean_absolute_percentage_error'] * 100:.0f} % "
+        "(marts.fct_revenue_forecast, marts.rpt_forecast_accuracy)"
+    )
+
+
 def test_the_reps_lists_sort_and_hold_every_old_lead(demo: DbtProject, page):
     browser, _, _ = page
     old_by_rep = {
@@ -229,6 +370,88 @@ def test_an_empty_history_says_so_instead_of_an_empty_chart(demo: DbtProject, tm
     assert 'id="chart-history"' in page
     assert "No history: fct_stage_conversion_daily has no day" in page
     assert page.count("Plotly.newPlot") == len(CHART_IDS) - 1
+
+
+def test_an_empty_forecast_says_so_instead_of_an_empty_chart(demo: DbtProject, tmp_path: Path):
+    """No open lead, no lead created lately and no past month: the chart, the
+    table and make build's line each say so, and what fills them."""
+    copy = tmp_path / "warehouse.duckdb"
+    shutil.copy(demo.database, copy)
+    import duckdb
+
+    with duckdb.connect(str(copy)) as connection:
+        for mart in ("fct_revenue_forecast", "fct_forecast_backtest", "rpt_forecast_accuracy"):
+            connection.execute(f"delete from marts.{mart}")
+    page = build_dashboard(copy).read_text()
+    assert '<p class="empty" id="chart-forecast">Nothing to forecast: no lead is open' in page
+    assert (
+        '<p class="empty" id="forecast-table">No past month to compare the forecast with yet: '
+        "the history (var history_start) needs a whole month before the as-of date.</p>" in page
+    )
+    assert page.count("Plotly.newPlot") == len(CHART_IDS) - 1
+    assert print_summary(copy) == (
+        "Forecast: nothing to forecast: no lead is open and none was created in the last "
+        "3 months (open leads and new ones fill it); no past month to compare yet: the "
+        "history (var history_start) needs a whole month before the as-of date "
+        "(marts.fct_revenue_forecast, marts.rpt_forecast_accuracy)"
+    )
+
+
+def test_without_amounts_mid_month_the_forecast_is_in_deals(demo: DbtProject, tmp_path: Path):
+    """An export without amounts (Pipedrive's), built mid-month: the chart
+    plots deals and says so, the accuracy says why it is empty, and make
+    build's line speaks of deals and of the rest of the month."""
+    copy = tmp_path / "warehouse.duckdb"
+    shutil.copy(demo.database, copy)
+    import duckdb
+
+    from sales_pipeline.dashboard.figures import forecast_figure
+    from sales_pipeline.dashboard.queries import read_dashboard_data
+
+    with duckdb.connect(str(copy)) as connection:
+        connection.execute(
+            "update marts.fct_revenue_forecast "
+            "set expected_won_amount = null, as_of_date = date '2026-09-15'"
+        )
+        connection.execute(
+            "update marts.fct_forecast_backtest set forecast_won_amount = 0, "
+            "actual_won_amount = 0, error_amount = 0, absolute_percentage_error = null"
+        )
+        connection.execute(
+            "update marts.rpt_forecast_accuracy "
+            "set months_compared = 0, mean_absolute_percentage_error = null, bias = null"
+        )
+        [pipeline] = read_dashboard_data(connection).pipelines
+    backtest = demo.query(
+        "select forecast_month, forecast_method, forecast_won_deals, actual_won_deals "
+        "from marts.fct_forecast_backtest where months_ahead = 1 and stage_key is null "
+        "order by forecast_month"
+    )
+    coming = demo.query(
+        "select forecast_month, months_ahead, "
+        "sum(case when forecast_source = 'open_pipeline' then expected_won_deals end) as open, "
+        "sum(case when forecast_source = 'new_leads' then expected_won_deals end) as new "
+        "from marts.fct_revenue_forecast group by all order by forecast_month"
+    )
+    figure = forecast_figure(pipeline)
+    assert "Won deals per month (the data has no amounts)" in figure.layout.title.text
+    won, model, *_, open_bars, new_bars = figure.data
+    by_model = [row for row in backtest if row["forecast_method"] == "model"]
+    assert list(won.y) == [row["actual_won_deals"] for row in by_model]
+    model_deals = [row["forecast_won_deals"] for row in by_model]
+    assert list(model.y) == pytest.approx(model_deals, rel=1e-12)
+    assert list(open_bars.x) == ["rest of Sep 2026", "Oct 2026", "Nov 2026"]
+    assert list(open_bars.y) == pytest.approx([row["open"] for row in coming], rel=1e-12)
+    assert list(new_bars.y) == pytest.approx([row["new"] for row in coming], rel=1e-12)
+    page = build_dashboard(copy).read_text()
+    assert "the error is of the won amount, and the data has no amounts" in page
+    [first] = [row for row in coming if row["months_ahead"] == 1]
+    assert print_summary(copy) == (
+        f"Forecast for the rest of September 2026: {first['open'] + first['new']:.1f} won deals "
+        f"({first['open']:.1f} deals from the open pipeline, {first['new']:.1f} from leads "
+        "not created yet); no past month to compare: the error is of the won amount, and the "
+        "data has no amounts (marts.fct_revenue_forecast, marts.rpt_forecast_accuracy)"
+    )
 
 
 def test_the_exposure_names_what_the_page_reads(demo: DbtProject):
@@ -343,3 +566,15 @@ def test_two_pipelines_show_a_section_each_with_its_own_numbers(two_pipeline_pag
                    return [r.cells[0].textContent, Number(r.cells[1].dataset.value)]; }})"""
         )
         assert dict(reps) == {row["owner_id"] or "(no owner)": row["n"] for row in old}
+        accuracy = project.query(
+            "select forecast_method, months_ahead, mean_absolute_percentage_error "
+            f"from marts.rpt_forecast_accuracy where pipeline_id = '{pipeline}'"
+        )
+        shown = browser.evaluate(
+            f"""Array.from(document.querySelectorAll('#forecast-table-{number} tbody tr'))
+                 .map(function (r) {{ return [0, 1, 3].map(function (i) {{
+                   return r.cells[i].dataset.value; }}); }})"""
+        )
+        assert accuracy and sorted(shown) == sorted(
+            [str(v) if v is not None else "" for v in row.values()] for row in accuracy
+        )

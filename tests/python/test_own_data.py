@@ -265,6 +265,21 @@ def test_the_summary_prints_a_block_per_pipeline(two_pipelines: DbtProject):
         )
         table = block.split("Stage conversion as of ")[1].split("\n\n")[0].splitlines()[2:]
         assert [line.split()[0] for line in table] == [row["stage_key"] for row in stages]
+        [forecast] = two_pipelines.query(
+            "select min(forecast_month) as month, sum(expected_won_deals) as deals, "
+            "sum(expected_won_amount) as amount from marts.fct_revenue_forecast "
+            f"where pipeline_id = '{pipeline}' and months_ahead = 1"
+        )
+        [model] = two_pipelines.query(
+            "select mean_absolute_percentage_error as error from marts.rpt_forecast_accuracy "
+            f"where pipeline_id = '{pipeline}' and forecast_method = 'model' and months_ahead = 1"
+        )
+        assert (
+            f"Forecast for {forecast['month']:%B %Y}: {forecast['deals']:.1f} won deals, "
+            f"${forecast['amount']:,.0f} (" in block
+        )
+        error = f"(mean absolute % error of the won amount): model {model['error'] * 100:.0f} %, "
+        assert error in block
 
 
 def test_own_exports_and_configuration_in_one_command_rebuild_from_scratch(first_hour):

@@ -1,4 +1,4 @@
-"""Two real CRM exports, written by others, landed as their adapters' tables
+"""Real CRM exports, written by others. Two are landed as their adapters' tables
 by sales_pipeline.crm_export_tables and built by the warehouse through the
 CRM's adapter: the Salesforce extract as Airbyte lands Salesforce (crm:
 salesforce, crm_loader: airbyte; OpportunityStage derived from the
@@ -6,13 +6,15 @@ history), the Pipedrive export under its file names (crm: pipedrive,
 crm_loader: export). Both builds pass with every data test; every export
 row is accounted for by rpt_data_quality's accepted, rejected and left_out
 rows, against counts read from the export files, and facts read by hand
-from the export files come out of the marts.
+from the export files come out of the marts. The Maven opportunities are
+built as the generic exports, where the forecast's backtest is compared with
+the wins read from the file.
 
 The exports live outside the repository (their licenses are unstated):
 PIPELINE_SHARED_DATA, else the first shared/data beside the repository or beside one of
 its parent folders (a clone in a subfolder finds it too). Without it the
 module skips; with it, a missing export is a failure. One dbt build per
-export (module-scoped fixtures, ~15-20 s each).
+export (module-scoped fixtures, ~15-30 s each).
 """
 
 from __future__ import annotations
@@ -977,3 +979,133 @@ def test_pipedrive_stage_conversion(pipedrive: Built, pipedrive_facts: Pipedrive
     closing = [stages for stages in facts.stages.values() if 6 in stages]
     won_from_closing = sum(max(stages) >= 7 for stages in closing)
     assert expected[-1][2] == won_from_closing > 0
+
+
+# The Maven "CRM + Sales Opportunities" export (8,800 opportunities) as the
+# generic exports: it has no stage history, only an engage date (Engaging)
+# and a close date (Won or Lost), and amounts, so it is where the forecast's
+# backtest meets real deal timing (docs/metrics.md section 17).
+MAVEN_EXPORT = SHARED_DATA / "maven_crm"
+MAVEN_STAGES = [
+    {
+        "stage_key": "engaging",
+        "stage_name": "Engaging",
+        "stage_order": "1",
+        "stage_type": "open",
+        "default_expected_days": "",
+    },
+    {
+        "stage_key": "won",
+        "stage_name": "Won",
+        "stage_order": "2",
+        "stage_type": "won",
+        "default_expected_days": "",
+    },
+    {
+        "stage_key": "lost",
+        "stage_name": "Lost",
+        "stage_order": "",
+        "stage_type": "lost",
+        "default_expected_days": "",
+    },
+]
+# The export ends on 31 December 2017 (its last close date).
+MAVEN_AS_OF = "2017-12-31"
+
+
+def maven_exports(folder: Path) -> Path:
+    """raw_leads.csv and raw_lead_transitions.csv from sales_pipeline.csv:
+    each opportunity is a lead owned by its sales agent; it enters Engaging on
+    its engage date and Won or Lost on its close date (a Prospecting one has
+    neither: no stage change). Its amount is the close value when won, else
+    its product's list price, the estimate a CRM keeps on an open deal (the
+    export gives lost deals 0 and open ones nothing); "GTXPro" is "GTX Pro"."""
+    prices = {
+        row["product"].replace(" ", ""): row["sales_price"]
+        for row in data_rows(MAVEN_EXPORT / "products.csv")
+    }
+    leads, changes = [], []
+    for row in data_rows(MAVEN_EXPORT / "sales_pipeline.csv"):
+        won = row["deal_stage"] == "Won"
+        leads.append(
+            {
+                "lead_id": row["opportunity_id"],
+                "created_at": "",  # none in the export: the engage date starts the cycle
+                "lead_source": "",
+                "owner_id": row["sales_agent"],
+                "segment": row["product"],
+                "deal_amount_usd": row["close_value"]
+                if won
+                else prices[row["product"].replace(" ", "")],
+            }
+        )
+        if row["engage_date"]:
+            changes.append([row["opportunity_id"], "engaging", row["engage_date"]])
+        if row["close_date"]:
+            changes.append([row["opportunity_id"], row["deal_stage"].lower(), row["close_date"]])
+    folder.mkdir(parents=True)
+    write_csv(folder / "raw_leads.csv", leads, list(leads[0]))
+    columns = ["lead_id", "stage_key", "entered_at"]
+    write_csv(
+        folder / "raw_lead_transitions.csv",
+        [dict(zip(columns, change, strict=True)) for change in changes],
+        columns,
+    )
+    return folder
+
+
+@pytest.fixture(scope="module")
+def maven(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    """The Maven export built as generic exports, as of its last close date,
+    with its three stages and no benchmarks or targets."""
+    base = tmp_path_factory.mktemp("maven")
+    config = base / "config"
+    config.mkdir()
+    write_csv(config / "pipeline_stages.csv", MAVEN_STAGES, list(MAVEN_STAGES[0]))
+    write_csv(config / "stage_benchmarks.csv", [], BENCHMARK_COLUMNS)
+    write_csv(config / "revenue_targets.csv", [], TARGET_COLUMNS)
+    project = DbtProject.copy_of_repo(base / "project")
+    project.dbt(
+        "build",
+        extra_vars={
+            "raw_path": str(maven_exports(base / "exports")),
+            "config_path": str(config),
+            "as_of_date": MAVEN_AS_OF,
+        },
+    )
+    return Built(project)
+
+
+def test_maven_backtest_compares_with_the_wins_of_the_export(maven: Built):
+    # What was won each month, read from sales_pipeline.csv: the backtest's
+    # actual wins of every method and month ahead are these (each compared
+    # month is a whole month before the as-of date).
+    won: Counter[str] = Counter()
+    amount: Counter[str] = Counter()
+    for row in data_rows(MAVEN_EXPORT / "sales_pipeline.csv"):
+        if row["deal_stage"] == "Won":
+            won[row["close_date"][:7]] += 1
+            amount[row["close_date"][:7]] += int(row["close_value"])
+    rows = maven.project.query(
+        "select forecast_month, forecast_method, months_ahead, actual_won_deals, "
+        "actual_won_amount, forecast_won_amount from marts.fct_forecast_backtest "
+        "where stage_key is null"
+    )
+    # As of each month end from January to November 2017: 11, 10 and 9
+    # months compared 1, 2 and 3 months ahead, by 3 methods.
+    assert len(rows) == 3 * (11 + 10 + 9)
+    for row in rows:
+        month = f"{row['forecast_month']:%Y-%m}"
+        assert (row["actual_won_deals"], row["actual_won_amount"]) == (won[month], amount[month])
+        assert row["forecast_won_amount"] >= 0
+    accuracy = maven.project.query(
+        "select forecast_method, months_ahead, months_compared "
+        "from marts.rpt_forecast_accuracy order by forecast_method, months_ahead"
+    )
+    # Wins start in March 2017: February, a month ahead of 31 January, has
+    # nothing won and no percentage error.
+    assert [(r["months_ahead"], r["months_compared"]) for r in accuracy] == [
+        (1, 10),
+        (2, 10),
+        (3, 9),
+    ] * 3

@@ -10,16 +10,20 @@ import datetime as dt
 import pytest
 from reference import (
     MART_COLUMNS,
+    Visit,
     backtest_row,
     compute_marts,
     forecast_accuracy,
     forecast_dates,
     forecast_months,
     inflow_months,
+    load_stages,
     not_yet_won,
     open_lead_chance,
     parse_timestamp,
     read_csv_rows,
+    time_to_lose,
+    time_to_win,
     won_curve,
 )
 
@@ -794,28 +798,141 @@ def test_two_pipelines_each_lead_in_the_pipeline_it_started_in():
 DAY_US = 86_400_000_000  # a day in microseconds
 
 
-def test_forecast_time_to_win_curve_and_chance_of_the_spec_example():
-    """§17's example: won deals took 10, 20 and 40 days, one visit is still
-    open at 30 days; W is 1 up to 10 days (strictly after u only), 3/4,
-    1/2, then 0. A lead aged 25 days at the end of a month, p = 0.5, a
-    30-day month ahead (t1 = 25, t2 = 55 days): chance 1/3; in the month
+FORECAST_STAGES = [
+    {"stage_key": "s", "stage_order": "1", "stage_type": "open", "default_expected_days": ""},
+    {"stage_key": "w", "stage_order": "2", "stage_type": "won", "default_expected_days": ""},
+    {"stage_key": "l", "stage_order": "", "stage_type": "lost", "default_expected_days": ""},
+]
+
+
+def lead_visits(*steps: tuple[str, dt.datetime]) -> list[Visit]:
+    return [Visit("x", stage, number, entered) for number, (stage, entered) in enumerate(steps, 1)]
+
+
+def test_forecast_won_and_lost_curves_and_chance_of_the_spec_example():
+    """§17's example, from visits as of 1 July (as_of_at of 30 June): won
+    deals took 10, 20 and 40 days, one visit is still open at 30 days, lost
+    deals took 5 and 25 days. W is 1 up to 10 days (strictly after u only),
+    3/4, 1/2, then 0; L (the won visits left out, the open one censored at
+    30 days) is 1, 2/3 after 5 (n = 3), 1/3 after 25 (n = 2). A lead aged
+    25 days at the end of a month, p = 0.5, a 30-day month ahead (t1 = 25,
+    t2 = 55 days): chance 0.5 x (1/2 - 0) / (0.5 x 1/2 + 0.5 x 2/3) = 3/7
+    (L(25) = 2/3: the loss at 25 days has not passed yet); in the month
     after it (t1 = 55 days) 0."""
-    curve = won_curve(
-        [(10 * DAY_US, True), (20 * DAY_US, True), (40 * DAY_US, True), (30 * DAY_US, False)]
-    )
-    assert not_yet_won(curve, 0) == 1
-    assert not_yet_won(curve, 10 * DAY_US) == 1  # u < t: not yet at t = 10 days
-    assert not_yet_won(curve, 10 * DAY_US + 1) == pytest.approx(3 / 4)
-    assert not_yet_won(curve, 20 * DAY_US) == pytest.approx(3 / 4)
-    assert not_yet_won(curve, 25 * DAY_US) == pytest.approx(1 / 2)
-    assert not_yet_won(curve, 40 * DAY_US) == pytest.approx(1 / 2)
-    assert not_yet_won(curve, 55 * DAY_US) == 0
+    stages = load_stages(FORECAST_STAGES)
+    jan = D(2024, 1, 1)
+    days = dt.timedelta(days=1)
+    by_lead = {
+        "W10": lead_visits(("s", jan), ("w", jan + 10 * days)),
+        "W20": lead_visits(("s", jan), ("w", jan + 20 * days)),
+        "W40": lead_visits(("s", jan), ("w", jan + 40 * days)),
+        "L5": lead_visits(("s", jan), ("l", jan + 5 * days)),
+        "L25": lead_visits(("s", jan), ("l", jan + 25 * days)),
+        "O": lead_visits(("s", D(2024, 6, 1))),
+    }
+    instant = D(2024, 7, 1)
+    won_observations = time_to_win(by_lead, stages, "s", instant)
+    lost_observations = time_to_lose(by_lead, stages, "s", instant)
+    assert sorted(won_observations) == [
+        (10 * DAY_US, True),
+        (20 * DAY_US, True),
+        (30 * DAY_US, False),
+        (40 * DAY_US, True),
+    ]
+    assert sorted(lost_observations) == [
+        (5 * DAY_US, True),
+        (25 * DAY_US, True),
+        (30 * DAY_US, False),
+    ]
+    won = won_curve(won_observations)
+    lost = won_curve(lost_observations)
+    assert not_yet_won(won, 0) == 1
+    assert not_yet_won(won, 10 * DAY_US) == 1  # u < t: not yet at t = 10 days
+    assert not_yet_won(won, 10 * DAY_US + 1) == pytest.approx(3 / 4)
+    assert not_yet_won(won, 20 * DAY_US) == pytest.approx(3 / 4)
+    assert not_yet_won(won, 25 * DAY_US) == pytest.approx(1 / 2)
+    assert not_yet_won(won, 40 * DAY_US) == pytest.approx(1 / 2)
+    assert not_yet_won(won, 55 * DAY_US) == 0
+    assert not_yet_won(lost, 5 * DAY_US) == 1
+    assert not_yet_won(lost, 5 * DAY_US + 1) == pytest.approx(2 / 3)
+    assert not_yet_won(lost, 25 * DAY_US) == pytest.approx(2 / 3)
+    assert not_yet_won(lost, 25 * DAY_US + 1) == pytest.approx(1 / 3)
+    assert not_yet_won(lost, 55 * DAY_US) == pytest.approx(1 / 3)  # censored at 30: not 0
     age = 25 * DAY_US
-    assert open_lead_chance(0.5, curve, age, age, 55 * DAY_US) == pytest.approx(1 / 3)
-    assert open_lead_chance(0.5, curve, age, 55 * DAY_US, 85 * DAY_US) == 0
-    # No probability: no chance; a denominator of 0 (p = 1, W(a) = 0) gives 0.
-    assert open_lead_chance(None, curve, age, age, 55 * DAY_US) is None
-    assert open_lead_chance(1.0, curve, 41 * DAY_US, 41 * DAY_US, 70 * DAY_US) == 0
+    assert open_lead_chance(0.5, won, lost, age, age, 55 * DAY_US) == pytest.approx(3 / 7)
+    assert open_lead_chance(0.5, won, lost, age, 55 * DAY_US, 85 * DAY_US) == 0
+    # Another p: 0.8 x 1/2 / (0.8 x 1/2 + 0.2 x 2/3) = 0.4 / (8/15) = 3/4.
+    assert open_lead_chance(0.8, won, lost, age, age, 55 * DAY_US) == pytest.approx(3 / 4)
+    # Aged 12 days, a window from 12 to 22 days: 0.5 x (3/4 - 1/2) / (0.5 x
+    # 3/4 + 0.5 x 2/3) = 0.125 / (17/24) = 3/17.
+    chance = open_lead_chance(0.5, won, lost, 12 * DAY_US, 12 * DAY_US, 22 * DAY_US)
+    assert chance == pytest.approx(3 / 17)
+    # No probability: no chance.
+    assert open_lead_chance(None, won, lost, age, age, 55 * DAY_US) is None
+
+
+def test_forecast_chance_with_a_denominator_of_0():
+    """A deal won at 10 days and one lost at 5, nothing open: W = 0 after
+    10 days and L = 0 after 5. A lead aged 11 days: p x W(11) + (1 - p) x
+    L(11) = 0 for every p, so its chance is 0 (not a division error); p = 1
+    with W(a) = 0, or p = 0 with L(a) = 0, is 0 too. At 7 days (W = 1,
+    L = 0) p = 0.5 gives 0.5 x (1 - 0) / (0.5 x 1 + 0) = 1."""
+    won = won_curve([(10 * DAY_US, True)])
+    lost = won_curve([(5 * DAY_US, True)])
+    for p in (0.0, 0.5, 1.0):
+        assert open_lead_chance(p, won, lost, 11 * DAY_US, 11 * DAY_US, 40 * DAY_US) == 0
+    assert open_lead_chance(1.0, won, [], 11 * DAY_US, 11 * DAY_US, 40 * DAY_US) == 0
+    assert open_lead_chance(0.0, [], lost, 6 * DAY_US, 6 * DAY_US, 40 * DAY_US) == 0
+    assert open_lead_chance(0.5, won, lost, 7 * DAY_US, 7 * DAY_US, 40 * DAY_US) == 1
+
+
+def test_forecast_won_and_lost_observations_of_each_visit():
+    """Which visits of s are W and L events, censored or left out, as of
+    1 July: a lead lost, then reopened and open at D is censored in both
+    (each of its visits of s at its own age); a lead won, then lost is a W
+    event and left out of L; a lead lost twice gives an L event per visit
+    at its own next loss; a lead won, then reopened and open at D is a W
+    event and censored in L (the lead is open at D); a loss after D is
+    still open at D; a visit entered after D is no observation."""
+    stages = load_stages(FORECAST_STAGES)
+    jan = D(2024, 1, 1)
+    instant = D(2024, 7, 1)
+    days = dt.timedelta(days=1)
+    since_jan = 182 * DAY_US  # 1 January to 1 July 2024
+    cases = {
+        "lost, reopened": (
+            lead_visits(("s", jan), ("l", jan + 2 * days), ("s", D(2024, 6, 21))),
+            [(since_jan, False), (10 * DAY_US, False)],
+            [(since_jan, False), (10 * DAY_US, False)],
+        ),
+        "won, then lost": (
+            lead_visits(("s", jan), ("w", jan + 4 * days), ("l", jan + 7 * days)),
+            [(4 * DAY_US, True)],
+            [],
+        ),
+        "lost twice": (
+            lead_visits(
+                ("s", jan), ("l", jan + 2 * days), ("s", jan + 10 * days), ("l", jan + 15 * days)
+            ),
+            [],
+            [(2 * DAY_US, True), (5 * DAY_US, True)],
+        ),
+        "won, reopened": (
+            lead_visits(("s", jan), ("w", jan + 4 * days), ("s", D(2024, 6, 26))),
+            [(4 * DAY_US, True), (5 * DAY_US, False)],
+            [(since_jan, False), (5 * DAY_US, False)],
+        ),
+        "lost after D": (
+            lead_visits(("s", D(2024, 6, 1)), ("l", D(2024, 7, 5))),
+            [(30 * DAY_US, False)],
+            [(30 * DAY_US, False)],
+        ),
+        "after D": (lead_visits(("s", D(2024, 7, 2))), [], []),
+    }
+    for name, (lead_visits_, won, lost) in cases.items():
+        by_lead = {name: lead_visits_}
+        assert time_to_win(by_lead, stages, "s", instant) == won, name
+        assert time_to_lose(by_lead, stages, "s", instant) == lost, name
 
 
 def test_forecast_months_dates_and_inflow_window():
@@ -852,20 +969,15 @@ def test_forecast_months_dates_and_inflow_window():
     ]
 
 
-FORECAST_STAGES = [
-    {"stage_key": "s", "stage_order": "1", "stage_type": "open", "default_expected_days": ""},
-    {"stage_key": "w", "stage_order": "2", "stage_type": "won", "default_expected_days": ""},
-    {"stage_key": "l", "stage_order": "", "stage_type": "lost", "default_expected_days": ""},
-]
-
-
 def forecast_scenario() -> tuple[list[dict], list[dict]]:
     """One open stage s. Won deals took 10 and 20 days (won in January) and
-    40 days (won 10 April, $2,000); three leads lost. Open at the end of
-    June: T (owner u1, $1,000) aged 25 days and C (u2, $3,000) aged 30.
-    As of 2024-06-30: p(s) = 3 won / 6 decided = 0.5 (T and C in window:
-    the limit is 2 x 70/3 days); the curve has events at 10, 20, 40 days and
-    T and C censored at 25 and 30: W = 1, 4/5, 3/5, 0."""
+    40 days (won 10 April, $2,000); three leads lost after 4 days. Open at
+    the end of June: T (owner u1, $1,000) aged 26 days and C (u2, $3,000)
+    aged 30. As of 2024-06-30: p(s) = 3 won / 6 decided = 0.5 (T and C in
+    window: the limit is 2 x 70/3 days); W has events at 10, 20, 40 days and
+    T and C censored at 26 and 30: W = 1, 4/5, 3/5, 0; L has the three
+    events at 4 days (n = 5: the won visits left out) and T and C censored:
+    L = 1, then 2/5."""
     leads = [
         lead("T", "1000", "u1"),
         lead("C", "3000", "u2"),
@@ -894,13 +1006,14 @@ def forecast_scenario() -> tuple[list[dict], list[dict]]:
 
 def test_revenue_forecast_open_pipeline_and_new_leads():
     """As of 2024-06-30. Open pipeline: T and C each have chance
-    0.5 x 3/5 / (0.5 + 0.5 x 3/5) = 3/8 in July (no won deal took 56 or 61
-    days) and 0 after. New leads: T and C are the inflow (first visits in
-    April to June, 91 days): 2/91 a day, 62/91 leads in July and in August,
-    60/91 in September. A lead created mid-month j is won in month j with
-    chance 0.5 x (1 - W(15.5 or 15 days)) = 0.1, in month j + 1 with
-    0.5 x (4/5 - 0) = 0.4, later 0. Their amount is the mean won in the
-    inflow window: W40's $2,000."""
+    0.5 x (3/5 - 0) / (0.5 x 3/5 + 0.5 x 2/5) = 3/5 in July (W(26) = W(30)
+    = 3/5, L = 2/5; no won deal took 57 or 61 days) and 0 after. New leads:
+    T and C are the inflow (first visits in April to June, 91 days): 2/91 a
+    day, 62/91 leads in July and in August, 60/91 in September. A lead
+    created mid-month j is won in month j with chance
+    0.5 x (1 - W(15.5 or 15 days)) = 0.1, in month j + 1 with
+    0.5 x (4/5 - 0) = 0.4, later 0 (no conditioning: L plays no part).
+    Their amount is the mean won in the inflow window: W40's $2,000."""
     leads, events = forecast_scenario()
     marts = compute_marts(leads, events, FORECAST_STAGES, [], [], as_of_date="2024-06-30")
     rows = {
@@ -917,8 +1030,8 @@ def test_revenue_forecast_open_pipeline_and_new_leads():
         )
         assert (row["pipeline_id"], row["reporting_currency"]) == ("default", "USD")
     expected = {
-        (1, "open_pipeline", "u1"): (1.0, 3 / 8, 375.0),
-        (1, "open_pipeline", "u2"): (1.0, 3 / 8, 1125.0),
+        (1, "open_pipeline", "u1"): (1.0, 3 / 5, 600.0),
+        (1, "open_pipeline", "u2"): (1.0, 3 / 5, 1800.0),
         (1, "new_leads", None): (62 / 91, 62 / 91 * 0.1, 62 / 91 * 0.1 * 2000),
         (2, "open_pipeline", "u1"): (1.0, 0.0, 0.0),
         (2, "open_pipeline", "u2"): (1.0, 0.0, 0.0),
@@ -961,8 +1074,8 @@ def test_forecast_without_a_win_probability():
 def test_forecast_backtest_and_accuracy():
     """The same leads, T won on 10 July; built as of 2024-07-31 with the
     history from 2024-06-01, so the one past forecast date is 2024-06-30 and
-    only its July is over. July's actual: T, $1,000. Model: stage s 3/8 +
-    3/8 deals, $375 + $1,125; the pipeline adds the new leads' 62/91 x 0.1
+    only its July is over. July's actual: T, $1,000. Model: stage s 3/5 +
+    3/5 deals, $600 + $1,800; the pipeline adds the new leads' 62/91 x 0.1
     deals and x $2,000. Weighted pipeline: p = 0.5 for T and C (not old):
     1 deal, $2,000. Last three months (April to June): W40, 1/3 deal a
     month, $2,000 / 3."""
@@ -983,8 +1096,8 @@ def test_forecast_backtest_and_accuracy():
         assert (row["actual_won_deals"], row["actual_won_amount"]) == (1, 1000.0)
     new_deals = 62 / 91 * 0.1
     expected = {
-        ("model", "s"): (0.75, 1500.0),
-        ("model", None): (0.75 + new_deals, 1500.0 + new_deals * 2000),
+        ("model", "s"): (1.2, 2400.0),
+        ("model", None): (1.2 + new_deals, 2400.0 + new_deals * 2000),
         ("weighted_pipeline", None): (1.0, 2000.0),
         ("last_3_months_average", None): (1 / 3, 2000 / 3),
     }
