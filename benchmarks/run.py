@@ -16,13 +16,18 @@ generated Parquet files (scripts/generate_scale_data.py, deterministic):
   (e) the history fct_stage_conversion_daily (a year of days, one pass)
       on its own after the full build: its three models run again, with
       the default expected_days_basis and, up to 1M transitions, with
-      km_median (which reads each visit once per day it existed).
+      km_median (which reads each visit once per day it existed);
+  (f) the revenue forecast and its backtest (docs/metrics.md section 17:
+      the as-of date and each month's end of the history) on their own
+      after the full build, and the generated set's backtested accuracy a
+      month ahead for each method.
 The floors' and the peers' numbers are checked against the warehouse's
 fct_stage_conversion, so the comparison is of equal work. Every step runs
 in its own process, whose peak resident memory is what is reported. Times
 are measured, never asserted (machines are noisy).
 
     python benchmarks/run.py [--sizes 100k,1M,10M] [--out benchmarks/RESULTS.md]
+                             [--km-history-max 1000000]
 """
 
 from __future__ import annotations
@@ -57,6 +62,9 @@ BIN = Path(sys.executable).parent
 HISTORY_MODELS = ("int_history_days", "int_stage_thresholds_daily", "fct_stage_conversion_daily")
 # The largest size the km_median history is measured at (it grows with visits x days).
 KM_HISTORY_MAX_TRANSITIONS = 1_000_000
+# The forecast's models: its calendar and everything that reads it.
+FORECAST_SELECTION = "int_forecast_windows+"
+FORECAST_METHODS = ("model", "weighted_pipeline", "last_3_months_average")
 COMPARED = ["leads_entered", "leads_advanced", "leads_completed", "leads_old", "leads_in_window"]
 
 # Runs a command as its only child and prints the child's peak RSS (KiB).
@@ -195,7 +203,21 @@ def agrees(computed: dict[str, dict], warehouse: dict[str, dict]) -> bool:
     )
 
 
-def run_size(label: str, transitions: int, work: Path) -> dict[str, object]:
+def forecast_accuracy(database: Path) -> dict[str, tuple]:
+    """Per method, a month ahead: months compared, mean absolute percentage
+    error and bias (rpt_forecast_accuracy; the generated set has one
+    pipeline)."""
+    with duckdb.connect(str(database), read_only=True) as connection:
+        rows = connection.execute(
+            "select forecast_method, months_compared, mean_absolute_percentage_error, bias"
+            " from marts.rpt_forecast_accuracy where months_ahead = 1"
+        ).fetchall()
+    return {method: tuple(rest) for method, *rest in rows}
+
+
+def run_size(
+    label: str, transitions: int, work: Path, km_history_max: int = KM_HISTORY_MAX_TRANSITIONS
+) -> dict[str, object]:
     folder = work / label
     shutil.rmtree(folder, ignore_errors=True)
     generated, exports = folder / "generated", folder / "exports"
@@ -228,10 +250,15 @@ def run_size(label: str, transitions: int, work: Path) -> dict[str, object]:
             *HISTORY_MODELS,
             extra_vars={"expected_days_basis": "km_median"},
         )
-        if transitions <= KM_HISTORY_MAX_TRANSITIONS
+        if transitions <= km_history_max
         else None
     )
     history_days = history_day_count(database)
+    print(f"[{label}] the forecast on its own", file=sys.stderr)
+    forecast = dbt(
+        "run", exports, database, folder / "target_forecast", "--select", FORECAST_SELECTION
+    )
+    accuracy = forecast_accuracy(database)
     for path in generated.glob("*_inc01.parquet"):
         os.link(path, exports / path.name)
     print(f"[{label}] refresh after {INCREMENT_SHARE:.1%} new events", file=sys.stderr)
@@ -267,6 +294,9 @@ def run_size(label: str, transitions: int, work: Path) -> dict[str, object]:
         "history": history,
         "history_km": history_km,
         "history_days": history_days,
+        "km_history_max": km_history_max,
+        "forecast": forecast,
+        "accuracy": accuracy,
         "refresh": refresh,
         "refresh_tests": refresh_tests,
         "full_refresh": full_refresh,
@@ -343,11 +373,38 @@ def report(results: list[dict[str, object]]) -> str:
         km_cells = (
             f"{km.elapsed:.1f} | {km.elapsed / full.elapsed:.2f}"
             if km
-            else f"not run (above {KM_HISTORY_MAX_TRANSITIONS:,}) | -"
+            else f"not run (above {r['km_history_max']:,}) | -"
         )
         lines.append(
             f"| {r['transition_rows']:,} | {r['history_days']} | {history.elapsed:.1f}"
             f" | {history.elapsed / full.elapsed:.2f} | {km_cells} |"
+        )
+    lines += [
+        "",
+        "The revenue forecast (docs/metrics.md section 17) for the as-of date and, for",
+        "its backtest, as of each month's end of the history: its models run again on",
+        "their own (dbt's elapsed time and the process's peak memory), and the",
+        "backtested mean absolute percentage error (MAPE) of next month's won amount",
+        "and the bias of each method on the generated set (months compared in brackets).",
+        "",
+        "| transitions | forecast | forecast/models | forecast MB | model MAPE, bias"
+        " | weighted pipeline MAPE, bias | last 3 months MAPE, bias |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        full, forecast, accuracy = r["full"], r["forecast"], r["accuracy"]
+
+        def method_cell(method: str, accuracy=accuracy) -> str:
+            months, error, bias = accuracy.get(method, (0, None, None))
+            if error is None:
+                return f"- ({months})"
+            return f"{error:.0%}, {bias:+.0%} ({months})"
+
+        lines.append(
+            f"| {r['transition_rows']:,} | {forecast.elapsed:.1f}"
+            f" | {forecast.elapsed / full.elapsed:.2f} | {forecast.measured.peak_mb:,.0f} | "
+            + " | ".join(method_cell(method) for method in FORECAST_METHODS)
+            + " |"
         )
     largest = results[-1]
     size = f"{largest['transition_rows']:,} transitions"
@@ -382,12 +439,18 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "RESULTS.md")
     parser.add_argument("--work", type=Path, default=REPO / "benchmarks" / ".work")
+    parser.add_argument(
+        "--km-history-max",
+        type=int,
+        default=KM_HISTORY_MAX_TRANSITIONS,
+        help="the largest size the km_median history runs at (0: never)",
+    )
     args = parser.parse_args(argv)
     labels = [label.strip() for label in args.sizes.split(",") if label.strip()]
     unknown = [label for label in labels if label not in SIZES]
     if unknown:
         parser.error(f"unknown sizes {unknown}; choose from {', '.join(SIZES)}")
-    results = [run_size(label, SIZES[label], args.work) for label in labels]
+    results = [run_size(label, SIZES[label], args.work, args.km_history_max) for label in labels]
     text = report(results)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text)

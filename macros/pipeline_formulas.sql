@@ -222,3 +222,21 @@
         when {{ win_probability }} is not null then 0
     end
 {%- endmacro %}
+
+{#- docs/metrics.md section 17: how many months the forecast looks ahead. -#}
+{% macro forecast_months_ahead() -%}
+    {{ return(3) }}
+{%- endmacro %}
+
+{#-
+    The share of a row of per-boundary shares (columns won_share_0,
+    won_share_1, ...) at the boundary the expression gives: boundary k ends
+    month k's window and starts month k + 1's.
+-#}
+{% macro share_at_boundary(shares, boundary) -%}
+    case {{ boundary }}
+        {%- for number in range(forecast_months_ahead() + 1) %}
+        when {{ number }} then {{ shares }}.won_share_{{ number }}
+        {%- endfor %}
+    end
+{%- endmacro %}

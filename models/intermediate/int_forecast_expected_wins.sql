@@ -8,7 +8,11 @@
 -- not created yet (source new_leads): the inflow window's daily rate of
 -- leads whose first visit is the stage, over each month's window, taken
 -- to start at the window's middle instant, with the chance p x (W(t1) -
--- W(t2)) from there, and the inflow window's mean won amount.
+-- W(t2)) from there, and the inflow window's mean won amount. Each lead's
+-- shares are read once, one column per boundary (a join per boundary
+-- leaves PostgreSQL's planner guessing).
+{%- set months = forecast_months_ahead() %}
+
 with
 
 windows as (
@@ -193,6 +197,40 @@ shares as (
 
 ),
 
+lead_shares as (
+
+    -- Per open lead, one row: W at each boundary, and L now.
+    select
+        as_of_date,
+        lead_id,
+        {% for boundary in range(months + 1) -%}
+            max(case when outcome = 'won' and boundary = {{ boundary }} then share_remaining end)
+                as won_share_{{ boundary }},
+        {% endfor -%}
+        max(case when outcome = 'lost' then share_remaining end) as lost_share_now
+    from shares
+    where lead_id is not null
+    group by as_of_date, lead_id
+
+),
+
+new_lead_shares as (
+
+    -- Per month's new leads of a stage, one row: W at each boundary.
+    select
+        as_of_date,
+        stage_key,
+        start_month,
+        {% for boundary in range(months + 1) -%}
+            max(case when boundary = {{ boundary }} then share_remaining end) as won_share_{{ boundary }}
+            {%- if not loop.last %},{% endif %}
+        {% endfor %}
+    from shares
+    where lead_id is null
+    group by as_of_date, stage_key, start_month
+
+),
+
 lead_chances as (
 
     select
@@ -203,39 +241,23 @@ lead_chances as (
         open_leads.owner_id,
         open_leads.deal_amount_reporting,
         {{ forecast_chance(
-            'win_probability.win_probability', 'at_start.share_remaining', 'at_end.share_remaining',
-            'won_by_now.share_remaining', 'lost_by_now.share_remaining'
+            'win_probability.win_probability',
+            share_at_boundary('lead_shares', 'windows.months_ahead - 1'),
+            share_at_boundary('lead_shares', 'windows.months_ahead'),
+            'lead_shares.won_share_0',
+            'lead_shares.lost_share_now'
         ) }} as chance
     from open_leads
     inner join windows
         on open_leads.as_of_date = windows.as_of_date
+    inner join lead_shares
+        on
+            open_leads.as_of_date = lead_shares.as_of_date
+            and open_leads.lead_id = lead_shares.lead_id
     left join win_probability
         on
             open_leads.as_of_date = win_probability.as_of_date
             and open_leads.stage_key = win_probability.stage_key
-    inner join shares as won_by_now
-        on
-            open_leads.as_of_date = won_by_now.as_of_date
-            and open_leads.lead_id = won_by_now.lead_id
-            and won_by_now.outcome = 'won'
-            and won_by_now.boundary = 0
-    inner join shares as lost_by_now
-        on
-            open_leads.as_of_date = lost_by_now.as_of_date
-            and open_leads.lead_id = lost_by_now.lead_id
-            and lost_by_now.outcome = 'lost'
-    inner join shares as at_start
-        on
-            open_leads.as_of_date = at_start.as_of_date
-            and open_leads.lead_id = at_start.lead_id
-            and at_start.outcome = 'won'
-            and windows.months_ahead - 1 = at_start.boundary
-    inner join shares as at_end
-        on
-            open_leads.as_of_date = at_end.as_of_date
-            and open_leads.lead_id = at_end.lead_id
-            and at_end.outcome = 'won'
-            and windows.months_ahead = at_end.boundary
 
 ),
 
@@ -249,7 +271,9 @@ new_lead_chances as (
         new_lead_starts.start_month,
         inflow.daily_inflow * new_lead_starts.window_days as new_leads,
         {{ forecast_chance(
-            'win_probability.win_probability', 'at_start.share_remaining', 'at_end.share_remaining'
+            'win_probability.win_probability',
+            share_at_boundary('new_lead_shares', 'windows.months_ahead - 1'),
+            share_at_boundary('new_lead_shares', 'windows.months_ahead')
         ) }} as chance
     from inflow
     inner join new_lead_starts
@@ -258,24 +282,15 @@ new_lead_chances as (
         on
             inflow.as_of_date = windows.as_of_date
             and new_lead_starts.start_month <= windows.months_ahead
+    inner join new_lead_shares
+        on
+            inflow.as_of_date = new_lead_shares.as_of_date
+            and inflow.stage_key = new_lead_shares.stage_key
+            and new_lead_starts.start_month = new_lead_shares.start_month
     left join win_probability
         on
             inflow.as_of_date = win_probability.as_of_date
             and inflow.stage_key = win_probability.stage_key
-    inner join shares as at_start
-        on
-            inflow.as_of_date = at_start.as_of_date
-            and inflow.stage_key = at_start.stage_key
-            and at_start.lead_id is null
-            and new_lead_starts.start_month = at_start.start_month
-            and windows.months_ahead - 1 = at_start.boundary
-    inner join shares as at_end
-        on
-            inflow.as_of_date = at_end.as_of_date
-            and inflow.stage_key = at_end.stage_key
-            and at_end.lead_id is null
-            and new_lead_starts.start_month = at_end.start_month
-            and windows.months_ahead = at_end.boundary
 
 ),
 

@@ -33,11 +33,10 @@ forecast_dates as (
 
 months_ahead as (
 
-    select 1 as months_ahead
-    union all
-    select 2 as months_ahead
-    union all
-    select 3 as months_ahead
+    {% for months_ahead in range(1, forecast_months_ahead() + 1) -%}
+        select {{ months_ahead }} as months_ahead
+        {% if not loop.last %}union all{% endif %}
+    {% endfor %}
 
 ),
 

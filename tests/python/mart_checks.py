@@ -285,19 +285,9 @@ def check_scenario(
     for as_of_date in as_of_dates:
         run_vars = {"as_of_date": as_of_date, **spec_vars}
         project.dbt("build", extra_vars=run_vars)
-        expected = compute_marts(
-            raw_leads,
-            raw_transitions,
-            config["pipeline_stages"],
-            config["stage_benchmarks"],
-            config["revenue_targets"],
-            as_of_date=as_of_date,
-            **options,
+        expected = check_built(
+            project, raw_leads, raw_transitions, config, as_of_date=as_of_date, **spec_vars
         )
-        assert expected["fct_stage_conversion"], "the scenario must produce conversion rows"
-        assert expected["rpt_old_leads"], "the scenario must contain old leads"
-        assert_marts_match(project, expected)
-        assert_history_days_match(project, expected)
     if history_days:
         last_day = expected["fct_stage_conversion"][0]["as_of_date"]
         days = [last_day - dt.timedelta(days=back) for back in range(history_days)]
@@ -314,6 +304,33 @@ def check_scenario(
             ),
             f"the history's last {history_days} days",
         )
+
+
+def check_built(
+    project: DbtProject,
+    raw_leads,
+    raw_transitions,
+    config: dict[str, list[dict]],
+    as_of_date: str | None = None,
+    **spec_vars,
+) -> dict[str, list[dict]]:
+    """The project as last built (with these vars) against the reference:
+    every mart, and the history on its as-of day and compared day. Returns
+    the reference's marts."""
+    expected = compute_marts(
+        raw_leads,
+        raw_transitions,
+        config["pipeline_stages"],
+        config["stage_benchmarks"],
+        config["revenue_targets"],
+        as_of_date=as_of_date,
+        **reference_options(spec_vars, config),
+    )
+    assert expected["fct_stage_conversion"], "the scenario must produce conversion rows"
+    assert expected["rpt_old_leads"], "the scenario must contain old leads"
+    assert_marts_match(project, expected)
+    assert_history_days_match(project, expected)
+    return expected
 
 
 def reference_options(spec_vars: dict, config: dict[str, list[dict]]) -> dict:

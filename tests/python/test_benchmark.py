@@ -24,6 +24,10 @@ def test_small_benchmark_runs_and_agrees(tmp_path: Path):
             str(out),
             "--work",
             str(tmp_path / "work"),
+            # The km_median history (10 s of models at this size) is the
+            # benchmark's own business: not run here.
+            "--km-history-max",
+            "0",
         ],
         capture_output=True,
         text=True,
@@ -39,3 +43,9 @@ def test_small_benchmark_runs_and_agrees(tmp_path: Path):
     cells = [cell.strip() for cell in table[0].strip("|").split("|")]
     assert len(cells) == 21 and all(cells)
     assert cells[9] == "yes" and cells[-1] == "yes"
+    # The forecast's row: its timing, and every method backtested.
+    forecast = next(
+        i for i, line in enumerate(lines) if line.startswith("| transitions | forecast |")
+    )
+    cells = [cell.strip() for cell in lines[forecast + 2].strip("|").split("|")]
+    assert len(cells) == 7 and all(cell and not cell.startswith("-") for cell in cells)

@@ -117,3 +117,10 @@ def test_a_model_without_a_primary_key_test_fails_the_conventions(manifest, tmp_
     assert len(named) == 1, f"{CHECK} did not fail {MODEL}: is it in {CONFIG.name}?"
     message = named[0]["failure_message"]
     assert "`fct_stage_conversion` does not have a test for uniqueness" in message
+
+
+def test_unit_test_names_fit_postgres_identifiers(manifest):
+    # dbt names a unit test's relations after it on PostgreSQL, whose
+    # identifiers stop at 63 characters: a longer name fails only there.
+    too_long = [test["name"] for test in manifest["unit_tests"].values() if len(test["name"]) > 63]
+    assert not too_long
