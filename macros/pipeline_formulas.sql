@@ -240,3 +240,13 @@
         {%- endfor %}
     end
 {%- endmacro %}
+
+{#-
+    A sum of doubles that does not depend on the order an engine adds them
+    in (a refresh and a full refresh, or two engines, add the same terms in
+    other orders): each term rounded to 12 decimals and added exactly, as a
+    decimal. The forecast's sums (docs/metrics.md section 17).
+-#}
+{% macro order_free_sum(expression) -%}
+    cast(sum(cast({{ expression }} as decimal(38, 12))) as {{ type_double() }})
+{%- endmacro %}

@@ -119,7 +119,7 @@ inflow_won_amounts as (
     select
         inflow_won_leads.as_of_date,
         stages.pipeline_id,
-        avg(amounts.deal_amount_reporting) as avg_won_amount
+        {{ order_free_sum('amounts.deal_amount_reporting') }} / count(amounts.deal_amount_reporting) as avg_won_amount
     from inflow_won_leads
     inner join stages
         on inflow_won_leads.stage_key = stages.stage_key
@@ -303,8 +303,8 @@ open_pipeline as (
         owner_id,
         stage_key,
         cast(count(*) as {{ type_double() }}) as leads,
-        coalesce(sum(chance), 0) as expected_won_deals,
-        sum(chance * deal_amount_reporting) as expected_won_amount
+        coalesce({{ order_free_sum('chance') }}, 0) as expected_won_deals,
+        {{ order_free_sum('chance * deal_amount_reporting') }} as expected_won_amount
     from lead_chances
     group by as_of_date, months_ahead, owner_id, stage_key
 
@@ -320,8 +320,10 @@ new_leads as (
         new_lead_chances.stage_key,
         sum(case when new_lead_chances.start_month = new_lead_chances.months_ahead then new_lead_chances.new_leads end)
             as leads,
-        coalesce(sum(new_lead_chances.new_leads * new_lead_chances.chance), 0) as expected_won_deals,
-        sum(new_lead_chances.new_leads * new_lead_chances.chance) * min(inflow_won_amounts.avg_won_amount)
+        coalesce({{ order_free_sum('new_lead_chances.new_leads * new_lead_chances.chance') }}, 0)
+            as expected_won_deals,
+        {{ order_free_sum('new_lead_chances.new_leads * new_lead_chances.chance') }}
+        * min(inflow_won_amounts.avg_won_amount)
             as expected_won_amount
     from new_lead_chances
     inner join stages

@@ -63,7 +63,7 @@ monthly_wins as (
         won_leads.pipeline_id,
         won_leads.won_month,
         count(*) as won_deals,
-        coalesce(sum(amounts.deal_amount_reporting), 0) as won_amount
+        coalesce({{ order_free_sum('amounts.deal_amount_reporting') }}, 0) as won_amount
     from won_leads
     left join {{ ref('int_lead_amounts') }} as amounts
         on won_leads.lead_id = amounts.lead_id
@@ -98,8 +98,8 @@ model_by_stage as (
         windows.months_ahead,
         stages.pipeline_id,
         stages.stage_key,
-        coalesce(sum(expected.expected_won_deals), 0) as forecast_won_deals,
-        coalesce(sum(expected.expected_won_amount), 0) as forecast_won_amount
+        coalesce({{ order_free_sum('expected.expected_won_deals') }}, 0) as forecast_won_deals,
+        coalesce({{ order_free_sum('expected.expected_won_amount') }}, 0) as forecast_won_amount
     from windows
     cross join stages
     left join expected
@@ -120,7 +120,7 @@ actual_by_stage as (
         windows.months_ahead,
         open_leads.stage_key,
         count(*) as actual_won_deals,
-        coalesce(sum(open_leads.deal_amount_reporting), 0) as actual_won_amount
+        coalesce({{ order_free_sum('open_leads.deal_amount_reporting') }}, 0) as actual_won_amount
     from open_leads
     inner join windows
         on open_leads.as_of_date = windows.as_of_date
@@ -137,8 +137,8 @@ pipeline_forecasts as (
         pipeline_months.months_ahead,
         pipeline_months.pipeline_id,
         'model' as forecast_method,
-        coalesce(sum(expected.expected_won_deals), 0) as forecast_won_deals,
-        coalesce(sum(expected.expected_won_amount), 0) as forecast_won_amount
+        coalesce({{ order_free_sum('expected.expected_won_deals') }}, 0) as forecast_won_deals,
+        coalesce({{ order_free_sum('expected.expected_won_amount') }}, 0) as forecast_won_amount
     from pipeline_months
     left join expected
         on
@@ -152,8 +152,10 @@ pipeline_forecasts as (
         pipeline_months.months_ahead,
         pipeline_months.pipeline_id,
         'weighted_pipeline' as forecast_method,
-        coalesce(sum(win_probability.win_probability), 0) as forecast_won_deals,
-        coalesce(sum(win_probability.win_probability * open_leads.deal_amount_reporting), 0) as forecast_won_amount
+        coalesce({{ order_free_sum('win_probability.win_probability') }}, 0) as forecast_won_deals,
+        coalesce(
+            {{ order_free_sum('win_probability.win_probability * open_leads.deal_amount_reporting') }}, 0
+        ) as forecast_won_amount
     from pipeline_months
     left join open_leads
         on
@@ -172,7 +174,7 @@ pipeline_forecasts as (
         pipeline_months.pipeline_id,
         'last_3_months_average' as forecast_method,
         coalesce(sum(monthly_wins.won_deals), 0) / 3.0 as forecast_won_deals,
-        coalesce(sum(monthly_wins.won_amount), 0) / 3.0 as forecast_won_amount
+        coalesce({{ order_free_sum('monthly_wins.won_amount') }}, 0) / 3.0 as forecast_won_amount
     from pipeline_months
     left join monthly_wins
         on

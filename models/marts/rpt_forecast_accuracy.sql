@@ -24,12 +24,10 @@ final as (
         forecast_method,
         months_ahead,
         cast(sum(is_compared) as {{ dbt.type_int() }}) as months_compared,
-        cast(avg(absolute_percentage_error) as {{ type_double() }}) as mean_absolute_percentage_error,
-        cast(
-            sum(case when is_compared = 1 then error_amount end)
-            / sum(case when is_compared = 1 then actual_won_amount end)
-            as {{ type_double() }}
-        ) as bias,
+        {{ order_free_sum('absolute_percentage_error') }} / count(absolute_percentage_error)
+            as mean_absolute_percentage_error,
+        {{ order_free_sum('case when is_compared = 1 then error_amount end') }}
+        / {{ order_free_sum('case when is_compared = 1 then actual_won_amount end') }} as bias,
         {{ reporting_currency_column() }}
     from compared
     group by pipeline_id, pipeline_name, forecast_method, months_ahead
