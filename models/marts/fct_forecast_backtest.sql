@@ -173,8 +173,9 @@ pipeline_forecasts as (
         pipeline_months.months_ahead,
         pipeline_months.pipeline_id,
         'last_3_months_average' as forecast_method,
-        coalesce(sum(monthly_wins.won_deals), 0) / 3.0 as forecast_won_deals,
-        coalesce({{ order_free_sum('monthly_wins.won_amount') }}, 0) / 3.0 as forecast_won_amount
+        -- A double divisor: Spark divides a count by 3.0 as a decimal of 6 places.
+        cast(coalesce(sum(monthly_wins.won_deals), 0) as {{ type_double() }}) / 3 as forecast_won_deals,
+        coalesce({{ order_free_sum('monthly_wins.won_amount') }}, 0) / 3 as forecast_won_amount
     from pipeline_months
     left join monthly_wins
         on
