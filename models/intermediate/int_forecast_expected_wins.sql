@@ -181,19 +181,87 @@ points as (
 
 ),
 
+curve_steps as (
+
+    -- Each curve's steps numbered in time order.
+    select
+        as_of_date,
+        stage_key,
+        outcome,
+        from_microseconds,
+        share_remaining,
+        row_number() over (
+            partition by as_of_date, stage_key, outcome
+            order by from_microseconds
+        ) as step_number
+    from curves
+
+),
+
+steps_and_points as (
+
+    -- The steps and the points in one stream per curve, in time order, a
+    -- point before a step at the same time (W(t) counts the events before
+    -- t): each point's last step before it is the running maximum of the
+    -- step numbers. An equality join back, where a range join would pair
+    -- every point with every step.
+    select
+        as_of_date,
+        stage_key,
+        outcome,
+        cast(from_microseconds as {{ type_double() }}) as at_microseconds,
+        1 as is_step,
+        step_number,
+        cast(null as {{ dbt.type_string() }}) as lead_id,
+        cast(null as {{ dbt.type_int() }}) as start_month,
+        cast(null as {{ dbt.type_int() }}) as boundary
+    from curve_steps
+    union all
+    select
+        as_of_date,
+        stage_key,
+        outcome,
+        age_microseconds as at_microseconds,
+        0 as is_step,
+        cast(null as {{ dbt.type_bigint() }}) as step_number,
+        lead_id,
+        start_month,
+        boundary
+    from points
+
+),
+
+points_with_steps as (
+
+    select
+        *,
+        max(step_number) over (
+            partition by as_of_date, stage_key, outcome
+            order by at_microseconds, is_step
+            rows between unbounded preceding and current row
+        ) as last_step_number
+    from steps_and_points
+
+),
+
 shares as (
 
     select
-        points.*,
-        coalesce(curves.share_remaining, 1) as share_remaining
-    from points
-    left join curves
+        points_with_steps.as_of_date,
+        points_with_steps.stage_key,
+        points_with_steps.lead_id,
+        points_with_steps.start_month,
+        points_with_steps.outcome,
+        points_with_steps.boundary,
+        coalesce(curve_steps.share_remaining, 1) as share_remaining
+    from points_with_steps
+    left join curve_steps
         on
-            points.as_of_date = curves.as_of_date
-            and points.stage_key = curves.stage_key
-            and points.outcome = curves.outcome
-            and points.age_microseconds > curves.from_microseconds
-            and (curves.to_microseconds is null or points.age_microseconds <= curves.to_microseconds)
+            points_with_steps.as_of_date = curve_steps.as_of_date
+            and points_with_steps.stage_key = curve_steps.stage_key
+            and points_with_steps.outcome = curve_steps.outcome
+            and points_with_steps.last_step_number = curve_steps.step_number
+    where points_with_steps.is_step = 0
 
 ),
 
