@@ -24,7 +24,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 # build into their own file under target/.
 TEST_WAREHOUSE := $(CURDIR)/target/test_warehouse.duckdb
 
-.PHONY: setup build report test lint docs conventions conventions-adapters demo-data lock clean manifest dagster bench \
+.PHONY: setup build report metrics test lint docs conventions conventions-adapters demo-data lock clean manifest dagster bench \
 	setup-browser setup-postgres setup-spark test-postgres test-spark test-engines bench-engines
 
 $(VENV)/.installed: requirements.lock
@@ -76,6 +76,42 @@ build: setup
 # warehouse (warehouse/pipeline_report.html); it opens offline.
 report: setup
 	python -m sales_pipeline.dashboard --warehouse "$$ARG_WAREHOUSE"
+
+# MetricFlow's metrics on the published warehouse, opened read-only as BI
+# tools open it (profiles.yml's target metricflow): it answers while BI
+# tools hold the file open and while a refresh publishes. With no METRICS,
+# the list of metrics. Other mf commands: python -m sales_pipeline.semantic_layer.
+#   make metrics METRICS=stage_conversion_rate,old_leads GROUP_BY=stage
+#   make metrics METRICS=leads_needed GROUP_BY=metric_time__month,stage CSV=plan.csv
+#   make metrics METRICS=old_leads GROUP_BY=stage WHERE="{{ Entity('stage') }} = 'discovery'"
+METRICS ?=
+GROUP_BY ?=
+WHERE ?=
+CSV ?=
+export ARG_METRICS := $(value METRICS)
+export ARG_GROUP_BY := $(value GROUP_BY)
+export ARG_WHERE := $(value WHERE)
+export ARG_CSV := $(value CSV)
+metrics: $(VENV)/.compiled
+	if [ -z "$$ARG_METRICS" ]; then \
+		python -m sales_pipeline.semantic_layer --warehouse "$$ARG_WAREHOUSE" list metrics; \
+	else \
+		python -m sales_pipeline.semantic_layer --warehouse "$$ARG_WAREHOUSE" query \
+			--metrics "$$ARG_METRICS" \
+			$${ARG_GROUP_BY:+--group-by "$$ARG_GROUP_BY"} \
+			$${ARG_WHERE:+--where "$$ARG_WHERE"} \
+			$${ARG_CSV:+--csv "$$ARG_CSV"}; \
+	fi
+
+# The venv's modules compiled to bytecode, once (under a minute): an mf
+# process imports some 2,000 modules of dbt and MetricFlow, which Python
+# compiles again at every start when it cannot keep their bytecode
+# (PYTHONDONTWRITEBYTECODE set, a venv it cannot write): a query takes
+# about 3 s instead of 5 (docs/dashboard-and-semantic-layer.md). Only a
+# speed-up: a module that does not compile is compiled at import, as before.
+$(VENV)/.compiled: $(VENV)/.installed
+	python -m compileall -qq -j 0 $(VENV)/lib || true
+	touch $@
 
 # Debian's chromium, for the dashboard's browser test (as root, or with sudo).
 setup-browser:
@@ -165,7 +201,9 @@ clean:
 		warehouse/marts warehouse/.*_marts.*
 
 # Dagster UI and daemon on http://127.0.0.1:3000 (DAGSTER_PORT to change),
-# with the instance in .dagster_home/ (ignored) and telemetry off.
+# with the instance in .dagster_home/ (ignored) and telemetry off: dg dev, the
+# project pyproject.toml's [tool.dg] names, in the venv (VIRTUAL_ENV, or dg
+# warns that the active environment is not the project's .venv).
 DAGSTER_HOME_DIR := $(CURDIR)/.dagster_home
 DAGSTER_PORT ?= 3000
 
@@ -176,7 +214,7 @@ manifest: setup
 dagster: manifest
 	mkdir -p $(DAGSTER_HOME_DIR)
 	cp orchestration/dagster.yaml $(DAGSTER_HOME_DIR)/dagster.yaml
-	DAGSTER_HOME=$(DAGSTER_HOME_DIR) dagster dev -m orchestration.definitions -h 127.0.0.1 -p $(DAGSTER_PORT)
+	DAGSTER_HOME=$(DAGSTER_HOME_DIR) VIRTUAL_ENV=$(CURDIR)/$(VENV) dg dev -h 127.0.0.1 -p $(DAGSTER_PORT)
 
 # Full build, 0.1 % refresh, the one-statement DuckDB floor, Polars and pandas peers
 # at 100k, 1M and 10M transitions (BENCH_SIZES to choose): benchmarks/RESULTS.md.

@@ -30,6 +30,15 @@
 {%- endmacro %}
 
 {#-
+    docs/metrics.md section 4: an old lead is likely dead when it is overdue
+    by strictly more than likely_dead_multiple (var) x its stage's expected
+    days to convert; never without a threshold.
+-#}
+{% macro is_likely_dead(days_overdue, expected_days_to_convert) -%}
+    coalesce({{ days_overdue }} > {{ likely_dead_multiple() }} * {{ expected_days_to_convert }}, false)
+{%- endmacro %}
+
+{#-
     docs/metrics.md section 5: a count of whole deals or leads needed, ceil(round(x, 9)):
     rounding to 9 decimals first keeps floating-point noise from adding one.
 -#}

@@ -66,6 +66,21 @@
 {%- endmacro %}
 
 {#-
+    likely_dead_multiple: an old lead overdue by more than this many times
+    its stage's expected days to convert is likely dead (docs/metrics.md
+    section 4, rpt_old_leads.is_likely_dead); a number greater than 0.
+-#}
+{% macro likely_dead_multiple() -%}
+    {%- set multiple = pipeline_var_number('likely_dead_multiple') -%}
+    {%- if multiple <= 0 -%}
+        {{ exceptions.raise_compiler_error(
+            "var likely_dead_multiple must be greater than 0, got " ~ var('likely_dead_multiple')
+        ) }}
+    {%- endif -%}
+    {{ return(multiple) }}
+{%- endmacro %}
+
+{#-
     expected_days_basis: what expected_days_factor multiplies (docs/metrics.md
     section 3), `average` (the guide's mean over advanced visits) or
     `km_median` (the Kaplan-Meier median of section 12). Returns the column

@@ -181,7 +181,10 @@ def pipeline_warehouse(
         if inputs.raw_path:
             yield from load_materializations(building.loaded, bool(inputs.config_path))
         with dbt_writes_to(building.path):
-            invocation = dbt.cli(args, context=context)
+            # The op's context, which dbt.cli uses either way (its docstring):
+            # handed the asset context, dagster-dbt 0.29 reads the deprecated
+            # AssetExecutionContext.op (a DeprecationWarning every run).
+            invocation = dbt.cli(args, context=context.op_execution_context)
         yield from reported(invocation)
 
 

@@ -1,4 +1,4 @@
-"""The Dagster code location: `dagster dev -m orchestration.definitions`."""
+"""The Dagster code location (`dg dev`: pyproject.toml's [tool.dg] points here)."""
 
 from __future__ import annotations
 

@@ -24,7 +24,7 @@ if BuildInputs.from_env().dbt_vars():
 pipeline_project = DbtProject(
     project_dir=REPO_ROOT, profiles_dir=REPO_ROOT, prepare_project_cli_args=PARSE_ARGS
 )
-# Under `dagster dev` this runs `dbt parse` so the manifest follows the code;
+# Under `dg dev` (and every dg command) this runs `dbt parse` so the manifest follows the code;
 # in production the manifest is made by `make manifest` at deploy time.
 pipeline_project.prepare_if_dev()
 

@@ -1,7 +1,9 @@
 -- One row per old lead as of as_of_date: leads still in a stage past its
 -- expected days to convert, for the reps who own them. Its rows per stage
 -- add up to fct_stage_conversion.leads_old. A view: it changes with every
--- as-of date, and computing it is cheaper than copying it.
+-- as-of date, and computing it is cheaper than copying it. A lead overdue
+-- by more than likely_dead_multiple times its expected days is flagged
+-- is_likely_dead (docs/metrics.md section 4): close it or revive it.
 {{ config(materialized='view') }}
 
 with
@@ -14,7 +16,10 @@ as_of as (
 
 old_leads as (
 
-    select * from {{ ref('int_pending_leads_aged') }}
+    select
+        *,
+        days_in_stage - expected_days_to_convert as days_overdue
+    from {{ ref('int_pending_leads_aged') }}
     where is_old
 
 ),
@@ -42,7 +47,8 @@ final as (
         old_leads.entered_at,
         old_leads.days_in_stage,
         old_leads.expected_days_to_convert,
-        old_leads.days_in_stage - old_leads.expected_days_to_convert as days_overdue,
+        old_leads.days_overdue,
+        {{ is_likely_dead('old_leads.days_overdue', 'old_leads.expected_days_to_convert') }} as is_likely_dead,
         leads.owner_id,
         leads.lead_source,
         leads.segment,

@@ -3,21 +3,27 @@ published marts, written next to the warehouse (warehouse/pipeline.duckdb ->
 warehouse/pipeline_report.html). Plotly's JavaScript is embedded in the page,
 so it opens from disk with no network.
 
-It shows the funnel (each stage's conversion rate against its benchmark and
-its diagnosis in plain words), the leads the next target month needs against
-the leads in each stage, dwell-time distributions with the expected-days
-threshold, the week's movement of the open leads, what will close in the
-coming months (the forecast, beside each method's forecast of the past
-months and how far off it was), old leads by rep and the reps' to-do list
-(sortable tables), the daily history of conversion per stage, and the win
-rate, weighted pipeline and coverage. It reads the marts only: every number is the mart's. With
-several pipelines the page has a section per pipeline (its name as heading),
-each from that pipeline's rows alone: its own cards, next target month, plan,
-charts and tables; with one, no pipeline heading.
+It opens with a verdict on the next target month (verdict.py): the forecast
+of that month against its revenue target, how far off the forecast has been,
+the stage furthest short of the leads the plan needs, and the stalled
+leads; each number links to the section that explains it. Then the plan,
+what will close (the forecast beside each method's past forecasts and how
+far off they were), the funnel against benchmarks with its diagnosis in
+plain words, the reps' to-do list (the leads worth saving first, the likely
+dead apart), win rate and conversion per rep, source and segment, the
+week's movement of the open leads, dwell-time distributions, the daily
+history of conversion and the pipeline value. Every label is a term of the
+glossary at the page's end (glossary.py), whose definitions are the mart
+columns' descriptions in the dbt docs, read from the warehouse's comments.
+A section with nothing to show says why and what would fill it. It reads
+the marts only: every number is the mart's. With several pipelines the page
+has a section per pipeline (its name as heading), each from that pipeline's
+rows alone; with one, no pipeline heading. The page lays out from 360 px
+(a phone) to 1,920 px wide.
 
-queries.py reads the marts, figures.py draws the charts, page.py fills the
-templates page.html and section.html (one per pipeline) with them and the
-tables.
+queries.py reads the marts, figures.py draws the charts, verdict.py writes
+the verdict, glossary.py the words, page.py fills the templates page.html
+and section.html (one per pipeline) with them and the tables.
 
 Command line, as `make report` runs it:
     python -m sales_pipeline.dashboard --warehouse warehouse/pipeline.duckdb [--out FILE]

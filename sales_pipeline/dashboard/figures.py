@@ -19,7 +19,13 @@ DIAGNOSIS_COLOURS = {
     "standards_too_strict": "#8d6cab",
     None: "#9e9e9e",
 }
-PLOTLY_CONFIG = {"displaylogo": False, "responsive": True}
+# Charts follow their box's width (responsive); the mode bar without the
+# selection tools, which select nothing here.
+PLOTLY_CONFIG = {
+    "displaylogo": False,
+    "responsive": True,
+    "modeBarButtonsToRemove": ["select2d", "lasso2d"],
+}
 # The forecast methods in words (fct_forecast_backtest's forecast_method),
 # and how the forecast chart draws each: the model's line stands out.
 FORECAST_METHOD_WORDS = {
@@ -34,19 +40,34 @@ FORECAST_METHOD_LINES = {
 }
 
 
-def figure_html(figure: go.Figure, chart_id: str, first: bool) -> str:
+def figure_html(figure: go.Figure, chart_id: str) -> str:
+    """A chart's div and its script; Plotly's library is in the page once
+    (page.py's render), before every chart."""
+    # Subplots' titles (time in stage) sit above their plots: room for them
+    # below the chart's title.
+    above = any(
+        note.yref == "paper" and note.yanchor == "bottom" and (note.y or 0) >= 1
+        for note in figure.layout.annotations
+    )
     figure.update_layout(
         template="plotly_white",
-        margin={"l": 60, "r": 20, "t": 60, "b": 50},
-        height=380,
-        legend={"orientation": "h", "y": -0.2},
+        margin={"l": 60, "r": 20, "t": 80 if above else 60, "b": 50},
+        # At the bottom, below the tick labels however many rows each takes.
+        legend={"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom"},
+    )
+    # A bar's figure written above it stays whole at the top of the plot.
+    figure.update_traces(
+        cliponaxis=False, selector=lambda trace: trace.type in ("bar", "waterfall")
     )
     return pio.to_html(
         figure,
-        include_plotlyjs=first,  # the library once, inside the page
+        include_plotlyjs=False,
         full_html=False,
         div_id=chart_id,
         config=PLOTLY_CONFIG,
+        # No height in the layout: the box's, page.html's --chart-height
+        # (taller on a phone, where the legend takes more rows).
+        default_height="var(--chart-height, 380px)",
     )
 
 
@@ -135,7 +156,7 @@ def dwell_figure(data: PipelineData) -> go.Figure:
             )
     figure.update_layout(
         barmode="stack",
-        title={"text": "Dwell days per stage; dashed: expected days to convert (old beyond it)"},
+        title={"text": "Days spent in each stage; dashed: the expected days (stalled beyond it)"},
     )
     return figure
 
@@ -192,7 +213,7 @@ def movement_figure(data: PipelineData) -> go.Figure:
     figure.update_layout(
         title={
             "text": f"Open leads over the last {moved.get('window_days')} days "
-            f"({moved.get('became_old')} became old; fct_pipeline_movement)"
+            f"({moved.get('became_old')} stalled; fct_pipeline_movement)"
         },
         showlegend=False,
     )
@@ -279,9 +300,9 @@ def pipeline_figure(data: PipelineData) -> go.Figure:
     prefix, suffix = (symbol, "") if symbol else ("", f" {data.currency}")
     figure = go.Figure()
     for column, label, colour in (
-        ("pipeline_usd", "Pipeline, not old", "#2a9d8f"),
+        ("pipeline_usd", "Open pipeline, not stalled", "#2a9d8f"),
         ("weighted_pipeline_usd", "Weighted by win probability", "#264653"),
-        ("old_pipeline_usd", "Old leads (apart)", "#e76f51"),
+        ("old_pipeline_usd", "Stalled leads (kept apart)", "#e76f51"),
     ):
         figure.add_bar(
             name=label,

@@ -21,8 +21,9 @@ MARTS_READ = [
     "fct_revenue_forecast",
     "fct_forecast_backtest",
     "rpt_forecast_accuracy",
+    "fct_stage_conversion_by_dimension",
 ]
-# The to-do list shows the longest-overdue leads first, up to this many.
+# The to-do lists show up to this many old leads (the worth saving first).
 TODO_LIMIT = 1000
 # Dwell histograms reach this many times the expected days; longer visits
 # share the last bin.
@@ -88,6 +89,12 @@ class PipelineData:
     forecast: Forecast
     # The ISO code of every amount (the marts' reporting_currency).
     currency: str
+    # Per rep, source and segment (DIMENSIONS): won, win rate, conversion
+    # per stage, stalled and open leads (read_dimension).
+    dimensions: dict[str, Rows]
+    # Some lead has a deal amount: an export without amounts (Pipedrive's)
+    # has none, and its sums of amounts are 0, not money.
+    has_amounts: bool
 
 
 @dataclass
@@ -98,6 +105,9 @@ class DashboardData:
     as_of_date: dt.date | None
     pipelines: list[PipelineData]
     currency: str
+    # Each mart column's description, the dbt docs that persist_docs writes
+    # into the warehouse as comments: {"mart.column": text} (read_definitions).
+    definitions: dict[str, str]
 
 
 def read_currency(connection: duckdb.DuckDBPyConnection) -> str:
@@ -128,7 +138,18 @@ def read_dashboard_data(connection: duckdb.DuckDBPyConnection) -> DashboardData:
             for pipeline_id, name in read_pipelines(connection)
         ],
         currency=currency,
+        definitions=read_definitions(connection),
     )
+
+
+def read_definitions(connection: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """The marts' column descriptions from the warehouse's comments (dbt's
+    persist_docs, dbt_project.yml): the glossary's one source of words."""
+    rows = connection.execute(
+        "select table_name, column_name, comment from duckdb_columns() "
+        "where schema_name = 'marts' and comment is not null and comment <> ''"
+    ).fetchall()
+    return {f"{table}.{column}": str(comment) for table, column, comment in rows}
 
 
 def read_pipeline(
@@ -236,11 +257,15 @@ def read_pipeline(
             round(o.expected_days_to_convert, 1) as expected_days,
             round(o.days_overdue, 1) as days_overdue,
             o.lead_source,
-            o.segment
+            o.segment,
+            o.deal_amount_reporting,
+            o.is_likely_dead
         from marts.rpt_old_leads as o
         inner join marts.dim_stages as d on o.stage_key = d.stage_key
         where o.pipeline_id = ?
-        order by o.days_overdue desc, o.lead_id
+        -- What a rep can still save first: the recently overdue, then the
+        -- likely dead (rpt_old_leads.is_likely_dead), each least overdue first.
+        order by o.is_likely_dead, o.days_overdue, o.lead_id
         limit {TODO_LIMIT}
         """,
         pipeline_id,
@@ -292,7 +317,101 @@ def read_pipeline(
         movement=read_movement(connection, pipeline_id),
         forecast=read_forecast(connection, pipeline_id),
         currency=currency,
+        dimensions={
+            dimension: read_dimension(connection, pipeline_id, dimension)
+            for dimension in DIMENSIONS
+        },
+        has_amounts=connection.execute(
+            "select count(deal_amount_reporting) > 0 from marts.fct_lead_stage_visits "
+            "where pipeline_id = ?",
+            [pipeline_id],
+        ).fetchone()[0],
     )
+
+
+# The dimensions of fct_win_rates and fct_stage_conversion_by_dimension the
+# page shows a table of, in its words.
+DIMENSIONS = {"owner_id": "Rep", "lead_source": "Source", "segment": "Segment"}
+
+
+def read_dimension(connection: duckdb.DuckDBPyConnection, pipeline_id: str, dimension: str) -> Rows:
+    """One row per value of a dimension (a rep, a source, a segment): its
+    won and decided leads, win rate and average won deal (fct_win_rates),
+    each stage's conversion rate as conversion_<stage_key> and its stalled
+    leads (fct_stage_conversion_by_dimension), and its open leads not old
+    and their amount (fct_lead_stage_visits' current visits of open stages:
+    fct_pipeline_value's pipeline_usd, split by the dimension)."""
+    if dimension not in DIMENSIONS:  # a column name: never text from outside
+        raise ValueError(f"unknown dimension {dimension!r}")
+    stage_keys = [
+        row[0]
+        for row in connection.execute(
+            "select stage_key from marts.fct_stage_conversion where pipeline_id = ? "
+            "order by stage_order",
+            [pipeline_id],
+        ).fetchall()
+    ]
+    # One column per stage, named by its position: a stage key is data.
+    per_stage = "".join(
+        f",\n max(case when stage_key = ? then conversion_rate end) as conversion_{number}"
+        for number in range(len(stage_keys))
+    )
+    rows = read(
+        connection,
+        f"""
+        with conversion as (
+            select
+                dimension_value
+                {per_stage},
+                sum(leads_old) as leads_old
+            from marts.fct_stage_conversion_by_dimension
+            where pipeline_id = ? and dimension = ?
+            group by dimension_value
+        ),
+        wins as (
+            select dimension_value, leads_won, leads_decided, win_rate, avg_won_deal_usd
+            from marts.fct_win_rates
+            where pipeline_id = ? and dimension = ?
+        ),
+        open_leads as (
+            select
+                v.{dimension} as dimension_value,
+                count(*) as leads_open,
+                sum(v.deal_amount_reporting) as pipeline_amount
+            from marts.fct_lead_stage_visits as v
+            inner join marts.dim_stages as d on v.stage_key = d.stage_key
+            where
+                v.pipeline_id = ? and v.exit_type = 'open' and not v.is_old
+                and d.stage_type = 'open'
+            group by v.{dimension}
+        )
+        select
+            coalesce(c.dimension_value, w.dimension_value, o.dimension_value) as dimension_value,
+            w.leads_won,
+            w.leads_decided,
+            w.win_rate,
+            w.avg_won_deal_usd,
+            c.* exclude (dimension_value, leads_old),
+            coalesce(c.leads_old, 0) as leads_old,
+            coalesce(o.leads_open, 0) as leads_open,
+            o.pipeline_amount
+        from conversion as c
+        full outer join wins as w on c.dimension_value is not distinct from w.dimension_value
+        full outer join open_leads as o
+            on coalesce(c.dimension_value, w.dimension_value) is not distinct from o.dimension_value
+        order by 1 nulls last
+        """,
+        *stage_keys,
+        pipeline_id,
+        dimension,
+        pipeline_id,
+        dimension,
+        pipeline_id,
+    )
+    for row in rows:  # conversion_<position> -> conversion_<stage_key>
+        for number, key in enumerate(stage_keys):
+            row[f"conversion_{key}"] = row.pop(f"conversion_{number}")
+    return rows
 
 
 # The pipeline-wide moves of fct_pipeline_movement: between its open stages

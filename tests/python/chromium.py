@@ -1,8 +1,9 @@
 """Headless Chromium (Debian's package, /usr/bin/chromium) driven over the
 DevTools protocol with the websockets client already in the lock: open a
 page with the network off, collect console errors, exceptions and every
-request that leaves the file system, evaluate JavaScript, take a screenshot.
-`make test` installs the package (make setup-browser)."""
+request that leaves the file system, evaluate JavaScript, emulate a screen
+(a phone's, a tablet's) and take a full-page screenshot. `make test`
+installs the package (make setup-browser)."""
 
 from __future__ import annotations
 
@@ -159,17 +160,35 @@ class Chromium:
             raise RuntimeError(result["exceptionDetails"])
         return result["result"].get("value")
 
-    def screenshot(self, path: Path, width: int = 1400) -> None:
-        """The whole page, top to bottom, as a PNG."""
-        height = int(self.evaluate("document.documentElement.scrollHeight"))
+    def set_viewport(
+        self, width: int, height: int, device_scale_factor: float = 1, mobile: bool = False
+    ) -> None:
+        """Emulates a screen of width x height CSS pixels. mobile: a phone's or
+        a tablet's, where the page's viewport meta tag decides the width it
+        lays out at (980 px without one) and scrollbars take no room."""
         self.call(
             "Emulation.setDeviceMetricsOverride",
             width=width,
             height=height,
-            deviceScaleFactor=1,
-            mobile=False,
+            deviceScaleFactor=device_scale_factor,
+            mobile=mobile,
         )
-        shot = self.call("Page.captureScreenshot", format="png", captureBeyondViewport=True)
+
+    def screenshot(self, path: Path, width: int | None = 1400) -> None:
+        """The whole page, top to bottom, as a PNG: on a desktop screen width
+        px wide, or (width None) on the screen set_viewport emulates. The
+        viewport keeps its size: the capture reaches beyond it, clipped to
+        the page's content."""
+        if width is not None:
+            self.set_viewport(width, 1000)
+        content = self.call("Page.getLayoutMetrics")["cssContentSize"]
+        clip = {"x": 0, "y": 0, "width": content["width"], "height": content["height"]}
+        shot = self.call(
+            "Page.captureScreenshot",
+            format="png",
+            captureBeyondViewport=True,
+            clip={**clip, "scale": 1},
+        )
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(base64.b64decode(shot["data"]))
 

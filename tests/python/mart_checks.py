@@ -338,6 +338,7 @@ def reference_options(spec_vars: dict, config: dict[str, list[dict]]) -> dict:
     return {
         "expected_days_factor": spec_vars.get("expected_days_factor", 2.0),
         "expected_days_basis": spec_vars.get("expected_days_basis", "average"),
+        "likely_dead_multiple": spec_vars.get("likely_dead_multiple", 3.0),
         "diagnosis_bandwidth_threshold": spec_vars.get("diagnosis_bandwidth_threshold", 0.25),
         "diagnosis_strict_threshold": spec_vars.get("diagnosis_strict_threshold", 0.05),
         "input_timestamp_format": spec_vars.get("input_timestamp_format"),

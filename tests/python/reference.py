@@ -13,7 +13,7 @@ Public interface
   revenue_targets, as_of_date=None, history_start=None, expected_days_factor=2.0,
   expected_days_basis="average", diagnosis_bandwidth_threshold=0.25,
   diagnosis_strict_threshold=0.05, input_timestamp_format=None, conversion_change_days=28,
-  business_time_zone="UTC", movement_windows_days=(7, 28))``
+  business_time_zone="UTC", movement_windows_days=(7, 28), likely_dead_multiple=3.0)``
   -> {mart name: rows} for every mart of ``MART_COLUMNS``, fct_pipeline_movement
   (§16) included: per window of ``movement_windows_days``, owner, open stage and
   movement, the visits (``leads``) and their ``amount_reporting``
@@ -125,6 +125,7 @@ MART_COLUMNS: dict[str, list[str]] = {
         "days_in_stage",
         "expected_days_to_convert",
         "days_overdue",
+        "is_likely_dead",
         "owner_id",
         "lead_source",
         "segment",
@@ -1366,6 +1367,7 @@ def compute_pipeline_marts(
     reporting_currency: str = "USD",
     exchange_rates: list[Row] | None = None,
     movement_windows_days: Iterable[int] = DEFAULT_MOVEMENT_WINDOWS,
+    likely_dead_multiple: float = 3.0,
 ) -> dict[str, list[dict]]:
     """Compute the published marts of spec §7 to §16 for one pipeline's
     stages and leads (compute_marts splits a project; it also fills
@@ -1524,11 +1526,15 @@ def compute_pipeline_marts(
                 }
             )
 
-    # rpt_old_leads (§4)
+    # rpt_old_leads (§4); likely dead: overdue by strictly more than
+    # likely_dead_multiple x the stage's expected days (revision of 2026-12-05).
+    if not likely_dead_multiple > 0:
+        raise ValueError(f"likely_dead_multiple must be > 0, got {likely_dead_multiple!r}")
     old_rows = []
     for conv in conversions.values():
         expected = conv.expected_days_to_convert
         for v in conv.old_visits:
+            overdue = v.days_in_stage - expected  # type: ignore[operator]
             old_rows.append(
                 {
                     "as_of_date": as_of,
@@ -1537,7 +1543,8 @@ def compute_pipeline_marts(
                     "entered_at": v.entered_at,
                     "days_in_stage": v.days_in_stage,
                     "expected_days_to_convert": expected,
-                    "days_overdue": v.days_in_stage - expected,  # type: ignore[operator]
+                    "days_overdue": overdue,
+                    "is_likely_dead": overdue > likely_dead_multiple * expected,  # type: ignore[operator]
                     **lead_columns(v.lead_id),
                 }
             )

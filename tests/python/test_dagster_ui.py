@@ -1,7 +1,9 @@
-"""Smoke test: `dagster dev` serves the UI and the asset graph, then stops."""
+"""Smoke test: `dg dev` (as `make dagster` starts it) serves the UI and the
+asset graph, then stops, without a deprecation notice on the way."""
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -21,6 +23,12 @@ ASSET_QUERY = """
   }
 }
 """
+# What Dagster prints for a command, API or setting on its way out: its
+# warning classes and the words of its notices ("... is superseded ... Use
+# 'dg dev' instead", "... is deprecated and will be removed in 2.0").
+DEPRECATION_NOTICE = re.compile(
+    r"(Deprecation|Supersession|Beta|Preview)Warning|is deprecated|superseded|Use 'dg "
+)
 LOCATION_QUERY = """
 {
   workspaceOrError {
@@ -56,29 +64,22 @@ def graphql(port: int, query: str) -> dict:
         return json.loads(response.read())
 
 
-def test_dagster_dev_serves_the_asset_graph_with_checks(tmp_path: Path):
+def test_dg_dev_serves_the_asset_graph_with_checks(tmp_path: Path):
     home = tmp_path / "dagster_home"
     home.mkdir()
     shutil.copy(REPO / "orchestration/dagster.yaml", home / "dagster.yaml")
     port = free_port()
-    dagster = Path(sys.executable).with_name("dagster")
+    dg = Path(sys.executable).with_name("dg")
     env = {
         **os.environ,
-        # As `make dagster` does: the venv's dbt first on PATH, its own instance home.
-        "PATH": f"{dagster.parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        # As `make dagster` does: the venv active (its dbt first on PATH), its
+        # own instance home; dg finds the project in pyproject.toml ([tool.dg]).
+        "PATH": f"{dg.parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        "VIRTUAL_ENV": sys.prefix,
         "DAGSTER_HOME": str(home),
         "PIPELINE_DUCKDB_PATH": str(tmp_path / "w.duckdb"),
     }
-    command = [
-        str(dagster),
-        "dev",
-        "-m",
-        "orchestration.definitions",
-        "-h",
-        "127.0.0.1",
-        "-p",
-        str(port),
-    ]
+    command = [str(dg), "dev", "-h", "127.0.0.1", "-p", str(port)]
     log = (tmp_path / "dagster.log").open("w")
     # A session of its own, so the whole process group can be stopped.
     server = subprocess.Popen(
@@ -93,7 +94,7 @@ def test_dagster_dev_serves_the_asset_graph_with_checks(tmp_path: Path):
                     break
             except OSError:
                 pass
-            assert time.monotonic() < deadline, "dagster dev did not answer within 180 s"
+            assert time.monotonic() < deadline, "dg dev did not answer within 180 s"
             time.sleep(2)
         assert get(f"http://127.0.0.1:{port}/") == 200
         while True:
@@ -129,3 +130,7 @@ def test_dagster_dev_serves_the_asset_graph_with_checks(tmp_path: Path):
             server.wait()
         log.close()
     assert server.returncode is not None
+    output = (tmp_path / "dagster.log").read_text()
+    assert "Serving dagster-webserver" in output
+    notices = [line for line in output.splitlines() if DEPRECATION_NOTICE.search(line)]
+    assert not notices, "\n".join(notices)

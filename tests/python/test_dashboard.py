@@ -1,7 +1,12 @@
 """The pipeline dashboard (sales_pipeline.dashboard) opened from disk in
 headless Chromium with the network off: it renders with no console error,
 every chart has data, the numbers shown equal the marts', the tables sort,
-and a screenshot is kept as target/dashboard.png. A warehouse of two
+and a screenshot is kept as target/dashboard.png. On a phone's, a tablet's
+and a laptop's screen (390, 768 and 1,440 px wide) nothing is wider than
+the screen, the tables scroll sideways in their box and no chart is
+clipped, checked from the DOM; their screenshots are kept as artifacts,
+target/dashboard-390.png, target/dashboard-768.png and
+target/dashboard-1440.png. A warehouse of two
 pipelines shows a section per pipeline, each with that pipeline's numbers.
 The forecast's empty and amount-less cases are checked on copies of the
 demo's warehouse, on the page and in make build's summary
@@ -10,6 +15,7 @@ demo's warehouse, on the page and in make build's summary
 from __future__ import annotations
 
 import math
+import re
 import shutil
 import subprocess
 import sys
@@ -30,11 +36,11 @@ METHOD_WORDS = {
     "last_3_months_average": "Last 3 months' average",
 }
 CHART_IDS = [
-    "chart-funnel",
     "chart-plan",
-    "chart-dwell",
-    "chart-movement",
     "chart-forecast",
+    "chart-funnel",
+    "chart-movement",
+    "chart-dwell",
     "chart-history",
     "chart-pipeline",
 ]
@@ -321,41 +327,247 @@ def test_the_summary_prints_the_forecast_and_its_error(demo: DbtProject):
     )
 
 
-def test_the_reps_lists_sort_and_hold_every_old_lead(demo: DbtProject, page):
+def test_the_reps_view_equals_the_marts_and_sorts(demo: DbtProject, page):
+    """Per rep, source and segment: fct_win_rates' won, decided, win rate and
+    average won deal, fct_stage_conversion_by_dimension's conversion per
+    stage and stalled leads, and the open leads not stalled (the current
+    visits of open stages)."""
     browser, _, _ = page
-    old_by_rep = {
-        row["owner_id"]: row["n"]
-        for row in demo.query(
-            "select owner_id, count(*) as n from marts.rpt_old_leads group by owner_id"
+    stages = [row["stage_key"] for row in demo.query(
+        "select stage_key from marts.fct_stage_conversion order by stage_order"
+    )]  # fmt: skip
+    for dimension, table in (
+        ("owner_id", "rep"),
+        ("lead_source", "source"),
+        ("segment", "segment"),
+    ):
+        wins = {
+            row["dimension_value"]: row
+            for row in demo.query(
+                f"select * from marts.fct_win_rates where dimension = '{dimension}'"
+            )
+        }
+        conversion = {
+            (row["dimension_value"], row["stage_key"]): row
+            for row in demo.query(
+                "select * from marts.fct_stage_conversion_by_dimension "
+                f"where dimension = '{dimension}'"
+            )
+        }
+        open_leads = {
+            row["value"]: row["n"]
+            for row in demo.query(
+                f"select v.{dimension} as value, count(*) as n "
+                "from marts.fct_lead_stage_visits as v "
+                "inner join marts.dim_stages as d on v.stage_key = d.stage_key "
+                "where v.exited_at is null and not v.is_old and d.stage_type = 'open' "
+                "group by all"
+            )
+        }
+        shown = browser.evaluate(
+            f"""Array.from(document.querySelectorAll('#{table}-table tbody tr')).map(function (r) {{
+                 return Array.from(r.cells).map(function (c) {{ return c.dataset.value; }}); }})"""
         )
-    }
-    shown = browser.evaluate(
-        """Array.from(document.querySelectorAll('#rep-table tbody tr')).map(function (r) {
-             return [r.cells[0].textContent, Number(r.cells[1].dataset.value)]; })"""
-    )
-    assert dict(shown) == old_by_rep
-    assert [n for _, n in shown] == sorted(old_by_rep.values(), reverse=True)
-    todo_rows = browser.evaluate("document.querySelectorAll('#todo-table tbody tr').length")
-    assert todo_rows == sum(old_by_rep.values())
+        assert sorted(row[0] for row in shown) == sorted(wins), dimension
+        for value, won, decided, rate, _, *rest in shown:
+            *by_stage, stalled, opened, _ = rest
+            assert [int(won), int(decided)] == [
+                wins[value]["leads_won"],
+                wins[value]["leads_decided"],
+            ]
+            assert float(rate) == pytest.approx(wins[value]["win_rate"], rel=1e-12)
+            assert [float(v) if v else None for v in by_stage] == [
+                conversion[(value, stage)]["conversion_rate"] for stage in stages
+            ]
+            assert int(stalled) == sum(conversion[(value, s)]["leads_old"] for s in stages)
+            assert int(opened) == open_leads.get(value, 0)
 
     # A click on "Rep" sorts by name; a second click reverses it.
     column = (
         "Array.from(document.querySelectorAll('#rep-table tbody tr'))"
         ".map(r => r.cells[0].textContent)"
     )
+    reps = sorted(browser.evaluate(column))
     browser.evaluate("document.querySelector('#rep-table th').click()")
-    assert browser.evaluate(column) == sorted(old_by_rep)
+    assert browser.evaluate(column) == reps
     browser.evaluate("document.querySelector('#rep-table th').click()")
-    assert browser.evaluate(column) == sorted(old_by_rep, reverse=True)
-    # "Days overdue" sorts as numbers, not as text.
+    assert browser.evaluate(column) == sorted(reps, reverse=True)
+
+
+def test_the_to_do_list_puts_the_leads_worth_saving_first(demo: DbtProject, page):
+    """Every old lead is listed once: first those a rep can still save,
+    least overdue first, then the likely dead (rpt_old_leads.is_likely_dead),
+    apart; the days overdue sort as numbers."""
+    browser, _, _ = page
+    old = {
+        row["lead_id"]: row
+        for row in demo.query(
+            "select lead_id, days_overdue, is_likely_dead from marts.rpt_old_leads"
+        )
+    }
+    listed = {
+        table: browser.evaluate(
+            f"""Array.from(document.querySelectorAll('#{table} tbody tr')).map(function (r) {{
+                 return [r.cells[0].textContent, Number(r.cells[6].dataset.value)]; }})"""
+        )
+        for table in ("todo-table", "dead-table")
+    }
+    live, dead = listed["todo-table"], listed["dead-table"]
+    assert live and dead, "the demo has both kinds"
+    assert sorted(lead for lead, _ in live + dead) == sorted(old)
+    assert {lead for lead, _ in dead} == {
+        lead for lead, row in old.items() if row["is_likely_dead"]
+    }
+    assert [days for _, days in live] == sorted(days for _, days in live)
+    # "Days overdue" sorts as numbers, not as text; a second click reverses it.
     overdue = (
         "Array.from(document.querySelectorAll('#todo-table tbody tr'))"
         ".map(r => Number(r.cells[6].dataset.value))"
     )
-    browser.evaluate("document.querySelectorAll('#todo-table th')[6].click()")
-    values = browser.evaluate(overdue)
-    assert values == sorted(values)
-    assert browser.evaluate("document.querySelectorAll('#todo-table th')[6].dataset.order") == "asc"
+    header = "document.querySelectorAll('#todo-table th')[6]"
+    browser.evaluate(f"{header}.click()")
+    browser.evaluate(f"{header}.click()")
+    assert browser.evaluate(overdue) == sorted((days for _, days in live), reverse=True)
+    assert browser.evaluate(f"{header}.dataset.order") == "desc"
+
+
+def test_the_verdict_numbers_equal_the_marts(demo: DbtProject, page):
+    """The verdict on the next target month: the forecast of that month
+    against its target (on track when it reaches it), the forecast's error a
+    month ahead, the stage furthest short of the leads the plan needs, and
+    the stalled leads; each number links to a section of the page."""
+    browser, _, _ = page
+    [total] = demo.query("select * from marts.fct_pipeline_value where stage_key is null")
+    month = total["target_month"]
+    [forecast] = demo.query(
+        "select sum(expected_won_amount) as amount, sum(expected_won_deals) as deals "
+        f"from marts.fct_revenue_forecast where forecast_month = date '{month}'"
+    )
+    plan = demo.query(f"select * from marts.fct_pipeline_plan where target_month = date '{month}'")
+    [error] = demo.query(
+        "select mean_absolute_percentage_error as e from marts.rpt_forecast_accuracy "
+        "where forecast_method = 'model' and months_ahead = 1"
+    )
+    worst = max(plan, key=lambda row: row["lead_gap"] / row["leads_needed"])
+    stages = demo.query("select stage_key, leads_old from marts.fct_stage_conversion")
+    [old] = demo.query("select count(*) as n from marts.rpt_old_leads")
+    shown = browser.evaluate(
+        """Array.from(document.querySelectorAll('#verdict a.number')).map(function (a) {
+             return [a.dataset.metric, a.dataset.value, a.getAttribute('href')]; })"""
+    )
+    values = {metric: float(value) for metric, value, _ in shown}
+    assert values == pytest.approx(
+        {
+            "forecast_won_amount": forecast["amount"],
+            "forecast_won_deals": forecast["deals"],
+            "revenue_target_usd": plan[0]["revenue_target_usd"],
+            "forecast_error": error["e"],
+            "deals_needed": plan[0]["deals_needed"],
+            "leads_in_stage": worst["leads_in_stage"],
+            "leads_needed": worst["leads_needed"],
+            "leads_old": old["n"],
+            "stage_leads_old": max(row["leads_old"] for row in stages),
+        },
+        rel=1e-12,
+    )
+    for _, _, href in shown:
+        assert browser.evaluate(f"document.getElementById('{href[1:]}') !== null"), href
+    state = browser.evaluate("document.getElementById('verdict').dataset.state")
+    assert state == ("on-track" if forecast["amount"] >= plan[0]["revenue_target_usd"] else "short")
+    headline = browser.evaluate("document.querySelector('#verdict .headline').textContent")
+    assert f"{month:%B %Y}" in headline
+
+
+def test_every_label_has_its_definition_from_the_docs(demo: DbtProject, page):
+    """Every column header and card label is a glossary term; its entry at
+    the page's end is the mart column's description from the dbt docs (the
+    warehouse's column comment), and so is its hover text."""
+    from sales_pipeline.dashboard.glossary import TERMS
+
+    browser, _, _ = page
+    unlabelled = browser.evaluate(
+        """Array.from(document.querySelectorAll('th, .card .label'))
+             .filter(function (e) { return !e.querySelector('[data-term]'); })
+             .map(function (e) { return e.textContent; })"""
+    )
+    assert unlabelled == []
+    used = browser.evaluate(
+        """Array.from(new Set(Array.from(document.querySelectorAll('[data-term]'))
+             .map(function (e) { return e.dataset.term; })))"""
+    )
+    comments = {
+        f"{row['table_name']}.{row['column_name']}": row["comment"]
+        for row in demo.query(
+            "select table_name, column_name, comment from duckdb_columns() "
+            "where schema_name = 'marts'"
+        )
+    }
+    entries = browser.evaluate(
+        """Object.fromEntries(Array.from(document.querySelectorAll('#glossary dt'))
+             .map(function (dt) { return [dt.id.slice(5), dt.nextElementSibling.textContent]; }))"""
+    )
+    assert sorted(entries) == sorted(used)
+    for term in used:
+        description = comments[TERMS[term][1]]
+        assert description, term
+        plain = description.replace("`", "")
+        assert entries[term].startswith(plain), term
+        hover = browser.evaluate(f"document.querySelector('[data-term=\"{term}\"]').title")
+        assert hover == plain
+
+
+def edited_page(demo: DbtProject, tmp_path: Path, *statements: str) -> str:
+    """The page of a copy of the demo's warehouse after the statements."""
+    import duckdb
+
+    copy = tmp_path / "warehouse.duckdb"
+    shutil.copy(demo.database, copy)
+    with duckdb.connect(str(copy)) as connection:
+        for statement in statements:
+            connection.execute(statement)
+    return build_dashboard(copy).read_text()
+
+
+def test_without_targets_the_page_says_what_would_fill_it(demo: DbtProject, tmp_path: Path):
+    page = edited_page(
+        demo,
+        tmp_path,
+        "delete from marts.fct_pipeline_plan",
+        "update marts.fct_pipeline_value set target_month = null, revenue_target_usd = null, "
+        "coverage_ratio = null, weighted_coverage_ratio = null",
+    )
+    assert '<p class="empty" id="chart-plan">No revenue target for a month after' in page
+    assert "There is no revenue target for September 2026: add one to revenue_targets.csv" in page
+    assert page.count("no revenue target for a month after the as-of date: add one to") == 2
+    assert 'data-state="unknown"' in page
+
+
+def test_without_amounts_the_page_counts_deals_and_says_why(demo: DbtProject, tmp_path: Path):
+    """An export without amounts (Pipedrive's): no chart of money, each
+    card and the verdict say the export has no amounts and what fills them."""
+    page = edited_page(
+        demo,
+        tmp_path,
+        "update marts.fct_pipeline_value set pipeline_usd = null, old_pipeline_usd = null, "
+        "weighted_pipeline_usd = null, coverage_ratio = null, weighted_coverage_ratio = null, "
+        "pipeline_velocity_usd_per_day = null",
+        "update marts.fct_win_rates set avg_won_deal_usd = null",
+        # A view: replaced by a table of its rows without amounts.
+        "create table marts.visits as select * replace (cast(null as double) "
+        "as deal_amount_reporting) from marts.fct_lead_stage_visits",
+        "drop view marts.fct_lead_stage_visits",
+        "alter table marts.visits rename to fct_lead_stage_visits",
+        "update marts.fct_pipeline_plan set avg_deal_size_usd = null, deals_needed = null, "
+        "leads_needed = null, lead_gap = null",
+        "update marts.fct_revenue_forecast set expected_won_amount = null",
+        "update marts.fct_forecast_backtest set forecast_won_amount = 0, actual_won_amount = 0",
+    )
+    assert '<p class="empty" id="chart-plan">No plan: the export has no deal amounts' in page
+    assert '<p class="empty" id="chart-pipeline">No open pipeline in money' in page
+    assert "The export has no deal amounts, so they cannot be set against a revenue target" in page
+    assert page.count("the export has no deal amounts (deal_amount_usd)") >= 5
+    text = re.sub(r"<script.*?</script>", "", page, flags=re.S)
+    assert "$-" not in text and "-$" not in text
 
 
 def test_an_empty_history_says_so_instead_of_an_empty_chart(demo: DbtProject, tmp_path: Path):
@@ -560,12 +772,19 @@ def test_two_pipelines_show_a_section_each_with_its_own_numbers(two_pipeline_pag
             [row["leads_needed"] for row in plan],
             [row["leads_in_stage"] for row in plan],
         ]
+        # The reps' stalled leads: the third column from the end.
         reps = browser.evaluate(
             f"""Array.from(document.querySelectorAll('#rep-table-{number} tbody tr'))
-                 .map(function (r) {{
-                   return [r.cells[0].textContent, Number(r.cells[1].dataset.value)]; }})"""
+                 .map(function (r) {{ return [r.cells[0].textContent,
+                   Number(r.cells[r.cells.length - 3].dataset.value)]; }})"""
         )
-        assert dict(reps) == {row["owner_id"] or "(no owner)": row["n"] for row in old}
+        stalled = project.query(
+            "select dimension_value, sum(leads_old) as n "
+            "from marts.fct_stage_conversion_by_dimension "
+            f"where pipeline_id = '{pipeline}' and dimension = 'owner_id' group by all"
+        )
+        assert dict(reps) == {row["dimension_value"]: row["n"] for row in stalled}
+        assert sum(n for _, n in reps) == sum(row["n"] for row in old)
         accuracy = project.query(
             "select forecast_method, months_ahead, mean_absolute_percentage_error "
             f"from marts.rpt_forecast_accuracy where pipeline_id = '{pipeline}'"
@@ -578,3 +797,124 @@ def test_two_pipelines_show_a_section_each_with_its_own_numbers(two_pipeline_pag
         assert accuracy and sorted(shown) == sorted(
             [str(v) if v is not None else "" for v in row.values()] for row in accuracy
         )
+
+
+# The screens the page is checked on: a phone's and a tablet's (mobile
+# browsers: the viewport meta tag decides the width the page lays out at)
+# and a laptop's; the narrowest a chart may draw on each.
+SCREENS = [
+    pytest.param(390, 844, True, 300, id="phone-390"),
+    pytest.param(768, 1024, True, 600, id="tablet-768"),
+    pytest.param(1440, 900, False, 1000, id="laptop-1440"),
+]
+# Resizes every chart to its box (Plotly's responsive charts follow the
+# window's resize event) and waits until each has redrawn at its box's
+# width: the ids of those that did not within 20 s.
+RELAYOUT = """new Promise(function (resolve) {
+  var deadline = Date.now() + 20000;
+  window.dispatchEvent(new Event('resize'));
+  function fitted(chart) {
+    var drawn = chart._fullLayout && chart._fullLayout.width;
+    return drawn && Math.abs(drawn - chart.getBoundingClientRect().width) <= 1
+      && drawn <= chart.parentElement.getBoundingClientRect().width + 0.5;
+  }
+  (function poll() {
+    var pending = Array.from(document.querySelectorAll('.js-plotly-plot'))
+      .filter(function (chart) { return !fitted(chart); })
+      .map(function (chart) { return chart.id; });
+    if (pending.length && Date.now() < deadline) { setTimeout(poll, 50); return; }
+    requestAnimationFrame(function () { requestAnimationFrame(function () {
+      resolve(pending); }); });
+  })();
+})"""
+# The page's layout on the screen, from the DOM: its widths, the elements
+# reaching past the screen's right edge outside a box that scrolls
+# sideways, each chart's drawn width against its box's and the text it
+# clips (title, legend, axis titles and ticks beyond the chart), each
+# table's sideways-scrolling box, and the tallest table row.
+LAYOUT = """(function (width) {
+  function describe(element) {
+    var css = (element.getAttribute('class') || '').trim().split(/\\s+/).join('.');
+    return element.tagName.toLowerCase() + (element.id ? '#' + element.id : '')
+      + (css ? '.' + css : '');
+  }
+  function scroller(element) {
+    for (var box = element.parentElement; box; box = box.parentElement) {
+      var overflow = getComputedStyle(box).overflowX;
+      if (overflow === 'auto' || overflow === 'scroll') return box;
+    }
+    return null;
+  }
+  var right = function (element) {
+    return element.getBoundingClientRect().right + window.scrollX; };
+  var offenders = [];
+  document.querySelectorAll('body *').forEach(function (element) {
+    var box = element.getBoundingClientRect();
+    if (box.width === 0 && box.height === 0) return;
+    if (box.right + window.scrollX <= 0) return;  // placed off screen on purpose
+    if (box.right + window.scrollX > width + 0.5 && !scroller(element)) {
+      offenders.push(describe(element) + ' reaches ' + Math.round(box.right) + ' px');
+    }
+  });
+  if (offenders.length > 12) offenders.splice(12, offenders.length, '...');
+  var charts = Array.from(document.querySelectorAll('.js-plotly-plot')).map(function (chart) {
+    var frame = chart.getBoundingClientRect();
+    var svg = chart.querySelector('.main-svg').getBoundingClientRect();
+    var clipped = Array.from(chart.querySelectorAll('.main-svg text'))
+      .filter(function (text) {
+        var box = text.getBoundingClientRect();
+        return box.width > 0 && (box.left < frame.left - 1 || box.right > frame.right + 1
+          || box.top < frame.top - 1 || box.bottom > frame.bottom + 1);
+      })
+      .map(function (text) { return describe(text.parentNode) + ': ' + text.textContent; });
+    return {id: chart.id, svg: svg.width, box: chart.parentElement.getBoundingClientRect().width,
+            clipped: clipped};
+  });
+  var tables = Array.from(document.querySelectorAll('table')).map(function (table) {
+    var box = scroller(table);
+    return {id: table.id, box: box && box.getBoundingClientRect().width,
+            right: box && right(box)};
+  });
+  var rows = Array.from(document.querySelectorAll('tr')).map(function (row) {
+    return [row.getBoundingClientRect().height, row.closest('table').id + ': '
+      + row.cells[0].textContent];
+  }).sort(function (a, b) { return b[0] - a[0]; });
+  return {innerWidth: window.innerWidth, clientWidth: document.documentElement.clientWidth,
+          scrollWidth: document.documentElement.scrollWidth, offenders: offenders,
+          charts: charts, tables: tables, tallestRow: rows[0]};
+})"""
+
+
+@pytest.mark.parametrize(("width", "height", "mobile", "narrowest_chart"), SCREENS)
+def test_the_page_fits_a_phone_a_tablet_and_a_laptop(
+    page, width: int, height: int, mobile: bool, narrowest_chart: int
+):
+    """On each screen the page lays out at the screen's width (a phone's
+    browser lays a page without a viewport meta tag out at 980 px and
+    shrinks it), nothing reaches past the screen's edge but the tables,
+    which scroll sideways inside their box, every chart redraws to its box
+    with its text inside it, and no table row balloons; the screenshot is
+    kept as target/dashboard-<width>.png."""
+    browser, loaded, _ = page
+    try:
+        browser.set_viewport(width, height, mobile=mobile)
+        unfitted = browser.evaluate(RELAYOUT)
+        layout = browser.evaluate(f"{LAYOUT}({width})")
+        browser.screenshot(REPO / "target" / f"dashboard-{width}.png", width=None)
+    finally:  # the desktop the other tests read the page on
+        browser.set_viewport(1400, 1000)
+        browser.evaluate(RELAYOUT)
+
+    assert loaded.console_errors == [], "the charts redrew without an error"
+    assert layout["innerWidth"] == width, "the page lays out at the screen's width"
+    assert unfitted == [], "these charts did not redraw at their box's width"
+    assert layout["scrollWidth"] <= layout["clientWidth"], "the page scrolls sideways"
+    assert layout["offenders"] == [], "these reach past the screen's edge"
+    for chart in layout["charts"]:
+        assert narrowest_chart <= chart["svg"] <= chart["box"] + 0.5, chart
+        assert chart["clipped"] == [], chart
+    assert layout["tables"]
+    for table in layout["tables"]:
+        assert table["box"] is not None, f"{table['id']} has no box scrolling sideways"
+        assert table["right"] <= layout["clientWidth"] + 0.5, table
+    assert layout["tallestRow"][0] <= 160, f"a row balloons: {layout['tallestRow']}"

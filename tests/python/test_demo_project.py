@@ -188,6 +188,8 @@ def test_scale_generator_is_deterministic(tmp_path: Path, file_format: str):
         ({"as_of_date": "30/06/2025"}, "var as_of_date must be a valid date written YYYY-MM-DD"),
         ({"expected_days_factor": 0}, "var expected_days_factor must be greater than 0"),
         ({"expected_days_factor": "two"}, "var expected_days_factor must be a number"),
+        ({"likely_dead_multiple": 0}, "var likely_dead_multiple must be greater than 0"),
+        ({"likely_dead_multiple": "3x"}, "var likely_dead_multiple must be a number"),
         ({"expected_days_basis": "median"}, "var expected_days_basis must be average or km_median"),
         ({"business_time_zone": "EST5"}, "var business_time_zone must be an IANA time zone name"),
         (

@@ -83,6 +83,7 @@ def test_daily_timestamps_from_csv_files_with_other_vars(tmp_path: Path):
         demo_config(),
         as_of_dates=["2025-05-03", "2025-05-31"],
         expected_days_factor=1.5,
+        likely_dead_multiple=1.5,
         diagnosis_bandwidth_threshold=0.1,
         diagnosis_strict_threshold=0.08,
         input_timestamp_format=DAY_FIRST,

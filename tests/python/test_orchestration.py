@@ -62,7 +62,7 @@ def test_dbt_arguments_carry_the_date_and_the_team_folder():
 
 
 def test_every_dbt_model_and_seed_is_an_asset_with_its_tests_as_checks(defs, manifest):
-    graph = defs.get_repository_def().asset_graph
+    graph = defs.resolve_asset_graph()
     asset_names = {key.path[-1] for key in graph.get_all_asset_keys()}
     dbt_nodes = {
         node["name"]
@@ -105,7 +105,7 @@ def test_every_dbt_model_and_seed_is_an_asset_with_its_tests_as_checks(defs, man
 
 
 def test_daily_refresh_tick_carries_its_own_date(defs):
-    schedule = defs.get_schedule_def("daily_refresh")
+    schedule = defs.resolve_schedule_def("daily_refresh")
     tick = datetime(2026, 11, 28, 5, 0, tzinfo=UTC)
     with build_schedule_context(scheduled_execution_time=tick) as context:
         requests = schedule.evaluate_tick(context).run_requests
@@ -188,7 +188,7 @@ def test_the_business_time_zone_is_a_build_input_and_the_schedules_day(tmp_path,
             sys.executable,
             "-c",
             "from orchestration.definitions import defs; "
-            "print(defs.get_schedule_def('daily_refresh').execution_timezone)",
+            "print(defs.resolve_schedule_def('daily_refresh').execution_timezone)",
         ],
         env={**os.environ, "PIPELINE_BUSINESS_TIME_ZONE": "America/New_York"},
         cwd=REPO,
@@ -243,7 +243,7 @@ def materialized(defs, tmp_path_factory):
 def test_all_assets_materialize_and_every_check_passes(materialized, defs):
     result, _, _, _ = materialized
     assert result.success
-    graph = defs.get_repository_def().asset_graph
+    graph = defs.resolve_asset_graph()
     materialized_keys = {m.asset_key for m in result.get_asset_materialization_events()}
     expected_keys = {key for key in graph.get_all_asset_keys() if graph.get(key).is_materializable}
     assert materialized_keys == expected_keys
@@ -270,10 +270,10 @@ def test_the_dashboard_asset_renews_the_page_beside_the_published_warehouse(mate
     assert event.materialization.metadata["path"].value == str(page)
     as_of = query(database, "select max(as_of_date) as d from marts.fct_stage_conversion")[0]["d"]
     assert f"Sales pipeline as of {as_of.isoformat()}" in page.read_text()
-    graph = defs.get_repository_def().asset_graph
+    graph = defs.resolve_asset_graph()
     upstream = {key.path[-1] for key in graph.get(AssetKey("pipeline_dashboard")).parent_keys}
     assert upstream == set(MARTS_READ)
-    job = defs.get_job_def("refresh_warehouse")
+    job = defs.resolve_job_def("refresh_warehouse")
     assert AssetKey("pipeline_dashboard") in job.asset_layer.executable_asset_keys
 
 

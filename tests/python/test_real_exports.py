@@ -292,6 +292,37 @@ def test_the_first_stages_win_probability_follows_where_its_deals_went(built: Bu
     assert value["win_probability"] == first["win_probability"]
 
 
+def test_the_dashboard_of_a_real_export_explains_each_empty_part(built: Built):
+    """The page a leader opens on a real export: a verdict on the next
+    month in words, and every part it cannot fill (Pipedrive's export has
+    no amounts and no targets) a sentence saying why and what fills it,
+    never an empty chart or a dash for a dollar figure. The page is kept
+    as target/dashboard-<crm>.html."""
+    from sales_pipeline.dashboard import build_dashboard
+
+    crm = built.one("select max(pipeline_id) from marts.dim_stages") and (
+        "pipedrive" if built.one("select count(deal_amount_reporting) from "
+                                 "marts.fct_lead_stage_visits") == 0 else "salesforce"
+    )  # fmt: skip
+    kept = REPO / "target" / f"dashboard-{crm}.html"
+    page = build_dashboard(built.project.database, kept).read_text()
+    text = re.sub(r"<script.*?</script>", "", page, flags=re.S)
+    verdict = re.search(r'<div class="verdict[^"]*" id="verdict"[^>]*>(.*?)</div>', text, re.S)
+    assert verdict and "<li><b>Forecast:</b>" in verdict.group(1)
+    assert "$-" not in text and "-$" not in text
+    charts = re.findall(r'<div class="chart">(.*?)</div>\n', text, re.S)
+    assert len(charts) == 7
+    drawn = page.count("Plotly.newPlot")
+    explained = re.findall(r'<p class="empty" id="chart-[a-z]+">([^<]+)</p>', text)
+    assert drawn + len(explained) == 7 and all(len(note) > 20 for note in explained)
+    if crm == "pipedrive":
+        assert "The export has no deal amounts, so they cannot be set against" in verdict.group(1)
+        assert any(note.startswith("No plan: the export has no deal amounts") for note in explained)
+        assert any(note.startswith("No open pipeline in money") for note in explained)
+    else:
+        assert drawn == 7, explained
+
+
 # --------------------------------------------------------------------------- salesforce
 
 

@@ -203,10 +203,12 @@ def test_guide_old_leads_report(guide):
     assert r["entered_at"] == D(2024, 5, 1)
     assert r["days_in_stage"] == pytest.approx(61.0)
     assert r["days_overdue"] == pytest.approx(1.0)
+    assert r["is_likely_dead"] is False  # 1 <= 3 x 60
     assert r["owner_id"] == "u1"
     r = next(r for r in d_old if r["lead_id"] == "a0")
     assert r["days_in_stage"] == pytest.approx(152.0)  # Jan 31 -> Jul 1
     assert r["days_overdue"] == pytest.approx(132.0)
+    assert r["is_likely_dead"] is True  # 132 > 3 x 20
     old_visits = [v for v in guide["fct_lead_stage_visits"] if v["is_old"]]
     assert len(old_visits) == 80
 

@@ -1,6 +1,8 @@
 """The semantic layer: `dbt parse` validates the semantic models and metrics,
 and MetricFlow (`mf query`, dbt-metricflow on DuckDB) computes the metrics
-to the marts' own numbers on the demo warehouse."""
+to the marts' own numbers on the demo warehouse, opened read-only as `make
+metrics` opens it (sales_pipeline.semantic_layer), also while another
+process holds the file open."""
 
 from __future__ import annotations
 
@@ -12,9 +14,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-from dbt_project_harness import DbtProject
+import duckdb
+import pytest
+from dbt_project_harness import REPO, DbtProject
 
-MF = Path(sys.executable).with_name("mf")
+from sales_pipeline.semantic_layer import catalog_of, manifest_problem
+
 # Every metric a BI tool is promised (README, models/semantic/_semantic_layer.yml).
 GOVERNED_METRICS = {
     "stage_conversion_rate",
@@ -34,17 +39,26 @@ GOVERNED_METRICS = {
 
 
 def mf_query(project: DbtProject, tmp_path: Path, metrics: list[str], group_by: list[str]):
-    """Rows of `mf query` as dicts of text, read from its CSV output."""
+    """Rows of `mf query` as dicts of text, read from its CSV output: mf
+    run as `make metrics` runs it, on the warehouse opened read-only."""
     out = tmp_path / f"{'_'.join(metrics)[:60]}.csv"
-    command = [str(MF), "query", "--metrics", ",".join(metrics), "--csv", str(out)]
+    command = [
+        sys.executable,
+        "-m",
+        "sales_pipeline.semantic_layer",
+        "--project-dir",
+        str(project.root),
+        "--warehouse",
+        str(project.database),
+        "query",
+        "--metrics",
+        ",".join(metrics),
+        "--csv",
+        str(out),
+    ]
     if group_by:
         command += ["--group-by", ",".join(group_by)]
-    env = {
-        **os.environ,
-        "PIPELINE_DUCKDB_PATH": str(project.database),
-        "DBT_PROJECT_DIR": str(project.root),
-        "DBT_PROFILES_DIR": str(project.root),
-    }
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
     result = subprocess.run(command, cwd=project.root, env=env, capture_output=True, text=True)
     assert result.returncode == 0 and out.exists(), result.stdout[-3000:] + result.stderr[-3000:]
     with out.open(newline="") as handle:
@@ -90,15 +104,24 @@ def test_stage_metrics_equal_the_marts(demo: DbtProject, tmp_path: Path):
         ["stage_conversion_rate", "old_leads", "leads_entered", "avg_days_to_advance"],
         ["stage"],
     )
-    by_stage = {row["stage"]: row for row in rows}
     marts = demo.query("select * from marts.fct_stage_conversion")
+    assert_stage_metrics_equal(rows, marts)
+    by_stage = {row["stage"]: row for row in rows}
+    for stage in marts:
+        metric = by_stage[stage["stage_key"]]
+        assert close(number(metric["avg_days_to_advance"]), stage["avg_days_to_advance"]), stage
+
+
+def assert_stage_metrics_equal(rows: list[dict], marts: list[dict]) -> None:
+    """mf's conversion rate, old leads and leads entered per stage equal
+    fct_stage_conversion's."""
+    by_stage = {row["stage"]: row for row in rows}
     assert marts, "the demo has open stages"
     for stage in marts:
         metric = by_stage[stage["stage_key"]]
         assert close(number(metric["stage_conversion_rate"]), stage["conversion_rate"]), stage
         assert int(metric["old_leads"]) == stage["leads_old"]
         assert int(metric["leads_entered"]) == stage["leads_entered"]
-        assert close(number(metric["avg_days_to_advance"]), stage["avg_days_to_advance"]), stage
 
 
 def test_plan_metrics_equal_the_mart_per_month_and_stage(demo: DbtProject, tmp_path: Path):
@@ -223,3 +246,57 @@ def test_metrics_group_by_pipeline(two_pipelines: DbtProject, tmp_path: Path):
         assert close(number(metric["pipeline_usd"]), total["pipeline_usd"])
         assert close(number(metric["weighted_pipeline_coverage"]), total["weighted_coverage_ratio"])
         assert int(metric["old_leads"]) == old["n"]
+
+
+# A BI tool holding the warehouse open: a process that opens it read-only,
+# reads a mart, says so, and keeps it open until its stdin closes.
+READER = """
+import sys
+import duckdb
+connection = duckdb.connect(sys.argv[1], read_only=True)
+connection.execute("select count(*) from marts.fct_stage_conversion").fetchall()
+print("open", flush=True)
+sys.stdin.read()
+"""
+
+
+def test_mf_query_beside_a_reader_holding_the_warehouse(demo: DbtProject, tmp_path: Path):
+    """While a BI tool holds the warehouse open, DuckDB shuts out any
+    process that would write it (dbt's target opens it so, and mf did);
+    mf opens it read-only too, and answers with the marts' numbers."""
+    reader = subprocess.Popen(
+        [sys.executable, "-c", READER, str(demo.database)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert reader.stdout.readline().strip() == "open", reader.stderr.read()
+        with pytest.raises(duckdb.IOException, match="lock"):
+            duckdb.connect(str(demo.database)).close()
+        rows = mf_query(
+            demo, tmp_path, ["stage_conversion_rate", "old_leads", "leads_entered"], ["stage"]
+        )
+        marts = demo.query(
+            "select stage_key, conversion_rate, leads_old, leads_entered "
+            "from marts.fct_stage_conversion"
+        )
+        assert reader.poll() is None, "the reader held the warehouse throughout"
+    finally:
+        reader.stdin.close()
+        reader.wait(timeout=60)
+    assert_stage_metrics_equal(rows, marts)
+
+
+def test_mf_reads_a_manifest_written_for_the_warehouse_it_queries(demo: DbtProject):
+    """dbt names the semantic models' tables with the catalog of the file it
+    ran on (DuckDB's name for it): a manifest written for another file
+    (make test's) is parsed again before mf runs; one for the file is used
+    as it is."""
+    assert catalog_of(Path("warehouse/pipeline.duckdb")) == "pipeline"
+    assert catalog_of(Path("warehouse/.pipeline.duckdb.building")) == "pipeline"
+    assert manifest_problem(demo.root, demo.database) is None
+    problem = manifest_problem(demo.root, demo.root / "test_warehouse.duckdb")
+    assert problem and f"catalog {catalog_of(demo.database)};" in problem
+    assert "test_warehouse.duckdb is test_warehouse" in problem
