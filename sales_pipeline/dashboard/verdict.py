@@ -1,7 +1,8 @@
 """The verdict at the top of a pipeline's section: for the next target
 month, on track or not, in a leader's words. Every number in it is a mart's
 (fct_revenue_forecast's month, fct_pipeline_plan's target, deals and leads,
-rpt_forecast_accuracy's error, fct_stage_conversion's stalled leads), links
+rpt_forecast_accuracy's error, fct_stage_conversion's stalled leads and
+fct_pipeline_value's amount they hold), links
 to the section that explains it, and carries its exact value in data-value
 (data-metric names it) for a test or a script to read."""
 
@@ -164,10 +165,16 @@ def stalled_sentences(data: PipelineData, suffix: str) -> list[str]:
         ]
     worst = max(data.stages, key=lambda stage: (stage["leads_old"] or 0, -stage["stage_order"]))
     total = number(count(data.old_lead_count), data.old_lead_count, "leads_old", "todo", suffix)
+    held = (data.pipeline_total or {}).get("old_pipeline_usd")
+    if data.has_amounts and held is not None:
+        amount = number(money(held, data.currency), held, "old_pipeline_usd", "todo", suffix)
+        total += f" leads holding {amount}"
+    else:
+        total += " leads"
     stalled = worst["leads_old"]
     in_worst = number(count(stalled), stalled, "stage_leads_old", "todo", suffix)
     return [
-        f"<b>Stalled:</b> {total} leads have stalled past their stage's expected days, most in "
+        f"<b>Stalled:</b> {total} have stalled past their stage's expected days, most in "
         f"{html.escape(str(worst['stage_name']))} ({in_worst}): the reps' to-do list has "
         "them, the ones worth saving first."
     ]

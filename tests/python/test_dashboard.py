@@ -466,6 +466,7 @@ def test_the_verdict_numbers_equal_the_marts(demo: DbtProject, page):
             "leads_in_stage": worst["leads_in_stage"],
             "leads_needed": worst["leads_needed"],
             "leads_old": old["n"],
+            "old_pipeline_usd": total["old_pipeline_usd"],
             "stage_leads_old": max(row["leads_old"] for row in stages),
         },
         rel=1e-12,
