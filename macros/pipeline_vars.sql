@@ -54,15 +54,20 @@
     {{ return(text | float) }}
 {%- endmacro %}
 
-{#- expected_days_factor: a number greater than 0. -#}
-{% macro expected_days_factor() -%}
-    {%- set factor = pipeline_var_number('expected_days_factor') -%}
-    {%- if factor <= 0 -%}
+{#- A var that must be a number greater than 0. -#}
+{% macro pipeline_var_positive_number(name) -%}
+    {%- set value = pipeline_var_number(name) -%}
+    {%- if value <= 0 -%}
         {{ exceptions.raise_compiler_error(
-            "var expected_days_factor must be greater than 0, got " ~ var('expected_days_factor')
+            "var " ~ name ~ " must be greater than 0, got " ~ var(name)
         ) }}
     {%- endif -%}
-    {{ return(factor) }}
+    {{ return(value) }}
+{%- endmacro %}
+
+{#- expected_days_factor: a number greater than 0. -#}
+{% macro expected_days_factor() -%}
+    {{ return(pipeline_var_positive_number('expected_days_factor')) }}
 {%- endmacro %}
 
 {#-
@@ -71,13 +76,7 @@
     section 4, rpt_old_leads.is_likely_dead); a number greater than 0.
 -#}
 {% macro likely_dead_multiple() -%}
-    {%- set multiple = pipeline_var_number('likely_dead_multiple') -%}
-    {%- if multiple <= 0 -%}
-        {{ exceptions.raise_compiler_error(
-            "var likely_dead_multiple must be greater than 0, got " ~ var('likely_dead_multiple')
-        ) }}
-    {%- endif -%}
-    {{ return(multiple) }}
+    {{ return(pipeline_var_positive_number('likely_dead_multiple')) }}
 {%- endmacro %}
 
 {#-
