@@ -92,20 +92,17 @@ def verdict_html(data: PipelineData, suffix: str = "") -> str:
             "add one to revenue_targets.csv in config_path to see whether that is enough."
         )
     sentences = [first]
-    error = next(
+    accuracy = next(
         (
-            row["mean_absolute_percentage_error"]
+            row
             for row in data.forecast.accuracy
             if row["forecast_method"] == "model" and row["months_ahead"] == 1
         ),
         None,
     )
+    error = accuracy["mean_absolute_percentage_error"] if accuracy else None
     if error is not None:
-        compared = next(
-            row["months_compared"]
-            for row in data.forecast.accuracy
-            if row["forecast_method"] == "model" and row["months_ahead"] == 1
-        )
+        compared = accuracy["months_compared"]
         rough = ": read it as a rough guide" if error > ROUGH_FORECAST_ERROR else ""
         sentences.append(
             "<b>Trust:</b> made a month before, this forecast was off by "
